@@ -1,0 +1,6 @@
+"""``python -m aetherops``."""
+
+from aetherops.cli import main
+
+if __name__ == "__main__":
+    main(prog_name="aetherops")

@@ -1,0 +1,166 @@
+"""The root ``aetherops`` command: global options, plugin loading, and errors to exit codes.
+
+The CLI is built by :func:`build_cli` from a plugin manager, never at import
+time, so tests get a fresh CLI from a fresh manager. Every command comes from
+a plugin's ``aetherops_register_commands`` hook (the core's own ``plugins`` and
+``profiles`` commands included, through :mod:`aetherops.core_commands`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Sequence
+
+import click
+
+from aetherops import __version__
+from aetherops.errors import ExitCode
+from aetherops.output import FORMATS
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+_VALUE_OPTIONS = {"-p", "--profile", "--profiles-dir", "--plugin", "--no-plugin", "-o", "--output"}
+
+
+def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str):
+    from aetherops.profiles import ProfileStore
+
+    try:
+        names = ProfileStore(profiles_dir=ctx.params.get("profiles_dir")).available()
+    except Exception:  # noqa: BLE001 - completion must never fail loudly
+        return []
+    return [n for n in sorted(names) if n.startswith(incomplete)]
+
+
+def _set_output(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Callback of the per-command ``--output``: overrides the global one."""
+    if value is None:
+        return
+    from aetherops.context import Context
+
+    obj = ctx.find_object(Context)
+    if obj is not None:
+        obj.output.format = value
+
+
+def _output_option() -> click.Option:
+    return click.Option(["-o", "--output"], type=click.Choice(FORMATS), default=None, expose_value=False,
+                        callback=_set_output, is_eager=True, help="Result format: text (default) or json.")
+
+
+def _add_output_option(command: click.Command) -> None:
+    names = {opt for param in command.params for opt in getattr(param, "opts", [])}
+    if "--output" not in names:
+        command.params.append(_output_option())
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_output_option(sub)
+
+
+def build_cli(pm) -> click.Group:
+    """Build the root click group and let every plugin add its commands."""
+
+    @click.group(context_settings=CONTEXT_SETTINGS, help=__doc__.split("\n\n")[0].strip())
+    @click.option("-p", "--profile", "profile", metavar="NAME", envvar="AETHEROPS_PROFILE",
+                  shell_complete=_complete_profiles, help="Environment profile to use [env: AETHEROPS_PROFILE].")
+    @click.option("--profiles-dir", type=click.Path(file_okay=False), envvar="AETHEROPS_PROFILES_DIR",
+                  help="Look for profiles here first [env: AETHEROPS_PROFILES_DIR].")
+    @click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
+                  help="Load an extra plugin module (repeatable) [env: AETHEROPS_PLUGINS].")
+    @click.option("--no-plugin", "blocked", multiple=True, metavar="NAME", help="Do not load this plugin (repeatable).")
+    @click.option("-o", "--output", type=click.Choice(FORMATS), default="text", show_default=True,
+                  help="Result format, also accepted after any command.")
+    @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+    @click.version_option(__version__, "-V", "--version", prog_name="aetherops")
+    @click.pass_context
+    def cli(ctx: click.Context, profile, profiles_dir, plugins, blocked, output, debug):
+        """aetherops: operate a Prometheus + Alertmanager + Grafana stack."""
+        from aetherops.context import Context
+
+        context = Context(pm, profile_name=profile, profiles_dir=profiles_dir, output_format=output, debug=debug)
+        ctx.obj = context
+        ctx.call_on_close(context.close)
+
+    cli.help = "Operate a Prometheus + Alertmanager + Grafana stack. Every command comes from a plugin; see `aetherops plugins`."
+    pm.hook.aetherops_register_commands(cli=cli)
+    for command in cli.commands.values():
+        _add_output_option(command)
+    return cli
+
+
+def _prescan(argv: Sequence[str]) -> tuple[list[str], list[str], bool]:
+    """Find ``--plugin``/``--no-plugin``/``--debug`` before the command name, since plugins
+    must be loaded before the CLI (and its commands) can be built."""
+    extra: list[str] = []
+    blocked: list[str] = []
+    debug = False
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            break
+        name, eq, value = arg.partition("=")
+        if name in ("--plugin", "--no-plugin"):
+            if not eq:
+                i += 1
+                value = argv[i] if i < len(argv) else ""
+            (extra if name == "--plugin" else blocked).append(value)
+        elif arg == "--debug":
+            debug = True
+        elif arg in _VALUE_OPTIONS:
+            i += 1
+        elif not arg.startswith("-"):
+            break
+        i += 1
+    return extra, blocked, debug
+
+
+def main(argv: Sequence[str] | None = None, prog_name: str = "aetherops") -> None:
+    """Console-script entry point: load plugins, build the CLI, map errors to exit codes."""
+    from aetherops.plugins import make_plugin_manager
+
+    _utf8_streams()
+    args = list(sys.argv[1:] if argv is None else argv)
+    extra, blocked, debug = _prescan(args)
+    debug = debug or os.environ.get("AETHEROPS_DEBUG", "").lower() in ("1", "true", "yes")
+    pm = make_plugin_manager(extra=extra, blocked=blocked)
+    for warning in pm.warnings:
+        click.echo(f"aetherops: warning: {warning}", err=True)
+    cli = build_cli(pm)
+    try:
+        rv = cli.main(args=args, prog_name=prog_name, standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aetherops: interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:
+        click.echo("aetherops: interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        if debug and not isinstance(exc, click.UsageError):
+            raise
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(ExitCode.OK)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, unless --debug
+        if debug:
+            raise
+        from aetherops.redact import redact
+
+        click.echo(f"aetherops: internal error: {type(exc).__name__}: {redact(' '.join(str(exc).split()))} "
+                   "(run with --debug for a traceback)", err=True)
+        sys.exit(ExitCode.FINDINGS)
+    sys.exit(rv if isinstance(rv, int) else ExitCode.OK)
+
+
+def _utf8_streams() -> None:
+    """Never crash on a character the console encoding cannot show (Windows cp1252 consoles)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (stream.encoding or "").lower() not in ("utf-8", "utf8"):
+            try:
+                reconfigure(errors="replace")
+            except (ValueError, OSError):
+                pass

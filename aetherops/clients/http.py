@@ -1,0 +1,123 @@
+"""An httpx client built from a profile section, with bounded retries and one-line errors.
+
+Transient failures (connect errors, timeouts, 502/503/504) are retried with
+exponential backoff up to ``ServiceConfig.retries`` attempts; 4xx never are.
+Every failure becomes a :class:`ServiceError` naming the URL and the server's
+own message (exit code 3).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+
+from aetherops.errors import ServiceError
+from aetherops.profiles import ServiceConfig
+from aetherops.redact import redact
+
+TRANSIENT_STATUS = frozenset({502, 503, 504})
+BACKOFF_SECONDS = 0.2
+
+
+def server_message(response: httpx.Response) -> str:
+    """The server's own error message from a JSON or text body, on one line."""
+    text = response.text.strip()
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("error", "message", "msg", "detail"):
+            if body.get(key):
+                return " ".join(str(body[key]).split())
+    return " ".join(text.split())[:300] or response.reason_phrase
+
+
+class HTTPService:
+    """A small wrapper around ``httpx.Client`` for one service."""
+
+    def __init__(self, config: ServiceConfig, *, transport: httpx.BaseTransport | None = None):
+        self.config = config
+        self.name = config.name
+        self.base_url = config.url
+        headers = {"User-Agent": _user_agent(), **config.headers, **config.auth_headers()}
+        self.client = httpx.Client(
+            base_url=config.url,
+            headers=headers,
+            verify=_verify(config.verify),
+            cert=config.cert,
+            timeout=config.timeout,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def request(self, method: str, path: str, *, ok=(200,), retry: bool | None = None, **kwargs: Any) -> httpx.Response:
+        """Send a request; retry transient failures; raise ServiceError on anything else not in ``ok``.
+
+        ``retry`` defaults to True for idempotent methods and False for POST.
+        """
+        if retry is None:
+            retry = method.upper() in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
+        attempts = max(1, self.config.retries) if retry else 1
+        url = self.url(path)
+        last_error: str = ""
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self.client.request(method, path, **kwargs)
+            except httpx.TimeoutException:
+                last_error = f"timed out after {self.config.timeout:g}s"
+            except httpx.ConnectError as exc:
+                last_error = f"cannot connect ({_reason(exc)})"
+            except httpx.TransportError as exc:
+                last_error = f"connection failed ({_reason(exc)})"
+            else:
+                if response.status_code in ok:
+                    return response
+                if response.status_code in TRANSIENT_STATUS and attempt < attempts:
+                    last_error = f"HTTP {response.status_code}"
+                else:
+                    raise ServiceError(
+                        f"{self.name} {method.upper()} {url}: HTTP {response.status_code}: {server_message(response)}",
+                        url=url,
+                        status=response.status_code,
+                    )
+            if attempt < attempts:
+                time.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+        raise ServiceError(f"{self.name} {method.upper()} {url}: {last_error}" + (f" (after {attempts} attempts)" if attempts > 1 else ""), url=url)
+
+    def get_json(self, path: str, **kwargs: Any) -> Any:
+        response = self.request("GET", path, **kwargs)
+        return self._json(response, path)
+
+    def _json(self, response: httpx.Response, path: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise ServiceError(f"{self.name} {self.url(path)}: answered with something that is not JSON", url=self.url(path)) from None
+
+
+def _verify(verify: bool | str):
+    if isinstance(verify, str):
+        import ssl
+
+        return ssl.create_default_context(cafile=verify)
+    return verify
+
+
+def _reason(exc: Exception) -> str:
+    text = redact(str(exc)) or type(exc).__name__
+    return text.split("] ")[-1] if text.startswith("[") else text
+
+
+def _user_agent() -> str:
+    from aetherops import __version__
+
+    return f"aetherops/{__version__}"

@@ -1,0 +1,91 @@
+"""The core's own commands, registered through the same hook as every plugin:
+``aetherops plugins`` and ``aetherops profiles list|show``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+import aetherops
+from aetherops import pass_context
+
+if TYPE_CHECKING:  # pragma: no cover
+    from aetherops.context import Context
+
+
+@aetherops.hookimpl
+def aetherops_register_commands(cli: click.Group) -> None:
+    cli.add_command(plugins_command)
+    cli.add_command(profiles_group)
+
+
+@click.command("plugins")
+@click.option("--hook", "hook_name", metavar="NAME", help="Only plugins implementing this hook.")
+@click.option("--all", "show_all", is_flag=True, help="Include the core itself.")
+@pass_context
+def plugins_command(ctx: Context, hook_name: str | None, show_all: bool):
+    """List loaded plugins: name, version, source, status and hooks."""
+    infos = [i for i in ctx.pm.infos.values() if show_all or i.source != "core"]
+    if hook_name:
+        if not hook_name.startswith("aetherops_"):
+            hook_name = f"aetherops_{hook_name}"
+        if not hasattr(ctx.pm.hook, hook_name):
+            raise click.BadParameter(f"no hook named {hook_name}", param_hint="--hook")
+        infos = [i for i in infos if hook_name in i.hooks]
+    rows = [i.as_dict() for i in sorted(infos, key=lambda i: i.name)]
+
+    def text() -> None:
+        ctx.output.table(
+            [{**r, "hooks": ", ".join(h.removeprefix("aetherops_") for h in r["hooks"]) or (r["error"] or "")} for r in rows],
+            [("name", "NAME"), ("version", "VERSION"), ("source", "SOURCE"), ("status", "STATUS"), ("hooks", "HOOKS / ERROR")],
+            styles={"status": lambda s: {"ok": "green", "error": "red", "blocked": "yellow"}.get(s)},
+        )
+
+    ctx.output.result(rows, text)
+
+
+@click.group("profiles")
+def profiles_group():
+    """List and show environment profiles."""
+
+
+@profiles_group.command("list")
+@pass_context
+def profiles_list(ctx: Context):
+    """Every profile visible, where it comes from, and whether it loads."""
+    from aetherops.errors import ConfigError
+
+    store = ctx.profiles
+    default = store.default_name()
+    rows = []
+    for name, path in sorted(store.available().items()):
+        try:
+            store.load(name)
+            status, error = "ok", None
+        except ConfigError as exc:
+            status, error = "error", exc.format_message()
+        rows.append({"name": name, "default": name == default, "path": str(path), "status": status, "error": error})
+
+    def text() -> None:
+        ctx.output.table([{**r, "default": "*" if r["default"] else "", "status": r["error"] or r["status"]} for r in rows],
+                         [("default", ""), ("name", "NAME"), ("status", "STATUS"), ("path", "FILE")])
+
+    ctx.output.result(rows, text)
+
+
+@profiles_group.command("show")
+@click.argument("name", required=False)
+@pass_context
+def profiles_show(ctx: Context, name: str | None):
+    """Show a profile, merged, with defaults filled in and secrets redacted."""
+    profile = ctx.load_profile(name) if name else ctx.profile
+    data = {"name": profile.name, "path": str(profile.path) if profile.path else None, "profile": profile.redacted()}
+
+    def text() -> None:
+        import yaml
+
+        ctx.output.line(f"# profile {profile.name} ({profile.path})")
+        ctx.output.line(yaml.safe_dump(profile.redacted(), sort_keys=False, allow_unicode=True).rstrip())
+
+    ctx.output.result(data, text)

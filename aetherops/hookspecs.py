@@ -1,0 +1,110 @@
+"""The plugin contract: every hook aetherops calls, with what it passes and expects.
+
+A plugin is a module (or object) with functions marked ``@aetherops.hookimpl``
+and named like the specs below. Register it through the ``aetherops``
+entry-point group in your package's ``pyproject.toml``::
+
+    [project.entry-points.aetherops]
+    my_plugin = "my_package.aetherops_plugin"
+
+Hook modules should import only ``click`` and ``aetherops`` at module level and
+import anything heavy inside command bodies, so ``aetherops --help`` stays fast.
+The full reference with examples is docs/plugins/hooks.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover - types only, costs nothing at run time
+    import click
+
+    from aetherops.context import Context
+    from aetherops.profiles import ProfileSection
+
+hookspec = pluggy.HookspecMarker("aetherops")
+
+
+@hookspec
+def aetherops_register_commands(cli: click.Group) -> None:
+    """Add click commands or groups to the ``aetherops`` command line.
+
+    :param cli: the root click group; call ``cli.add_command(...)`` or decorate
+        with ``@cli.command()``.
+    :returns: nothing. Every plugin's implementation is called.
+
+    Commands receive the shared :class:`aetherops.context.Context` with
+    ``@aetherops.pass_context``. Added in 0.1.
+    """
+
+
+@hookspec
+def aetherops_profile_sections() -> list[ProfileSection]:
+    """Declare the profile sections (top-level YAML keys) this plugin reads.
+
+    :returns: a list of :class:`aetherops.profiles.ProfileSection`, each with
+        its fields' types, defaults and descriptions. Profiles are validated
+        against them, ``aetherops profiles show`` fills in their defaults and
+        docs/profiles.md is generated from them. Results of all plugins are
+        combined; two plugins declaring the same section is an error.
+
+    Added in 0.1.
+    """
+
+
+@hookspec
+def aetherops_backup_components(context: Context) -> list[Any]:
+    """Contribute things that ``aetherops backup`` saves and ``aetherops restore`` restores.
+
+    :param context: the command's context (profile, clients, output).
+    :returns: a list of backup components (see the backup plugin's
+        ``aetherops_plugins.backup.api.BackupComponent`` protocol: a ``name``,
+        a ``backup(job)`` method that writes files through the job, and an
+        optional ``restore(job)``). Results of all plugins are combined; names
+        must be unique.
+
+    Added in 0.1.
+    """
+
+
+@hookspec
+def aetherops_lint_checks() -> list[Any]:
+    """Contribute checks that ``aetherops lint`` runs.
+
+    :returns: a list of lint checks (see ``aetherops_plugins.lint.api.LintCheck``:
+        an ``id``, a default ``severity``, the file ``kinds`` it applies to and a
+        ``check(target, project)`` method yielding findings). Results of all
+        plugins are combined; check ids must be unique.
+
+    Added in 0.1.
+    """
+
+
+@hookspec
+def aetherops_probe_modules() -> list[Any]:
+    """Contribute probe modules (HTTP, TCP, ...) for ``aetherops probe``.
+
+    :returns: a list of objects with a ``name`` (what a profile's probe
+        ``module:`` refers to, like blackbox_exporter's ``http_2xx``) and a
+        ``probe(target, options, timeout) -> dict`` method returning at least
+        ``{"success": bool, "duration_ms": float}``. Results of all plugins
+        are combined; names must be unique.
+
+    Added in 0.1.
+    """
+
+
+@hookspec
+def aetherops_anomaly_detectors() -> list[Any]:
+    """Contribute anomaly detection engines for ``aetherops anomaly``.
+
+    :returns: a list of objects with a ``name`` and a
+        ``detect(timestamps, values, options) -> list[dict]`` method returning
+        one dict per point judged anomalous (``timestamp``, ``value``,
+        ``score``, ``expected``). Results of all plugins are combined; names
+        must be unique.
+
+    Added in 0.1.
+    """

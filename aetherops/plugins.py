@@ -1,0 +1,250 @@
+"""The plugin manager: which plugins load, in what order, and what happens when one is broken.
+
+Load order (later ones can see earlier ones; a blocked name is never loaded):
+
+1. ``--no-plugin NAME`` (repeatable) blocks a plugin by name;
+2. entry points of the ``aetherops`` group, built-ins included, one at a time,
+   unless ``AETHEROPS_DISABLE_PLUGIN_AUTOLOAD=1``;
+3. ``--plugin MODULE`` (repeatable);
+4. ``AETHEROPS_PLUGINS`` (comma-separated modules).
+
+A plugin that fails to import or declares an unknown ``aetherops_*`` hook is
+unregistered, reported in one warning line and listed as ``error`` by
+``aetherops plugins``; the CLI keeps working.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import pluggy
+
+from aetherops import hookspecs
+
+ENTRY_POINT_GROUP = "aetherops"
+TRUTHY = {"1", "true", "yes", "on"}
+
+
+@dataclass
+class PluginInfo:
+    """What ``aetherops plugins`` shows for one plugin."""
+
+    name: str
+    source: str  # "entry point", "--plugin", "AETHEROPS_PLUGINS"
+    module: str
+    version: str | None = None
+    distribution: str | None = None
+    status: str = "ok"  # ok | error | blocked
+    error: str | None = None
+    hooks: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "distribution": self.distribution,
+            "source": self.source,
+            "module": self.module,
+            "status": self.status,
+            "error": self.error,
+            "hooks": self.hooks,
+        }
+
+
+class AetheropsPluginManager(pluggy.PluginManager):
+    """A pluggy PluginManager that remembers where each plugin came from."""
+
+    def __init__(self) -> None:
+        super().__init__(ENTRY_POINT_GROUP)
+        self.add_hookspecs(hookspecs)
+        self.infos: dict[str, PluginInfo] = {}
+        self.warnings: list[str] = []
+
+    def _record_failure(self, info: PluginInfo, error: str) -> None:
+        info.status = "error"
+        info.error = error
+        self.infos[info.name] = info
+        self.warnings.append(f"plugin '{info.name}' ({info.module}) failed to load: {error}")
+
+    def register_checked(self, plugin: object, info: PluginInfo) -> bool:
+        """Register ``plugin``; refuse it (recorded as an error) if it names an unknown hook."""
+        if info.name in self.infos and self.infos[info.name].status == "ok":
+            return False
+        try:
+            self.register(plugin, name=info.name)
+        except ValueError as exc:  # already registered under another name
+            self._record_failure(info, str(exc))
+            return False
+        except pluggy.PluginValidationError as exc:
+            self._record_failure(info, str(exc))
+            return False
+        unknown = [impl.name for caller in self.get_hookcallers(plugin) or [] for impl in caller.get_hookimpls()
+                   if impl.plugin is plugin and caller.spec is None]
+        if unknown:
+            self.unregister(plugin)
+            self._record_failure(info, f"unknown hook {', '.join(sorted(set(unknown)))} (misspelled? known hooks start with aetherops_ and are listed in docs/plugins/hooks.md)")
+            return False
+        info.hooks = sorted({caller.name for caller in self.get_hookcallers(plugin) or []})
+        self.infos[info.name] = info
+        return True
+
+    def load_module(self, module_name: str, source: str) -> None:
+        name = module_name.rsplit(":", 1)[0]
+        if self.is_blocked(name):
+            self.infos[name] = PluginInfo(name, source, module_name, status="blocked")
+            return
+        info = PluginInfo(name, source, module_name)
+        try:
+            plugin = _import_object(module_name)
+        except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's, not ours
+            self._record_failure(info, _one_line(exc))
+            return
+        self.register_checked(plugin, info)
+
+    def load_entry_points(self) -> None:
+        for ep in discover_entry_points():
+            info = PluginInfo(ep.name, "entry point", ep.value, version=ep.version, distribution=ep.distribution)
+            if self.is_blocked(ep.name):
+                info.status = "blocked"
+                self.infos[ep.name] = info
+                continue
+            if self.get_plugin(ep.name) is not None or (ep.name in self.infos and self.infos[ep.name].status == "ok"):
+                continue  # same name installed twice (e.g. editable + site-packages): first wins
+            try:
+                plugin = _import_object(ep.value)
+            except Exception as exc:  # noqa: BLE001
+                self._record_failure(info, _one_line(exc))
+                continue
+            self.register_checked(plugin, info)
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    name: str
+    value: str
+    distribution: str | None
+    version: str | None
+
+
+def _site_key() -> list:
+    """What the installed distributions depend on: every sys.path folder and its mtime
+    (installing, upgrading or removing a package changes its site-packages folder)."""
+    key = []
+    for entry in sys.path:
+        try:
+            key.append([entry, os.stat(entry or ".").st_mtime_ns])
+        except OSError:
+            key.append([entry, None])
+    return key
+
+
+def discover_entry_points() -> list[EntryPoint]:
+    """Entry points of the ``aetherops`` group, sorted by name.
+
+    Scanning every installed distribution's metadata costs tens of milliseconds
+    in a big environment, more than the rest of ``aetherops --help``; the result
+    is cached in the user cache dir, keyed by the sys.path folders' mtimes, and
+    rescanned whenever a package is installed or removed.
+    ``AETHEROPS_NO_PLUGIN_CACHE=1`` turns the cache off.
+    """
+    import json
+
+    cache = None
+    if os.environ.get("AETHEROPS_NO_PLUGIN_CACHE", "").lower() not in TRUTHY:
+        cache = _cache_file()
+        key = _site_key()
+        try:
+            cached = json.loads(cache.read_text(encoding="utf-8"))
+            if cached.get("key") == key:
+                return [EntryPoint(*row) for row in cached["entry_points"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    from importlib.metadata import entry_points
+
+    found = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        dist = getattr(ep, "dist", None)
+        found.append(EntryPoint(ep.name, ep.value, getattr(dist, "name", None), getattr(dist, "version", None)))
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"key": key, "entry_points": [list(e.__dict__.values()) for e in found]}), encoding="utf-8")
+            os.replace(tmp, cache)
+        except OSError:
+            pass
+    return found
+
+
+def _cache_file():
+    """entry-points-<prefix id>.json in the user cache dir. Worked out by hand rather than
+    with platformdirs: importing it costs more than the cache saves on every start."""
+    import zlib
+    from pathlib import Path
+
+    override = os.environ.get("AETHEROPS_CACHE_DIR")
+    if override:
+        base = Path(override)
+    elif sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "aetherops" / "Cache"
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches" / "aetherops"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "aetherops"
+    return base / f"entry-points-{zlib.crc32(sys.prefix.encode('utf-8')):08x}.json"
+
+
+def _version() -> str:
+    from aetherops import __version__
+
+    return __version__
+
+
+def _import_object(spec: str):
+    module_name, _, attr = spec.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attr) if attr else module
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _trace(pm: pluggy.PluginManager) -> None:
+    def before(hook_name, hook_impls, kwargs):
+        names = ", ".join(impl.plugin_name for impl in hook_impls)
+        print(f"[aetherops trace] {hook_name}({', '.join(kwargs)}) -> {names}", file=sys.stderr)
+
+    def after(outcome, hook_name, hook_impls, kwargs):
+        return None
+
+    pm.add_hookcall_monitoring(before, after)
+
+
+def make_plugin_manager(extra: Iterable[str] = (), blocked: Iterable[str] = (), *, autoload: bool | None = None,
+                        env: dict | None = None) -> AetheropsPluginManager:
+    """Build a plugin manager the way the CLI does (see the module docstring for the order)."""
+    env = os.environ if env is None else env
+    pm = AetheropsPluginManager()
+    from aetherops import core_commands
+
+    pm.register_checked(core_commands, PluginInfo("core", "core", core_commands.__name__, version=_version()))
+    for name in blocked:
+        pm.set_blocked(name)
+    if autoload is None:
+        autoload = env.get("AETHEROPS_DISABLE_PLUGIN_AUTOLOAD", "").lower() not in TRUTHY
+    if autoload:
+        pm.load_entry_points()
+    for module in extra:
+        pm.load_module(module, "--plugin")
+    for module in filter(None, (m.strip() for m in env.get("AETHEROPS_PLUGINS", "").split(","))):
+        pm.load_module(module, "AETHEROPS_PLUGINS")
+    pm.check_pending()  # every registered hookimpl has a spec: unknown ones were refused above
+    if env.get("AETHEROPS_TRACE_PLUGINS", "").lower() in TRUTHY:
+        _trace(pm)
+    return pm

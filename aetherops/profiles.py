@@ -1,0 +1,613 @@
+"""Environment profiles: where the stack is, how to reach it, and what plugins need.
+
+A profile is one YAML file (``profiles/NAME.yaml``). Loading a profile:
+
+1. finds the file in the search path (``--profiles-dir``, ``AETHEROPS_PROFILES_DIR``,
+   ``./profiles``, the user config dir, the profiles shipped with aetherops),
+2. merges ``extends: OTHER`` chains (dicts deep-merged, lists replaced),
+3. expands ``${ENV}`` / ``${ENV:-default}`` in strings,
+4. refuses inline secrets and resolves secret references (``*_env``, ``*_file``),
+5. validates every declared section (types, unknown keys) and fills defaults.
+
+Every error is a :class:`ConfigError` naming the file and line (exit code 4).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from aetherops.errors import ConfigError
+from aetherops.redact import is_secret_key, redact_data, register_secret
+
+PROFILE_SUFFIXES = (".yaml", ".yml")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a profile section: its type, default and description."""
+
+    type: Any = str
+    default: Any = None
+    description: str = ""
+    choices: tuple | None = None
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class ProfileSection:
+    """A top-level profile key that a plugin reads, declared through
+    ``aetherops_profile_sections``. ``many=True`` means the section is a list
+    of mappings (e.g. ``probes:``), each validated against ``fields``."""
+
+    name: str
+    fields: Mapping[str, Field]
+    description: str = ""
+    many: bool = False
+    allow_extra: bool = False
+
+
+_TLS = {
+    "verify": Field(bool, True, "Verify the server certificate."),
+    "ca_file": Field(str, None, "CA bundle to verify the server with."),
+    "cert_file": Field(str, None, "Client certificate (mutual TLS)."),
+    "key_file": Field(str, None, "Client certificate key (mutual TLS)."),
+}
+_AUTH = {
+    "token_env": Field(str, None, "Environment variable holding a bearer token."),
+    "token_file": Field(str, None, "File holding a bearer token."),
+    "bearer_token_env": Field(str, None, "Alias of token_env."),
+    "bearer_token_file": Field(str, None, "Alias of token_file."),
+    "username": Field(str, None, "Basic-auth user name."),
+    "password_env": Field(str, None, "Environment variable holding the basic-auth password."),
+    "password_file": Field(str, None, "File holding the basic-auth password."),
+}
+
+
+def _service_fields(**extra: Field) -> dict[str, Field]:
+    fields = {
+        "url": Field(str, None, "Base URL of the service (with any path prefix)."),
+        "headers": Field(dict, {}, "Extra HTTP headers, e.g. X-Scope-OrgID for Mimir/Cortex/Thanos tenants."),
+        "tls": Field(dict, {}, "TLS settings: verify, ca_file, cert_file, key_file."),
+        "timeout": Field(float, 10.0, "Seconds before a request times out."),
+        "retries": Field(int, 3, "Attempts for transient failures (connect errors, 502/503/504, timeouts)."),
+        "auth": Field(dict, {}, "Secret references: token_env/token_file, or username with password_env/password_file."),
+    }
+    fields.update(extra)
+    return fields
+
+
+CORE_SECTIONS: tuple[ProfileSection, ...] = (
+    ProfileSection(
+        "prometheus",
+        _service_fields(
+            config_file=Field(str, None, "prometheus.yml the server runs from (on this machine)."),
+            rule_files=Field(list, [], "Globs of the rule files the server loads."),
+            data_dir=Field(str, None, "The server's --storage.tsdb.path, when on this machine."),
+        ),
+        "Prometheus or a Prometheus-compatible API (Thanos, Mimir, Cortex, VictoriaMetrics).",
+    ),
+    ProfileSection(
+        "alertmanager",
+        _service_fields(config_file=Field(str, None, "alertmanager.yml the server runs from.")),
+        "Alertmanager (v2 API).",
+    ),
+    ProfileSection("grafana", _service_fields(org_id=Field(int, None, "Grafana organisation id (X-Grafana-Org-Id).")), "Grafana."),
+)
+SERVICES = ("prometheus", "alertmanager", "grafana")
+_RESERVED_KEYS = {"extends", "default", "description"}
+
+
+# ---------------------------------------------------------------- YAML with lines
+class _Lines:
+    """Line numbers of keys, by path, for error messages."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.by_path: dict[tuple, int] = {}
+
+    def line(self, keypath: Iterable) -> int | None:
+        keypath = tuple(keypath)
+        while keypath:
+            if keypath in self.by_path:
+                return self.by_path[keypath]
+            keypath = keypath[:-1]
+        return None
+
+
+def _load_yaml(path: Path) -> tuple[Any, _Lines]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read profile: {exc.strerror}", path=path) from None
+    except UnicodeDecodeError:
+        raise ConfigError("profile is not valid UTF-8", path=path) from None
+    lines = _Lines(path)
+    try:
+        node = yaml.compose(text, Loader=loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        msg = (exc.problem or exc.context or "invalid YAML").strip()
+        raise ConfigError(f"invalid YAML: {msg}", path=path, line=mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", path=path) from None
+    if node is None:
+        return {}, lines
+    try:
+        data = _construct(node, (), lines)
+    except yaml.YAMLError as exc:  # bad scalar such as an invalid timestamp
+        raise ConfigError(f"invalid YAML: {exc}", path=path) from None
+    return data, lines
+
+
+def _construct(node, keypath: tuple, lines: _Lines):
+    import yaml
+
+    lines.by_path.setdefault(keypath, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict = {}
+        for key_node, value_node in node.value:
+            key = _construct(key_node, keypath, lines) if not isinstance(key_node, yaml.ScalarNode) else key_node.value
+            lines.by_path[keypath + (key,)] = key_node.start_mark.line + 1
+            if key in out:
+                raise ConfigError(f"duplicate key '{key}'", path=lines.path, line=key_node.start_mark.line + 1)
+            out[key] = _construct(value_node, keypath + (key,), lines)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, keypath + (i,), lines) for i, item in enumerate(node.value)]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader("").construct_object(node) if node.tag != "tag:yaml.org,2002:str" else node.value
+
+
+# ---------------------------------------------------------------- the profile
+@dataclass
+class ServiceConfig:
+    """How to reach one service: everything a client needs, secrets resolved."""
+
+    name: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    verify: bool | str = True
+    cert: tuple[str, str] | str | None = None
+    timeout: float = 10.0
+    retries: int = 3
+    bearer_token: str | None = field(default=None, repr=False)
+    basic_auth: tuple[str, str] | None = field(default=None, repr=False)
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers carrying the credentials (never printed)."""
+        if self.bearer_token:
+            return {"Authorization": f"Bearer {self.bearer_token}"}
+        if self.basic_auth:
+            import base64
+
+            raw = ":".join(self.basic_auth).encode("utf-8")
+            return {"Authorization": "Basic " + base64.b64encode(raw).decode("ascii")}
+        return {}
+
+
+@dataclass
+class Profile:
+    """A loaded, merged, expanded and validated profile."""
+
+    name: str
+    path: Path | None
+    data: dict[str, Any]
+    lines: dict[str, _Lines] = field(default_factory=dict, repr=False)
+
+    def section(self, name: str) -> Any:
+        """The section's data, defaults filled in (``{}`` or ``[]`` when absent)."""
+        return self.data.get(name, {})
+
+    def has_service(self, name: str) -> bool:
+        return bool(self.data.get(name, {}).get("url"))
+
+    def service(self, name: str) -> ServiceConfig:
+        """Resolve a service section (prometheus/alertmanager/grafana) for a client."""
+        section = self.data.get(name) or {}
+        url = section.get("url")
+        if not url:
+            raise ConfigError(f"profile '{self.name}' has no {name}.url", path=self.path)
+        tls = section.get("tls") or {}
+        verify: bool | str = tls.get("verify", True)
+        if verify and tls.get("ca_file"):
+            verify = str(_resolve_path(tls["ca_file"], self.path))
+        cert = None
+        if tls.get("cert_file"):
+            cert_file = str(_resolve_path(tls["cert_file"], self.path))
+            cert = (cert_file, str(_resolve_path(tls["key_file"], self.path))) if tls.get("key_file") else cert_file
+        auth = section.get("auth") or {}
+        where = self._where((name, "auth"))
+        token = _secret(auth, "token", where, self.path) or _secret(auth, "bearer_token", where, self.path)
+        basic = None
+        if auth.get("username"):
+            password = _secret(auth, "password", where, self.path)
+            if password is None:
+                raise ConfigError(f"{name}.auth.username needs password_env or password_file", path=where[0], line=where[1])
+            basic = (str(auth["username"]), password)
+        headers = {str(k): str(v) for k, v in (section.get("headers") or {}).items()}
+        options = {k: v for k, v in section.items() if k not in {"url", "headers", "tls", "timeout", "auth", "retries"}}
+        return ServiceConfig(
+            name=name,
+            url=str(url).rstrip("/"),
+            headers=headers,
+            verify=verify,
+            cert=cert,
+            timeout=float(section.get("timeout", 10.0)),
+            retries=int(section.get("retries", 3)),
+            bearer_token=token,
+            basic_auth=basic,
+            options=options,
+        )
+
+    def _where(self, keypath) -> tuple[Path | None, int | None]:
+        for lines in self.lines.values():
+            line = lines.line(keypath)
+            if line and keypath[0] in _top_keys(lines):
+                return lines.path, line
+        return self.path, None
+
+    def redacted(self) -> dict[str, Any]:
+        """The profile data with every secret hidden (for ``profiles show``)."""
+        return redact_data(self.data)
+
+
+def _top_keys(lines: _Lines) -> set:
+    return {k[0] for k in lines.by_path if len(k) == 1}
+
+
+def _resolve_path(value: str, profile_path: Path | None) -> Path:
+    path = Path(os.path.expanduser(str(value)))
+    if not path.is_absolute() and profile_path is not None:
+        # relative paths are relative to the current directory, like every CLI
+        path = Path.cwd() / path
+    return path
+
+
+def _secret(auth: Mapping, base: str, where, profile_path) -> str | None:
+    env_name = auth.get(f"{base}_env")
+    if env_name:
+        value = os.environ.get(str(env_name))
+        if value is None:
+            raise ConfigError(
+                f"environment variable {env_name} (named by auth.{base}_env) is not set", path=where[0], line=where[1]
+            )
+        value = value.strip()
+        register_secret(value)
+        return value
+    file_name = auth.get(f"{base}_file")
+    if file_name:
+        secret_path = _resolve_path(file_name, profile_path)
+        try:
+            value = secret_path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read secret file {secret_path} (auth.{base}_file): {exc.strerror}", path=where[0], line=where[1]
+            ) from None
+        register_secret(value)
+        return value
+    return None
+
+
+# ---------------------------------------------------------------- search path
+def builtin_profiles_dir() -> Path:
+    """The profiles shipped with aetherops (``profiles/`` of the source tree)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_profiles", here.parent / "profiles"):
+        if candidate.is_dir():
+            return candidate
+    return here / "_profiles"
+
+
+def user_config_dir() -> Path:
+    """``AETHEROPS_CONFIG_DIR``, else ~/.config/aetherops or %APPDATA%\\aetherops."""
+    override = os.environ.get("AETHEROPS_CONFIG_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return platformdirs.user_config_path("aetherops", appauthor=False, roaming=True)
+
+
+def state_dir() -> Path:
+    """Where aetherops keeps state (the sandbox's data): ``AETHEROPS_STATE_DIR`` or the platform's user state dir.
+    Profiles may use ``${AETHEROPS_STATE_DIR}`` even when the variable is not set."""
+    override = os.environ.get("AETHEROPS_STATE_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return platformdirs.user_state_path("aetherops", appauthor=False)
+
+
+def search_dirs(profiles_dir: str | os.PathLike | None = None) -> list[Path]:
+    """Where profiles are looked up, first match wins."""
+    dirs: list[Path] = []
+    if profiles_dir:
+        dirs.append(Path(profiles_dir))
+    env_dir = os.environ.get("AETHEROPS_PROFILES_DIR")
+    if env_dir:
+        dirs.extend(Path(p) for p in env_dir.split(os.pathsep) if p)
+    dirs.append(Path.cwd() / "profiles")
+    dirs.append(user_config_dir() / "profiles")
+    dirs.append(builtin_profiles_dir())
+    unique: list[Path] = []
+    for d in dirs:
+        if d.resolve() not in [u.resolve() for u in unique]:
+            unique.append(d)
+    return unique
+
+
+class ProfileStore:
+    """Finds, lists and loads profiles; validates them against declared sections."""
+
+    def __init__(self, sections: Iterable[ProfileSection] = (), profiles_dir=None):
+        self.dirs = search_dirs(profiles_dir)
+        self.sections: dict[str, ProfileSection] = {}
+        for section in (*CORE_SECTIONS, *sections):
+            if section.name in self.sections:
+                raise ConfigError(f"profile section '{section.name}' is declared twice (two plugins claim it)")
+            self.sections[section.name] = section
+
+    def find(self, name: str) -> Path | None:
+        for d in self.dirs:
+            for suffix in PROFILE_SUFFIXES:
+                candidate = d / f"{name}{suffix}"
+                if candidate.is_file():
+                    return candidate
+        return None
+
+    def available(self) -> dict[str, Path]:
+        """Every profile name visible, mapped to the file that wins."""
+        found: dict[str, Path] = {}
+        for d in self.dirs:
+            if not d.is_dir():
+                continue
+            for path in sorted(d.iterdir()):
+                if path.suffix in PROFILE_SUFFIXES and path.is_file():
+                    found.setdefault(path.stem, path)
+        return found
+
+    def default_name(self) -> str:
+        """``AETHEROPS_PROFILE``, else the first profile marked ``default: true``, else ``local``."""
+        env = os.environ.get("AETHEROPS_PROFILE")
+        if env:
+            return env
+        for d in self.dirs:
+            if not d.is_dir():
+                continue
+            for path in sorted(d.iterdir()):
+                if path.suffix in PROFILE_SUFFIXES and path.is_file() and _marked_default(path):
+                    return path.stem
+        return "local"
+
+    def load(self, name: str | None = None) -> Profile:
+        name = name or self.default_name()
+        raw, lines = self._load_merged(name, chain=())
+        path = self.find(name)
+        raw = _expand_env(raw, (), lines)
+        _refuse_inline_secrets(raw, (), lines)
+        data = self._validate(raw, lines)
+        return Profile(name=name, path=path, data=data, lines={str(p): ln for p, ln in _line_maps(lines)})
+
+    def _load_merged(self, name: str, chain: tuple[str, ...]):
+        if name in chain:
+            raise ConfigError(f"profile 'extends' cycle: {' -> '.join(chain + (name,))}", path=self.find(chain[-1]))
+        path = self.find(name)
+        if path is None:
+            known = ", ".join(sorted(self.available())) or "none"
+            where = f" (extended by '{chain[-1]}')" if chain else ""
+            raise ConfigError(f"unknown profile '{name}'{where}; known profiles: {known}; searched {', '.join(str(d) for d in self.dirs)}")
+        data, lines = _load_yaml(path)
+        if not isinstance(data, dict):
+            raise ConfigError("a profile must be a YAML mapping", path=path, line=1)
+        merged_lines = _MergedLines(lines)
+        parent = data.get("extends")
+        if parent:
+            if not isinstance(parent, str):
+                raise ConfigError("'extends' must be a profile name", path=path, line=lines.line(("extends",)))
+            base, base_lines = self._load_merged(parent, chain + (name,))
+            data = _deep_merge(base, {k: v for k, v in data.items() if k not in ("extends", "default")})
+            merged_lines = _MergedLines(lines, base_lines)
+        return data, merged_lines
+
+    def _validate(self, raw: dict, lines) -> dict:
+        data: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key in _RESERVED_KEYS:
+                continue
+            section = self.sections.get(key)
+            if section is None:
+                data[key] = value  # sections of plugins that are not installed are kept, not validated
+                continue
+            data[key] = _validate_section(section, value, lines)
+        for name, section in self.sections.items():
+            if name not in data:
+                data[name] = [] if section.many else _defaults(section)
+        return data
+
+
+def _marked_default(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return any(line.strip() in ("default: true", "default: yes") for line in fh)
+    except OSError:
+        return False
+
+
+class _MergedLines:
+    """Line lookups through an ``extends`` chain: the child's lines win."""
+
+    def __init__(self, lines: _Lines, base: "_MergedLines | None" = None):
+        self.lines = lines
+        self.base = base
+
+    @property
+    def path(self) -> Path:
+        return self.lines.path
+
+    def where(self, keypath) -> tuple[Path, int | None]:
+        keypath = tuple(keypath)
+        if keypath in self.lines.by_path or self.base is None:
+            return self.lines.path, self.lines.line(keypath)
+        base_where = self.base.where(keypath)
+        if base_where[1] is not None and keypath[:1] not in {k for k in self.lines.by_path if len(k) == 1}:
+            return base_where
+        return self.lines.path, self.lines.line(keypath) or base_where[1]
+
+
+def _line_maps(lines: _MergedLines):
+    while lines is not None:
+        yield lines.lines.path, lines.lines
+        lines = lines.base
+
+
+def _deep_merge(base: Any, override: Any) -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = dict(base)
+        for key, value in override.items():
+            out[key] = _deep_merge(base[key], value) if key in base else value
+        return out
+    return override
+
+
+def _expand_env(value: Any, keypath: tuple, lines: _MergedLines) -> Any:
+    if isinstance(value, dict):
+        return {k: _expand_env(v, keypath + (k,), lines) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, keypath + (i,), lines) for i, v in enumerate(value)]
+    if isinstance(value, str) and "${" in value:
+
+        def replace(match: re.Match) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in os.environ:
+                result = os.environ[name]
+            elif name == "AETHEROPS_STATE_DIR":
+                result = str(state_dir()).replace("\\", "/")
+            elif default is not None:
+                result = default
+            else:
+                path, line = lines.where(keypath)
+                raise ConfigError(f"environment variable {name} is not set (used in {'.'.join(map(str, keypath))})", path=path, line=line)
+            if keypath and is_secret_key(str(keypath[-1])):
+                register_secret(result)
+            return result
+
+        return _ENV_REF.sub(replace, value)
+    return value
+
+
+def _refuse_inline_secrets(value: Any, keypath: tuple, lines: _MergedLines) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if is_secret_key(str(key)) and isinstance(item, (str, int)) and item not in ("", None):
+                path, line = lines.where(keypath + (key,))
+                dotted = ".".join(map(str, keypath + (key,)))
+                raise ConfigError(
+                    f"inline secret in '{dotted}': profiles hold only references; use '{key}_env: VAR' "
+                    f"or '{key}_file: PATH' (or '${{VAR}}')",
+                    path=path,
+                    line=line,
+                )
+            _refuse_inline_secrets(item, keypath + (key,), lines)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse_inline_secrets(item, keypath + (i,), lines)
+
+
+def _type_name(t: Any) -> str:
+    if isinstance(t, tuple):
+        return " or ".join(_type_name(x) for x in t)
+    return {str: "a string", int: "an integer", float: "a number", bool: "true/false", list: "a list", dict: "a mapping"}.get(
+        t, getattr(t, "__name__", str(t))
+    )
+
+
+def _coerce(field_: Field, value: Any) -> Any:
+    expected = field_.type
+    if value is None:
+        return None
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if expected is bool and isinstance(value, str) and value.lower() in ("true", "false", "yes", "no"):
+        return value.lower() in ("true", "yes")
+    if expected is int and isinstance(value, str) and value.isdigit():
+        return int(value)
+    if expected is float and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return _MISSING
+    types = expected if isinstance(expected, tuple) else (expected,)
+    if bool in types or not isinstance(value, bool):
+        if isinstance(value, types):
+            return value
+    return _MISSING
+
+
+def _defaults(section: ProfileSection) -> dict:
+    import copy
+
+    return {k: copy.deepcopy(f.default) for k, f in section.fields.items()}
+
+
+def _validate_section(section: ProfileSection, value: Any, lines: _MergedLines) -> Any:
+    if section.many:
+        if not isinstance(value, list):
+            path, line = lines.where((section.name,))
+            raise ConfigError(f"'{section.name}' must be a list", path=path, line=line)
+        return [_validate_mapping(section, item, (section.name, i), lines) for i, item in enumerate(value)]
+    return _validate_mapping(section, value, (section.name,), lines)
+
+
+def _validate_mapping(section: ProfileSection, value: Any, keypath: tuple, lines: _MergedLines) -> dict:
+    dotted = ".".join(map(str, keypath))
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        path, line = lines.where(keypath)
+        raise ConfigError(f"'{dotted}' must be a mapping", path=path, line=line)
+    out = _defaults(section)
+    for key, item in value.items():
+        field_ = section.fields.get(key)
+        if field_ is None:
+            if section.allow_extra:
+                out[key] = item
+                continue
+            import difflib
+
+            path, line = lines.where(keypath + (key,))
+            close = difflib.get_close_matches(str(key), list(section.fields), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(section.fields)}"
+            raise ConfigError(f"unknown key '{key}' in '{dotted}'{hint}", path=path, line=line)
+        coerced = _coerce(field_, item)
+        if coerced is _MISSING:
+            path, line = lines.where(keypath + (key,))
+            raise ConfigError(
+                f"'{dotted}.{key}' must be {_type_name(field_.type)}, not {type(item).__name__} ({item!r})", path=path, line=line
+            )
+        if field_.choices and coerced is not None and coerced not in field_.choices:
+            path, line = lines.where(keypath + (key,))
+            raise ConfigError(f"'{dotted}.{key}' must be one of {', '.join(map(str, field_.choices))}", path=path, line=line)
+        out[key] = coerced
+    for key, field_ in section.fields.items():
+        if field_.required and out.get(key) in (None, "", [], {}):
+            path, line = lines.where(keypath)
+            raise ConfigError(f"'{dotted}.{key}' is required", path=path, line=line)
+    if section.name in SERVICES and len(keypath) == 1:
+        for sub, sub_fields in (("tls", _TLS), ("auth", _AUTH)):
+            sub_section = ProfileSection(f"{section.name}.{sub}", sub_fields)
+            given = out.get(sub) or {}
+            if given:
+                checked = _validate_mapping(sub_section, given, keypath + (sub,), lines)
+                out[sub] = {k: v for k, v in checked.items() if k in given}
+    return out

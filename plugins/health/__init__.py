@@ -1,0 +1,48 @@
+"""Built-in plugin: ``aetherops health`` checks every service the profile names."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+import aetherops
+from aetherops import pass_context
+
+if TYPE_CHECKING:  # pragma: no cover
+    from aetherops.context import Context
+
+
+@aetherops.hookimpl
+def aetherops_register_commands(cli: click.Group) -> None:
+    cli.add_command(health)
+
+
+@click.command()
+@click.option("--service", "services", multiple=True, type=click.Choice(["prometheus", "alertmanager", "grafana"]),
+              help="Check only this service (repeatable).")
+@pass_context
+def health(ctx: Context, services: tuple[str, ...]):
+    """Check Prometheus, Alertmanager and Grafana: reachable, ready, which version.
+
+    Exit 0 when all are healthy, 1 when any is unhealthy, 3 when none could be reached.
+    """
+    from aetherops_plugins.health.checks import check_services
+
+    results = check_services(ctx, services or None)
+
+    def text() -> None:
+        ctx.output.table(
+            results,
+            [("service", "SERVICE"), ("url", "URL"), ("ok", "OK"), ("version", "VERSION"), ("latency_ms", "LATENCY ms"), ("error", "ERROR")],
+            styles={"ok": lambda ok: "green" if ok else "red"},
+        )
+
+    ctx.output.result(results, text)
+    if not results:
+        raise click.UsageError("the profile names no service (prometheus/alertmanager/grafana url)")
+    if not any(r["reachable"] for r in results):
+        ctx.output.note("no service could be reached")
+        raise SystemExit(3)
+    if not all(r["ok"] for r in results):
+        raise SystemExit(1)

@@ -1,0 +1,55 @@
+"""The health checks themselves (imported only when ``aetherops health`` runs)."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from aetherops.context import Context
+from aetherops.errors import ServiceError
+
+SERVICES = ("prometheus", "alertmanager", "grafana")
+
+
+def _prometheus(client) -> str | None:
+    client.request("GET", "/-/ready")
+    return client.build_info().get("version")
+
+
+def _alertmanager(client) -> str | None:
+    status = client.status()
+    return (status.get("versionInfo") or {}).get("version")
+
+
+def _grafana(client) -> str | None:
+    body = client.health()
+    if isinstance(body, dict) and body.get("database") not in (None, "ok"):
+        raise ServiceError(f"grafana {client.url}/api/health: database {body.get('database')}")
+    return body.get("version") if isinstance(body, dict) else None
+
+
+CHECKS = {"prometheus": _prometheus, "alertmanager": _alertmanager, "grafana": _grafana}
+
+
+def check_one(ctx: Context, service: str) -> dict:
+    """Check one service; never raises for a service fault, reports it instead."""
+    url = ctx.profile.service(service).url
+    started = time.perf_counter()
+    result = {"service": service, "url": url, "ok": False, "reachable": False, "version": None, "latency_ms": None, "error": None}
+    try:
+        result["version"] = CHECKS[service](ctx.client(service))
+        result["ok"] = result["reachable"] = True
+    except ServiceError as exc:
+        result["error"] = exc.format_message()
+        result["reachable"] = exc.status is not None
+    result["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result
+
+
+def check_services(ctx: Context, services=None) -> list[dict]:
+    """Check the services in parallel (one slow service does not delay the others)."""
+    wanted = [s for s in (services or SERVICES) if ctx.profile.has_service(s)]
+    for s in wanted:  # build clients (and resolve secrets) up front: config errors exit 4 before any request
+        ctx.client(s)
+    with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as pool:
+        return list(pool.map(lambda s: check_one(ctx, s), wanted))
