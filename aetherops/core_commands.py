@@ -80,12 +80,15 @@ def profiles_list(ctx: Context):
 def profiles_show(ctx: Context, name: str | None):
     """Show a profile, merged, with defaults filled in and secrets redacted."""
     profile = ctx.load_profile(name) if name else ctx.profile
-    data = {"name": profile.name, "path": str(profile.path) if profile.path else None, "profile": profile.redacted()}
+    data = {"name": profile.name, "path": str(profile.path) if profile.path else None, "description": profile.description,
+            "profile": profile.redacted()}
 
     def text() -> None:
         import yaml
 
         ctx.output.line(f"# profile {profile.name} ({profile.path})")
+        if profile.description:
+            ctx.output.line(f"# {profile.description}")
         ctx.output.line(yaml.safe_dump(profile.redacted(), sort_keys=False, allow_unicode=True).rstrip())
 
     ctx.output.result(data, text)

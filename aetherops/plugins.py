@@ -82,8 +82,7 @@ class AetheropsPluginManager(pluggy.PluginManager):
         except pluggy.PluginValidationError as exc:
             self._record_failure(info, str(exc))
             return False
-        unknown = [impl.name for caller in self.get_hookcallers(plugin) or [] for impl in caller.get_hookimpls()
-                   if impl.plugin is plugin and caller.spec is None]
+        unknown = [caller.name for caller in self.get_hookcallers(plugin) or [] if caller.spec is None]
         if unknown:
             self.unregister(plugin)
             self._record_failure(info, f"unknown hook {', '.join(sorted(set(unknown)))} (misspelled? known hooks start with aetherops_ and are listed in docs/plugins/hooks.md)")
@@ -218,7 +217,9 @@ def _one_line(exc: BaseException) -> str:
 def _trace(pm: pluggy.PluginManager) -> None:
     def before(hook_name, hook_impls, kwargs):
         names = ", ".join(impl.plugin_name for impl in hook_impls)
-        print(f"[aetherops trace] {hook_name}({', '.join(kwargs)}) -> {names}", file=sys.stderr)
+        import click
+
+        click.echo(f"[aetherops trace] {hook_name}({', '.join(kwargs)}) -> {names}", err=True)
 
     def after(outcome, hook_name, hook_impls, kwargs):
         return None

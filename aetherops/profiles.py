@@ -203,6 +203,7 @@ class Profile:
     path: Path | None
     data: dict[str, Any]
     lines: dict[str, _Lines] = field(default_factory=dict, repr=False)
+    description: str = ""
 
     def section(self, name: str) -> Any:
         """The section's data, defaults filled in (``{}`` or ``[]`` when absent)."""
@@ -394,10 +395,11 @@ class ProfileStore:
         name = name or self.default_name()
         raw, lines = self._load_merged(name, chain=())
         path = self.find(name)
-        raw = _expand_env(raw, (), lines)
         _refuse_inline_secrets(raw, (), lines)
+        raw = _expand_env(raw, (), lines)
         data = self._validate(raw, lines)
-        return Profile(name=name, path=path, data=data, lines={str(p): ln for p, ln in _line_maps(lines)})
+        return Profile(name=name, path=path, data=data, lines={str(p): ln for p, ln in _line_maps(lines)},
+                       description=str(raw.get("description") or ""))
 
     def _load_merged(self, name: str, chain: tuple[str, ...]):
         if name in chain:
@@ -509,7 +511,8 @@ def _expand_env(value: Any, keypath: tuple, lines: _MergedLines) -> Any:
 def _refuse_inline_secrets(value: Any, keypath: tuple, lines: _MergedLines) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
-            if is_secret_key(str(key)) and isinstance(item, (str, int)) and item not in ("", None):
+            is_reference = isinstance(item, str) and _ENV_REF.fullmatch(item.strip()) is not None
+            if is_secret_key(str(key)) and isinstance(item, (str, int)) and item not in ("", None) and not is_reference:
                 path, line = lines.where(keypath + (key,))
                 dotted = ".".join(map(str, keypath + (key,)))
                 raise ConfigError(

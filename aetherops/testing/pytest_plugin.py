@@ -1,0 +1,142 @@
+"""pytest fixtures for aetherops and its plugins (entry point ``pytest11``).
+
+Real servers, not mocks: ``prometheus_server``, ``alertmanager_server`` and
+``blackbox_server`` start the real binaries on free loopback ports in temp
+dirs (missing binaries skip the test, or fail it when ``CI=true``);
+``grafana_double`` serves the Grafana API double. ``profile_factory`` writes
+profiles, ``stack_profile`` wires one to all of the servers, and
+``aetherops_cli`` runs the CLI in-process and returns exit code, stdout,
+stderr and parsed JSON.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+GRAFANA_TEST_TOKEN = "glsa_aetherops_test_token_5f1c2e"
+
+
+@pytest.fixture
+def aetherops_env(tmp_path_factory, monkeypatch) -> dict[str, str]:
+    """Isolate aetherops from the user's config, cache, state and profiles."""
+    base = tmp_path_factory.mktemp("aetherops-home")
+    env = {
+        "AETHEROPS_CONFIG_DIR": str(base / "config"),
+        "AETHEROPS_CACHE_DIR": str(base / "cache"),
+        "AETHEROPS_STATE_DIR": str(base / "state"),
+        "NO_COLOR": "1",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AETHEROPS_PROFILE", "AETHEROPS_PROFILES_DIR", "AETHEROPS_PLUGINS", "AETHEROPS_DISABLE_PLUGIN_AUTOLOAD", "FORCE_COLOR"):
+        monkeypatch.delenv(key, raising=False)
+    return env
+
+
+@pytest.fixture
+def aetherops_cli(aetherops_env) -> Callable[..., Any]:
+    """``aetherops_cli("health", "--output", "json", env={...})`` -> CliResult (exit_code, stdout, stderr, json())."""
+    from aetherops.testing.cli import run_cli
+
+    def run(*args: str, env: dict | None = None, input: str | None = None):
+        return run_cli([str(a) for a in args], env=env, input=input)
+
+    return run
+
+
+@pytest.fixture
+def profiles_dir(tmp_path, monkeypatch, aetherops_env) -> Path:
+    """An empty profiles dir, set as AETHEROPS_PROFILES_DIR."""
+    path = tmp_path / "profiles"
+    path.mkdir()
+    monkeypatch.setenv("AETHEROPS_PROFILES_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def profile_factory(profiles_dir) -> Callable[..., str]:
+    """Write a profile: ``profile_factory("prod", prometheus={"url": ...})`` or ``profile_factory("bad", text="...")``.
+
+    Returns the profile name.
+    """
+    import yaml
+
+    def make(name: str = "test", data: dict | None = None, *, text: str | None = None, **sections: Any) -> str:
+        path = profiles_dir / f"{name}.yaml"
+        if text is None:
+            text = yaml.safe_dump({**(data or {}), **sections}, sort_keys=False)
+        path.write_text(text, encoding="utf-8")
+        return name
+
+    return make
+
+
+def _start(starter: Callable, workdir: Path, **kwargs):
+    from aetherops.testing.servers import MissingBinary
+
+    try:
+        return starter(workdir, **kwargs)
+    except MissingBinary as exc:
+        import os
+
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{exc} (CI=true: a missing server is a failure)", pytrace=False)
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def prometheus_server(tmp_path_factory):
+    """A real Prometheus (admin API and lifecycle on) shared by the session."""
+    from aetherops.testing.servers import start_prometheus
+
+    server = _start(start_prometheus, tmp_path_factory.mktemp("prometheus"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def alertmanager_server(tmp_path_factory):
+    """A real Alertmanager of its own for each test (silences do not leak between tests)."""
+    from aetherops.testing.servers import start_alertmanager
+
+    server = _start(start_alertmanager, tmp_path_factory.mktemp("alertmanager"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def blackbox_server(tmp_path_factory):
+    """A real blackbox_exporter shared by the session."""
+    from aetherops.testing.servers import start_blackbox
+
+    server = _start(start_blackbox, tmp_path_factory.mktemp("blackbox"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def grafana_double():
+    """The Grafana API double, empty, requiring ``Bearer GRAFANA_TEST_TOKEN``."""
+    from aetherops.testing.grafana_double import GrafanaDouble
+
+    double = GrafanaDouble(token=GRAFANA_TEST_TOKEN).start()
+    yield double
+    double.stop()
+
+
+@pytest.fixture
+def stack_profile(profile_factory, prometheus_server, alertmanager_server, grafana_double, monkeypatch) -> str:
+    """A profile named ``stack`` pointing at the real servers and the Grafana double, selected by default."""
+    monkeypatch.setenv("AETHEROPS_TEST_GRAFANA_TOKEN", GRAFANA_TEST_TOKEN)
+    monkeypatch.setenv("AETHEROPS_PROFILE", "stack")
+    return profile_factory(
+        "stack",
+        prometheus={"url": prometheus_server.url, "timeout": 5, "retries": 2,
+                    "config_file": str(prometheus_server.config_path), "data_dir": str(prometheus_server.workdir / "data")},
+        alertmanager={"url": alertmanager_server.url, "timeout": 5, "retries": 2,
+                      "config_file": str(alertmanager_server.config_path)},
+        grafana={"url": grafana_double.url, "timeout": 5, "retries": 2, "auth": {"token_env": "AETHEROPS_TEST_GRAFANA_TOKEN"}},
+    )

@@ -1,0 +1,102 @@
+"""An example aetherops plugin: a command, a profile section, and one of each extension.
+
+Only ``click`` and ``aetherops`` are imported here; anything heavy would be
+imported inside the command body.
+"""
+
+from __future__ import annotations
+
+import click
+
+import aetherops
+from aetherops import pass_context
+
+
+@aetherops.hookimpl
+def aetherops_register_commands(cli):
+    @cli.command()
+    @click.option("--name", default=None, help="Who to greet (default: the profile's example.greeting_name).")
+    @pass_context
+    def hello(ctx, name):
+        """Say hello with the selected profile's name (an example plugin command)."""
+        section = ctx.section("example")
+        name = name or section["greeting_name"]
+        data = {"greeting": f"hello {name}", "profile": ctx.profile.name}
+        ctx.output.result(data, lambda: ctx.output.line(f"{data['greeting']} from profile {data['profile']}"))
+
+
+@aetherops.hookimpl
+def aetherops_profile_sections():
+    from aetherops.profiles import Field, ProfileSection
+
+    return [ProfileSection("example", {"greeting_name": Field(str, "world", "Who `aetherops hello` greets.")},
+                           "Settings of the example plugin.")]
+
+
+class EchoProbe:
+    """A probe module that succeeds when the target is a non-empty string."""
+
+    name = "example_echo"
+
+    def probe(self, target, options, timeout):
+        return {"success": bool(target), "duration_ms": 0.0}
+
+
+class ThresholdDetector:
+    """An anomaly detector: every value above ``options['threshold']`` is anomalous."""
+
+    name = "example_threshold"
+
+    def detect(self, timestamps, values, options):
+        limit = options.get("threshold", 0)
+        return [{"timestamp": t, "value": v, "score": v - limit, "expected": limit}
+                for t, v in zip(timestamps, values) if v > limit]
+
+
+class NotesComponent:
+    """A backup component that saves one file of notes."""
+
+    name = "example_notes"
+    description = "A notes file written by the example plugin"
+
+    def backup(self, job):
+        job.write_text("example_notes/notes.txt", "backed up by aetherops-example\n")
+        return {"files": 1}
+
+    def restore(self, job):
+        return {"restored": 0}
+
+
+class NoTodoCheck:
+    """A lint check: alert names must not contain TODO."""
+
+    id = "example/no-todo"
+    severity = "warning"
+    kinds = ("rules",)
+    description = "Alert names must not contain TODO."
+
+    def check(self, target, project):
+        for rule in getattr(target, "rules", []):
+            name = getattr(rule, "name", "") or ""
+            if "TODO" in name:
+                yield {"message": f"alert {name} still says TODO", "rule": name, "line": getattr(rule, "line", None)}
+
+
+@aetherops.hookimpl
+def aetherops_probe_modules():
+    return [EchoProbe()]
+
+
+@aetherops.hookimpl
+def aetherops_anomaly_detectors():
+    return [ThresholdDetector()]
+
+
+@aetherops.hookimpl
+def aetherops_backup_components(context):
+    return [NotesComponent()]
+
+
+@aetherops.hookimpl
+def aetherops_lint_checks():
+    return [NoTodoCheck()]

@@ -1,0 +1,99 @@
+"""The root command: global options, --output anywhere, exit codes, one-line errors, python -m."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from aetherops.errors import ExitCode
+
+
+@pytest.fixture
+def plugin_module(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "faulty_plugin.py").write_text(textwrap.dedent("""
+        import click
+        import aetherops
+
+        @aetherops.hookimpl
+        def aetherops_register_commands(cli):
+            @cli.command()
+            @click.argument("what")
+            @aetherops.pass_context
+            def fail(ctx, what):
+                '''Fail in the way asked.'''
+                if what == "interrupt":
+                    raise KeyboardInterrupt
+                if what == "bug":
+                    raise ValueError("unexpected thing")
+                if what == "findings":
+                    raise SystemExit(1)
+                ctx.output.result({"unicode": "naïve ✓ 監視"}, lambda: ctx.output.line("naïve ✓ 監視"))
+    """), encoding="utf-8")
+    return "faulty_plugin"
+
+
+def test_exit_codes_are_the_documented_ones():
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 130]
+
+
+def test_output_json_globally_and_after_the_command(aetherops_cli):
+    before = aetherops_cli("-o", "json", "plugins")
+    after = aetherops_cli("plugins", "--output", "json")
+    assert before.exit_code == after.exit_code == 0
+    assert before.json() == after.json()
+    # after a nested command too
+    assert isinstance(aetherops_cli("profiles", "list", "-o", "json").json(), list)
+
+
+def test_usage_error_is_exit_2(aetherops_cli):
+    result = aetherops_cli("no-such-command")
+    assert result.exit_code == 2 and "No such command" in result.stderr
+    assert aetherops_cli("-o", "yaml", "plugins").exit_code == 2
+
+
+def test_ctrl_c_is_exit_130(aetherops_cli, plugin_module):
+    result = aetherops_cli("--plugin", plugin_module, "fail", "interrupt")
+    assert result.exit_code == 130 and "interrupted" in result.stderr
+
+
+def test_unexpected_error_is_one_line_unless_debug(aetherops_cli, plugin_module):
+    result = aetherops_cli("--plugin", plugin_module, "fail", "bug")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "aetherops: internal error: ValueError: unexpected thing (run with --debug for a traceback)"]
+    with pytest.raises(ValueError):
+        aetherops_cli("--debug", "--plugin", plugin_module, "fail", "bug")
+
+
+def test_findings_exit_code_passes_through(aetherops_cli, plugin_module):
+    assert aetherops_cli("--plugin", plugin_module, "fail", "findings").exit_code == 1
+
+
+def test_utf8_output(aetherops_cli, plugin_module):
+    result = aetherops_cli("--plugin", plugin_module, "fail", "text")
+    assert result.exit_code == 0 and result.stdout.strip() == "naïve ✓ 監視"
+    assert aetherops_cli("--plugin", plugin_module, "fail", "text", "-o", "json").json() == {"unicode": "naïve ✓ 監視"}
+
+
+def test_python_dash_m_works(aetherops_env):
+    result = subprocess.run([sys.executable, "-m", "aetherops", "--version"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "aetherops, version" in result.stdout
+
+
+def test_non_utf8_console_does_not_crash(aetherops_env, tmp_path):
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "uni.yaml").write_text("description: Überwachung ✓\nprometheus: {url: 'http://x'}\n", encoding="utf-8")
+    env = {**__import__("os").environ, "PYTHONIOENCODING": "ascii", "AETHEROPS_PROFILES_DIR": str(tmp_path / "profiles")}
+    result = subprocess.run([sys.executable, "-m", "aetherops", "profiles", "show", "uni"], capture_output=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert b"berwachung" in result.stdout  # written as UTF-8 (click) or replaced, never a UnicodeEncodeError
+
+
+def test_powershell_completion_script(aetherops_env):
+    env = {**__import__("os").environ, "_AETHEROPS_COMPLETE": "powershell_source"}
+    result = subprocess.run([sys.executable, "-m", "aetherops"], capture_output=True, text=True, env=env, timeout=60)
+    assert "Register-ArgumentCompleter" in result.stdout

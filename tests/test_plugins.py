@@ -1,0 +1,183 @@
+"""The plugin contract: loading, blocking, broken plugins, listing, and every hook from outside the package."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from aetherops.plugins import discover_entry_points, make_plugin_manager
+
+
+@pytest.fixture
+def plugin_dir(tmp_path, monkeypatch):
+    """A folder on sys.path where tests write throwaway plugin modules."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def write(name: str, source: str) -> str:
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+        return name
+
+    return write
+
+
+GOOD_PLUGIN = """
+    import click
+    import aetherops
+
+    @aetherops.hookimpl
+    def aetherops_register_commands(cli):
+        @cli.command()
+        @aetherops.pass_context
+        def ping(ctx):
+            '''Answer pong.'''
+            ctx.output.result({"pong": True}, "pong")
+"""
+
+
+def test_builtin_plugins_come_from_entry_points(aetherops_cli):
+    result = aetherops_cli("plugins", "--output", "json")
+    assert result.exit_code == 0, result
+    rows = {r["name"]: r for r in result.json()}
+    for name in ("health", "sandbox", "backup", "maintenance", "lint"):
+        assert rows[name]["source"] == "entry point"
+        assert rows[name]["distribution"] == "aetherops"
+        assert rows[name]["status"] == "ok", rows[name]
+        assert rows[name]["module"] == f"aetherops_plugins.{name}"
+
+
+def test_plugin_option_adds_a_command(plugin_dir, aetherops_cli):
+    plugin_dir("ping_plugin", GOOD_PLUGIN)
+    result = aetherops_cli("--plugin", "ping_plugin", "ping", "--output", "json")
+    assert result.exit_code == 0, result
+    assert result.json() == {"pong": True}
+    listed = aetherops_cli("--plugin", "ping_plugin", "-o", "json", "plugins").json()
+    assert {"name": "ping_plugin", "source": "--plugin", "status": "ok"}.items() <= {
+        k: v for r in listed if r["name"] == "ping_plugin" for k, v in r.items()}.items()
+
+
+def test_env_var_plugins_are_loaded(plugin_dir, aetherops_cli):
+    plugin_dir("ping_plugin", GOOD_PLUGIN)
+    result = aetherops_cli("ping", env={"AETHEROPS_PLUGINS": "ping_plugin"})
+    assert result.exit_code == 0 and result.stdout.strip() == "pong"
+
+
+def test_broken_plugin_is_a_warning_not_an_outage(plugin_dir, aetherops_cli):
+    plugin_dir("broken_plugin", "raise RuntimeError('boom at import')\n")
+    result = aetherops_cli("--plugin", "broken_plugin", "plugins", "--output", "json")
+    assert result.exit_code == 0, result
+    warnings = [line for line in result.stderr.splitlines() if "broken_plugin" in line]
+    assert len(warnings) == 1 and "boom at import" in warnings[0] and "Traceback" not in result.stderr
+    row = next(r for r in result.json() if r["name"] == "broken_plugin")
+    assert row["status"] == "error" and "RuntimeError: boom at import" in row["error"]
+    # the rest of the CLI still works
+    assert aetherops_cli("--plugin", "broken_plugin", "profiles", "list").exit_code == 0
+
+
+def test_missing_plugin_module_is_reported(aetherops_cli):
+    result = aetherops_cli("--plugin", "no_such_module_xyz", "plugins")
+    assert result.exit_code == 0
+    assert "no_such_module_xyz" in result.stderr and "ModuleNotFoundError" in result.stderr
+
+
+def test_misspelled_hook_is_refused_naming_plugin_and_hook(plugin_dir, aetherops_cli):
+    plugin_dir("typo_plugin", """
+        import aetherops
+
+        @aetherops.hookimpl
+        def aetherops_register_comands(cli):
+            pass
+    """)
+    pm = make_plugin_manager(extra=["typo_plugin"])
+    info = pm.infos["typo_plugin"]
+    assert info.status == "error" and "aetherops_register_comands" in info.error
+    assert pm.get_plugin("typo_plugin") is None
+    pm.check_pending()  # nothing unknown left registered
+    result = aetherops_cli("--plugin", "typo_plugin", "plugins")
+    assert "typo_plugin" in result.stderr and "unknown hook aetherops_register_comands" in result.stderr
+
+
+def test_no_plugin_blocks_a_builtin(aetherops_cli):
+    result = aetherops_cli("--no-plugin", "health", "health")
+    assert result.exit_code == 2 and "No such command 'health'" in result.stderr
+    rows = aetherops_cli("--no-plugin", "health", "plugins", "-o", "json").json()
+    assert next(r for r in rows if r["name"] == "health")["status"] == "blocked"
+
+
+def test_autoload_can_be_disabled(aetherops_cli):
+    result = aetherops_cli("plugins", "--output", "json", env={"AETHEROPS_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    assert result.exit_code == 0
+    assert result.json() == []
+    assert aetherops_cli("health", env={"AETHEROPS_DISABLE_PLUGIN_AUTOLOAD": "1"}).exit_code == 2
+
+
+def test_plugins_filter_by_hook(aetherops_cli):
+    rows = aetherops_cli("plugins", "--hook", "profile_sections", "-o", "json").json()
+    assert rows and all("aetherops_profile_sections" in r["hooks"] for r in rows)
+    assert "health" not in {r["name"] for r in rows}
+    assert aetherops_cli("plugins", "--hook", "nonsense").exit_code == 2
+
+
+def test_entry_point_cache_matches_a_fresh_scan(aetherops_env, monkeypatch):
+    cached_first = discover_entry_points()
+    cached_again = discover_entry_points()
+    monkeypatch.setenv("AETHEROPS_NO_PLUGIN_CACHE", "1")
+    fresh = discover_entry_points()
+    assert cached_first == cached_again == fresh
+    assert {"health", "backup"} <= {e.name for e in fresh}
+
+
+def test_trace_plugins_prints_hook_calls(aetherops_cli):
+    result = aetherops_cli("plugins", env={"AETHEROPS_TRACE_PLUGINS": "1"})
+    assert "[aetherops trace] aetherops_profile_sections" not in result.stderr  # plugins needs no profile
+    result = aetherops_cli("profiles", "list", env={"AETHEROPS_TRACE_PLUGINS": "1"})
+    assert "[aetherops trace] aetherops_profile_sections" in result.stderr
+
+
+# ---- every hook, implemented by a package outside aetherops (docs/plugins/example, installed
+# ---- into the test environment through its own entry point)
+@pytest.fixture
+def example_pm(aetherops_env):
+    pm = make_plugin_manager()
+    info = pm.infos.get("example")
+    if info is None:
+        pytest.fail("the example plugin (docs/plugins/example) is not installed: pip install -e docs/plugins/example")
+    assert info.source == "entry point" and info.distribution == "aetherops-example" and info.status == "ok"
+    return pm
+
+
+def test_hook_aetherops_register_commands(example_pm, aetherops_cli, profile_factory):
+    profile_factory("p", example={"greeting_name": "on-call"})
+    result = aetherops_cli("-p", "p", "hello", "--output", "json")
+    assert result.exit_code == 0, result
+    assert result.json() == {"greeting": "hello on-call", "profile": "p"}
+
+
+def test_hook_aetherops_profile_sections(example_pm, profile_factory, aetherops_cli):
+    profile_factory("p", text="example:\n  greeting_nam: x\n")
+    result = aetherops_cli("-p", "p", "hello")
+    assert result.exit_code == 4 and "did you mean 'greeting_name'" in result.stderr and "p.yaml:2" in result.stderr
+    profile_factory("q", text="prometheus: {url: 'http://x'}\n")
+    assert aetherops_cli("-p", "q", "hello").stdout.strip() == "hello world from profile q"
+
+
+def test_hook_aetherops_backup_components(example_pm):
+    components = [c for result in example_pm.hook.aetherops_backup_components(context=None) for c in result]
+    assert "example_notes" in {c.name for c in components}
+
+
+def test_hook_aetherops_lint_checks(example_pm):
+    checks = [c for result in example_pm.hook.aetherops_lint_checks() for c in result]
+    assert "example/no-todo" in {c.id for c in checks}
+
+
+def test_hook_aetherops_probe_modules(example_pm):
+    modules = {m.name: m for result in example_pm.hook.aetherops_probe_modules() for m in result}
+    assert modules["example_echo"].probe("x", {}, 1.0)["success"] is True
+    assert modules["example_echo"].probe("", {}, 1.0)["success"] is False
+
+
+def test_hook_aetherops_anomaly_detectors(example_pm):
+    detectors = {d.name: d for result in example_pm.hook.aetherops_anomaly_detectors() for d in result}
+    found = detectors["example_threshold"].detect([1, 2, 3], [1.0, 9.0, 2.0], {"threshold": 5})
+    assert [p["timestamp"] for p in found] == [2]

@@ -1,0 +1,198 @@
+"""Profiles: lookup, extends, ${ENV}, secret references, validation errors with file:line (exit 4)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from aetherops.errors import ConfigError
+from aetherops.profiles import Field, ProfileSection, ProfileStore
+
+SECRET = "s3cr3t-token-value-91f2"
+
+
+def store(**kwargs) -> ProfileStore:
+    return ProfileStore(**kwargs)
+
+
+def test_embedded_local_profile_is_the_default(aetherops_env, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # no ./profiles here: the shipped one must be found
+    profile = store().load()
+    assert profile.name == "local"
+    assert profile.service("prometheus").url == "http://127.0.0.1:19090"
+    state = aetherops_env["AETHEROPS_STATE_DIR"].replace("\\", "/")
+    assert profile.section("grafana")["auth"]["token_file"] == f"{state}/sandbox/grafana-token"
+
+
+def test_extends_merges_deeply_and_child_wins(profile_factory, profiles_dir):
+    profile_factory(text=textwrap.dedent("""
+        prometheus:
+          url: http://base:9090
+          headers: {X-Scope-OrgID: team-a}
+          timeout: 3
+        """), name="base")
+    profile_factory(text="extends: base\nprometheus:\n  url: http://child:9090\n", name="child")
+    profile = store().load("child")
+    service = profile.service("prometheus")
+    assert service.url == "http://child:9090"
+    assert service.headers == {"X-Scope-OrgID": "team-a"}
+    assert service.timeout == 3.0
+
+
+def test_extends_cycle_is_a_config_error(profile_factory):
+    profile_factory("a", text="extends: b\n")
+    profile_factory("b", text="extends: a\n")
+    with pytest.raises(ConfigError, match="cycle: a -> b -> a"):
+        store().load("a")
+
+
+def test_env_expansion_with_default(profile_factory, monkeypatch):
+    monkeypatch.setenv("PROM_HOST", "prom.internal")
+    profile_factory("p", text="prometheus:\n  url: http://${PROM_HOST}:${PROM_PORT:-9090}\n")
+    assert store().load("p").service("prometheus").url == "http://prom.internal:9090"
+
+
+def test_missing_env_var_names_file_and_line(profile_factory, monkeypatch):
+    monkeypatch.delenv("NOPE_NOT_SET", raising=False)
+    profile_factory("p", text="# comment\nprometheus:\n  url: http://${NOPE_NOT_SET}:9090\n")
+    with pytest.raises(ConfigError) as info:
+        store().load("p")
+    message = info.value.format_message()
+    assert "p.yaml:3:" in message and "NOPE_NOT_SET" in message
+
+
+def test_token_env_resolves_and_is_never_shown(profile_factory, monkeypatch, aetherops_cli):
+    monkeypatch.setenv("MY_GRAFANA_TOKEN", SECRET)
+    profile_factory("p", text="grafana:\n  url: http://g:3000\n  auth: {token_env: MY_GRAFANA_TOKEN}\n")
+    service = store().load("p").service("grafana")
+    assert service.bearer_token == SECRET
+    assert SECRET not in repr(service)
+    for args in (["profiles", "show", "p"], ["-o", "json", "profiles", "show", "p"]):
+        result = aetherops_cli(*args)
+        assert result.exit_code == 0, result
+        assert SECRET not in result.stdout + result.stderr
+        assert "MY_GRAFANA_TOKEN" in result.stdout  # the reference is shown, the value is not
+
+
+def test_password_file_resolves(profile_factory, tmp_path):
+    secret_file = tmp_path / "am-password"
+    secret_file.write_text(SECRET + "\n", encoding="utf-8")
+    profile_factory("p", alertmanager={"url": "http://am:9093", "auth": {"username": "ops", "password_file": str(secret_file)}})
+    service = store().load("p").service("alertmanager")
+    assert service.basic_auth == ("ops", SECRET)
+    assert service.auth_headers()["Authorization"].startswith("Basic ")
+
+
+def test_missing_secret_env_is_exit_4_one_line(profile_factory, aetherops_cli, monkeypatch):
+    monkeypatch.delenv("UNSET_TOKEN_VAR", raising=False)
+    profile_factory("p", text="grafana:\n  url: http://127.0.0.1:9\n  auth:\n    token_env: UNSET_TOKEN_VAR\n")
+    result = aetherops_cli("-p", "p", "health")
+    assert result.exit_code == 4, result
+    assert "UNSET_TOKEN_VAR" in result.stderr and "p.yaml:" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("key", ["token", "password", "api_key", "secret"])
+def test_inline_secret_is_refused_with_line(profile_factory, key):
+    profile_factory("p", text=f"grafana:\n  url: http://g\n  auth:\n    {key}: literal-value\n")
+    with pytest.raises(ConfigError) as info:
+        store().load("p")
+    message = info.value.format_message()
+    assert "inline secret" in message and "p.yaml:4:" in message and "literal-value" not in message
+
+
+def test_secret_by_env_reference_is_allowed(profile_factory, monkeypatch):
+    monkeypatch.setenv("HOOK_URL", "https://hooks.example/abc")
+    profile_factory("p", text="notify:\n  webhook_url: ${HOOK_URL}\n")
+    profile = store().load("p")
+    assert profile.section("notify")["webhook_url"] == "https://hooks.example/abc"
+    assert "abc" not in str(profile.redacted())
+
+
+@pytest.mark.parametrize(
+    ("text", "needle", "line"),
+    [
+        ("prometheus:\n  url: [unclosed\n", "invalid YAML", 3),
+        ("prometheus:\n  timeout: fast\n", "'prometheus.timeout' must be a number", 2),
+        ("prometheus:\n  ulr: http://x\n", "did you mean 'url'", 2),
+        ("prometheus:\n  url: http://x\n  url: http://y\n", "duplicate key 'url'", 3),
+        ("- just\n- a list\n", "must be a YAML mapping", 1),
+        ("prometheus:\n  tls: {verfy: false}\n", "did you mean 'verify'", 2),
+    ],
+)
+def test_bad_profiles_name_file_and_line(profile_factory, aetherops_cli, text, needle, line):
+    profile_factory("bad", text=text)
+    with pytest.raises(ConfigError) as info:
+        store().load("bad")
+    message = info.value.format_message()
+    assert needle in message
+    assert f"bad.yaml:{line}:" in message
+    result = aetherops_cli("-p", "bad", "profiles", "show")
+    assert result.exit_code == 4
+    assert result.stderr.startswith("aetherops: error: ") and needle in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_profile_is_exit_4_listing_known(profile_factory, aetherops_cli):
+    profile_factory("prod", prometheus={"url": "http://p"})
+    result = aetherops_cli("-p", "prdo", "profiles", "show")
+    assert result.exit_code == 4
+    assert "unknown profile 'prdo'" in result.stderr and "prod" in result.stderr
+
+
+def test_plugin_sections_are_validated_and_defaulted(profile_factory):
+    section = ProfileSection("probes", {"target": Field(str, None, "x", required=True), "timeout": Field(float, 5.0)}, many=True)
+    profile_factory("p", text="probes:\n  - target: https://x\n  - timeout: 2\n")
+    with pytest.raises(ConfigError, match=r"'probes.1.target' is required"):
+        ProfileStore([section]).load("p")
+    profile_factory("q", text="probes:\n  - target: https://x\n")
+    assert ProfileStore([section]).load("q").section("probes") == [{"target": "https://x", "timeout": 5.0}]
+
+
+def test_two_plugins_declaring_one_section_is_an_error():
+    section = ProfileSection("dup", {})
+    with pytest.raises(ConfigError, match="declared twice"):
+        ProfileStore([section, section])
+
+
+def test_default_marker_selects_profile(profile_factory, monkeypatch):
+    profile_factory("one", prometheus={"url": "http://one"})
+    profile_factory("two", text="default: true\nprometheus: {url: http://two}\n")
+    assert store().load().name == "two"
+    monkeypatch.setenv("AETHEROPS_PROFILE", "one")
+    assert store().load().name == "one"
+
+
+def test_user_config_dir_is_searched(aetherops_env, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    user_dir = tmp_path / "cfg"
+    monkeypatch.setenv("AETHEROPS_CONFIG_DIR", str(user_dir))
+    (user_dir / "profiles").mkdir(parents=True)
+    (user_dir / "profiles" / "mine.yaml").write_text("alertmanager: {url: 'http://am:9093'}\n", encoding="utf-8")
+    assert store().load("mine").service("alertmanager").url == "http://am:9093"
+
+
+def test_profiles_list_shows_broken_ones(profile_factory, aetherops_cli):
+    profile_factory("good", prometheus={"url": "http://p"})
+    profile_factory("broken", text="prometheus: [\n")
+    result = aetherops_cli("profiles", "list", "--output", "json")
+    assert result.exit_code == 0, result
+    rows = {r["name"]: r for r in result.json()}
+    assert rows["good"]["status"] == "ok"
+    assert rows["broken"]["status"] == "error" and "broken.yaml" in rows["broken"]["error"]
+    assert "local" in rows  # the embedded default is always visible
+
+
+def test_example_prod_profile_has_no_secrets_and_loads(aetherops_env, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.setenv("GRAFANA_TOKEN", SECRET)
+    monkeypatch.setenv("ALERTMANAGER_TOKEN", SECRET + "2")
+    monkeypatch.setenv("PROMETHEUS_PASSWORD", SECRET + "3")
+    text = (Path(__file__).parent.parent / "profiles" / "example-prod.yaml").read_text(encoding="utf-8")
+    assert "X-Scope-OrgID" in text and "ca_file" in text
+    profile = ProfileStore().load("example-prod")
+    assert profile.service("grafana").bearer_token == SECRET
+    assert profile.service("prometheus").headers["X-Scope-OrgID"]
