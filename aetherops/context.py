@@ -103,4 +103,3 @@ class Context:
         self._clients.clear()
 
 
-from aetherops import pass_context  # noqa: E402  (re-exported for convenience)

@@ -80,9 +80,8 @@ class Output:
         """Render ``rows`` (dicts) as a table with the given columns (key or (key, header))."""
         if self.json:
             return
-        from rich.console import Console
-        from rich.table import Table
         from rich import box
+        from rich.table import Table
 
         console = self._console(sys.stdout)
         table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")

@@ -10,9 +10,8 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from aetherops.clients.http import HTTPService, TRANSIENT_STATUS
+from aetherops.clients.http import TRANSIENT_STATUS, HTTPService
 from aetherops.errors import ServiceError
-from aetherops.profiles import ServiceConfig
 
 
 class PrometheusClient(HTTPService):

@@ -24,7 +24,12 @@ def _alertmanager(client) -> str | None:
 def _grafana(client) -> str | None:
     body = client.health()
     if isinstance(body, dict) and body.get("database") not in (None, "ok"):
-        raise ServiceError(f"grafana {client.url}/api/health: database {body.get('database')}")
+        raise ServiceError(f"grafana {client.url}/api/health: database {body.get('database')}", status=503)
+    if client.config.bearer_token or client.config.basic_auth:
+        # /api/health needs no credentials: also prove the profile's credentials work
+        settings = client.call("GET /api/frontend/settings", client.api.client.GET, "/frontend/settings")
+        version = (settings.get("buildInfo") or {}).get("version") if isinstance(settings, dict) else None
+        return (body.get("version") if isinstance(body, dict) else None) or version
     return body.get("version") if isinstance(body, dict) else None
 
 

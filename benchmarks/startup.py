@@ -1,0 +1,52 @@
+"""Startup cost: median wall time of `aetherops --help` next to a bare `python -c pass`, in the same run.
+
+Target (issue 2): `aetherops --help` within 3x of `python -c pass`.
+Run: python benchmarks/startup.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def median_ms(argv: list[str], runs: int, env: dict) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=21)
+    args = parser.parse_args()
+    env = {**os.environ, "NO_COLOR": "1"}
+    script = shutil.which("aetherops", path=str(Path(sys.executable).parent)) or shutil.which("aetherops")
+    cases = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "aetherops --help": [script, "--help"] if script else [sys.executable, "-m", "aetherops", "--help"],
+        "python -m aetherops --help": [sys.executable, "-m", "aetherops", "--help"],
+        "aetherops plugins": [script or sys.executable, "plugins"] if script else [sys.executable, "-m", "aetherops", "plugins"],
+    }
+    for argv in cases.values():  # warm the OS cache, .pyc files and the entry-point cache
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+    results = {name: median_ms(argv, args.runs, env) for name, argv in cases.items()}
+    base = results["python -c pass"]
+    print(f"startup benchmark, median of {args.runs} runs")
+    for name, ms in results.items():
+        print(f"  {name:<28} {ms:8.1f} ms   {ms / base:5.2f}x python -c pass")
+    ratio = results["aetherops --help"] / base
+    print(f"aetherops --help / python -c pass = {ratio:.2f} (target <= 3.0: {'met' if ratio <= 3.0 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Developer tasks: `nox -s lint`, `nox -s tests`, `nox -s bench`, `nox -s docs`.
+
+`tests` is the command CI runs (.ci/run) and the README's second quick-start
+command: it installs the Debian server packages when they are missing (Linux,
+as root), installs aetherops with its test extras and the example
+third-party plugin, and runs the whole suite against real servers.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+
+ROOT = Path(__file__).parent
+
+
+def install_project(session: nox.Session) -> None:
+    session.install("-e", ".[dev]")
+    session.install("-e", "docs/plugins/example")  # a third-party plugin, through its own entry point
+
+
+def install_servers(session: nox.Session) -> None:
+    if sys.platform.startswith("linux"):
+        session.run("bash", str(ROOT / ".ci" / "install-servers"), external=True)
+    else:
+        session.log("not Linux: put prometheus, alertmanager and blackbox_exporter on PATH or set AETHEROPS_*_BIN")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over everything."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit and integration tests against real Prometheus, Alertmanager and blackbox_exporter."""
+    install_servers(session)
+    install_project(session)
+    args = session.posargs or ["-q", "-ra", "-p", "no:cacheprovider"]
+    session.run("pytest", *args, env={"PYTHONUTF8": "1"})
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run every benchmarks/*.py; each prints its own figures."""
+    install_servers(session)
+    install_project(session)
+    scripts = sorted(ROOT.glob("benchmarks/*.py")) if not session.posargs else [Path(p) for p in session.posargs]
+    for script in scripts:
+        if script.name.startswith("_"):
+            continue
+        session.log(f"== {script.name}")
+        session.run("python", str(script), env={"PYTHONUTF8": "1"})
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Regenerate the generated docs (profiles reference, CLI reference, lint checks) and fail if they were stale."""
+    install_project(session)
+    session.run("python", "-m", "aetherops.docgen", "--check" if "--write" not in session.posargs else "--write",
+                env={"AETHEROPS_DISABLE_PLUGIN_AUTOLOAD": os.environ.get("AETHEROPS_DISABLE_PLUGIN_AUTOLOAD", "")})
