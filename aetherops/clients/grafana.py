@@ -90,8 +90,9 @@ class GrafanaService:
         raise ServiceError(f"grafana {self.url} {what}: {last}{suffix}", url=self.url)
 
     def health(self) -> dict:
-        """``GET /api/health`` (no auth needed)."""
-        return self.call("GET /api/health", self.api.health.check)
+        """``GET /api/health`` (no auth needed; grafana-client's own ``health.check`` reads
+        ``/api/frontend/settings`` instead, which needs credentials and says nothing of the database)."""
+        return self.call("GET /api/health", self.api.client.GET, "/health")
 
 
 def _user_agent() -> str:
