@@ -142,29 +142,28 @@ def _load_yaml(path: Path) -> tuple[Any, _Lines]:
     if node is None:
         return {}, lines
     try:
-        data = _construct(node, (), lines)
+        data = _construct(node, (), lines, loader(""))
     except yaml.YAMLError as exc:  # bad scalar such as an invalid timestamp
         raise ConfigError(f"invalid YAML: {exc}", path=path) from None
     return data, lines
 
 
-def _construct(node, keypath: tuple, lines: _Lines):
+def _construct(node, keypath: tuple, lines: _Lines, constructor):
     import yaml
 
     lines.by_path.setdefault(keypath, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
         for key_node, value_node in node.value:
-            key = _construct(key_node, keypath, lines) if not isinstance(key_node, yaml.ScalarNode) else key_node.value
+            key = _construct(key_node, keypath, lines, constructor) if not isinstance(key_node, yaml.ScalarNode) else key_node.value
             lines.by_path[keypath + (key,)] = key_node.start_mark.line + 1
             if key in out:
                 raise ConfigError(f"duplicate key '{key}'", path=lines.path, line=key_node.start_mark.line + 1)
-            out[key] = _construct(value_node, keypath + (key,), lines)
+            out[key] = _construct(value_node, keypath + (key,), lines, constructor)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, keypath + (i,), lines) for i, item in enumerate(node.value)]
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return loader("").construct_object(node) if node.tag != "tag:yaml.org,2002:str" else node.value
+        return [_construct(item, keypath + (i,), lines, constructor) for i, item in enumerate(node.value)]
+    return constructor.construct_object(node) if node.tag != "tag:yaml.org,2002:str" else node.value
 
 
 # ---------------------------------------------------------------- the profile
@@ -202,7 +201,7 @@ class Profile:
     name: str
     path: Path | None
     data: dict[str, Any]
-    lines: dict[str, _Lines] = field(default_factory=dict, repr=False)
+    lines: _MergedLines | None = field(default=None, repr=False)
     description: str = ""
 
     def section(self, name: str) -> Any:
@@ -251,19 +250,13 @@ class Profile:
         )
 
     def _where(self, keypath) -> tuple[Path | None, int | None]:
-        for lines in self.lines.values():
-            line = lines.line(keypath)
-            if line and keypath[0] in _top_keys(lines):
-                return lines.path, line
-        return self.path, None
+        if self.lines is None:
+            return self.path, None
+        return self.lines.where(keypath)
 
     def redacted(self) -> dict[str, Any]:
         """The profile data with every secret hidden (for ``profiles show``)."""
         return redact_data(self.data)
-
-
-def _top_keys(lines: _Lines) -> set:
-    return {k[0] for k in lines.by_path if len(k) == 1}
 
 
 def _resolve_path(value: str, profile_path: Path | None) -> Path:
@@ -398,8 +391,7 @@ class ProfileStore:
         _refuse_inline_secrets(raw, (), lines)
         raw = _expand_env(raw, (), lines)
         data = self._validate(raw, lines)
-        return Profile(name=name, path=path, data=data, lines={str(p): ln for p, ln in _line_maps(lines)},
-                       description=str(raw.get("description") or ""))
+        return Profile(name=name, path=path, data=data, lines=lines, description=str(raw.get("description") or ""))
 
     def _load_merged(self, name: str, chain: tuple[str, ...]):
         if name in chain:
@@ -465,12 +457,6 @@ class _MergedLines:
         if base_where[1] is not None and keypath[:1] not in {k for k in self.lines.by_path if len(k) == 1}:
             return base_where
         return self.lines.path, self.lines.line(keypath) or base_where[1]
-
-
-def _line_maps(lines: _MergedLines):
-    while lines is not None:
-        yield lines.lines.path, lines.lines
-        lines = lines.base
 
 
 def _deep_merge(base: Any, override: Any) -> Any:
