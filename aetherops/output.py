@@ -127,7 +127,9 @@ class Output:
         from rich.console import Console
 
         width = None if stream.isatty() else 200
-        return Console(file=stream, no_color=not colour_enabled(stream), force_terminal=colour_enabled(stream) or None,
+        colour = colour_enabled(stream)
+        # color_system=None switches off every style (rich's no_color keeps bold), whatever rich reads from the env
+        return Console(file=stream, color_system="auto" if colour else None, force_terminal=colour or stream.isatty(),
                        width=width, highlight=False, soft_wrap=False)
 
 

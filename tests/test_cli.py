@@ -97,3 +97,12 @@ def test_powershell_completion_script(aetherops_env):
     env = {**__import__("os").environ, "_AETHEROPS_COMPLETE": "powershell_source"}
     result = subprocess.run([sys.executable, "-m", "aetherops"], capture_output=True, text=True, env=env, timeout=60)
     assert "Register-ArgumentCompleter" in result.stdout
+
+
+def test_colour_follows_no_color_and_force_color(aetherops_cli):
+    forced = aetherops_cli("plugins", env={"NO_COLOR": None, "FORCE_COLOR": "1"})
+    assert forced.exit_code == 0 and "\x1b[" in forced.stdout
+    plain = aetherops_cli("plugins", env={"NO_COLOR": "1", "FORCE_COLOR": "1"})  # NO_COLOR wins
+    assert "\x1b[" not in plain.stdout
+    piped = aetherops_cli("plugins", env={"NO_COLOR": None, "FORCE_COLOR": None})  # not a terminal
+    assert "\x1b[" not in piped.stdout
