@@ -16,8 +16,8 @@ import click
 
 from aetherops import __version__
 from aetherops.errors import ExitCode
-from aetherops.output import FORMATS
 
+FORMATS = ("text", "json")  # also aetherops.output.FORMATS; not imported from there to keep --help cheap
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _VALUE_OPTIONS = {"-p", "--profile", "--profiles-dir", "--plugin", "--no-plugin", "-o", "--output"}
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from dataclasses import dataclass, field
 from typing import Iterable
 
 import pluggy
@@ -29,18 +28,23 @@ ENTRY_POINT_GROUP = "aetherops"
 TRUTHY = {"1", "true", "yes", "on"}
 
 
-@dataclass
 class PluginInfo:
-    """What ``aetherops plugins`` shows for one plugin."""
+    """What ``aetherops plugins`` shows for one plugin.
 
-    name: str
-    source: str  # "entry point", "--plugin", "AETHEROPS_PLUGINS"
-    module: str
-    version: str | None = None
-    distribution: str | None = None
-    status: str = "ok"  # ok | error | blocked
-    error: str | None = None
-    hooks: list[str] = field(default_factory=list)
+    (Plain classes rather than dataclasses here: this module is imported on
+    every run, and building a dataclass costs a millisecond or two.)
+    """
+
+    def __init__(self, name: str, source: str, module: str, version: str | None = None,
+                 distribution: str | None = None, status: str = "ok", error: str | None = None):
+        self.name = name
+        self.source = source  # "core", "entry point", "--plugin", "AETHEROPS_PLUGINS"
+        self.module = module
+        self.version = version
+        self.distribution = distribution
+        self.status = status  # ok | error | blocked
+        self.error = error
+        self.hooks: list[str] = []
 
     def as_dict(self) -> dict:
         return {
@@ -121,12 +125,18 @@ class AetheropsPluginManager(pluggy.PluginManager):
             self.register_checked(plugin, info)
 
 
-@dataclass(frozen=True)
-class EntryPoint:
-    name: str
-    value: str
-    distribution: str | None
-    version: str | None
+class EntryPoint(tuple):
+    """An entry point of the ``aetherops`` group: (name, value, distribution, version)."""
+
+    __slots__ = ()
+
+    def __new__(cls, name: str, value: str, distribution: str | None, version: str | None):
+        return tuple.__new__(cls, (name, value, distribution, version))
+
+    name = property(lambda self: self[0])
+    value = property(lambda self: self[1])
+    distribution = property(lambda self: self[2])
+    version = property(lambda self: self[3])
 
 
 def _site_key() -> list:
@@ -172,7 +182,7 @@ def discover_entry_points() -> list[EntryPoint]:
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"key": key, "entry_points": [list(e.__dict__.values()) for e in found]}), encoding="utf-8")
+            tmp.write_text(json.dumps({"key": key, "entry_points": [list(e) for e in found]}), encoding="utf-8")
             os.replace(tmp, cache)
         except OSError:
             pass

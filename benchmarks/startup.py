@@ -16,13 +16,19 @@ import time
 from pathlib import Path
 
 
-def median_ms(argv: list[str], runs: int, env: dict) -> float:
-    times = []
+def one_ms(argv: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+    return (time.perf_counter() - started) * 1000
+
+
+def medians(cases: dict[str, list[str]], runs: int, env: dict) -> dict[str, float]:
+    """Runs are interleaved (a, b, c, a, b, c, ...) so background load hits every case alike."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+        for name, argv in cases.items():
+            times[name].append(one_ms(argv, env))
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> None:
@@ -39,7 +45,7 @@ def main() -> None:
     }
     for argv in cases.values():  # warm the OS cache, .pyc files and the entry-point cache
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
-    results = {name: median_ms(argv, args.runs, env) for name, argv in cases.items()}
+    results = medians(cases, args.runs, env)
     base = results["python -c pass"]
     print(f"startup benchmark, median of {args.runs} runs")
     for name, ms in results.items():
