@@ -1,0 +1,309 @@
+"""Silences through the Alertmanager v2 API: create-or-extend, list, extend, end.
+
+Imported only when a ``maintenance`` command runs. Talks to Alertmanager
+through the core :class:`aetherops.clients.alertmanager.AlertmanagerClient`
+(httpx), so every failure is a one-line :class:`ServiceError` (exit 3) naming
+the URL and the server's message.
+
+Facts about Alertmanager (checked against 0.25) this module relies on:
+
+- ``POST /api/v2/silences`` with the ``id`` of an *active* silence, the same
+  matchers and the same ``startsAt`` updates it in place (same id). Anything
+  else (an expired silence, a changed ``startsAt`` or matchers) makes a new
+  silence with a new id and expires the old one: we report both ids.
+- ``GET /api/v2/silences?filter=M`` keeps the silences having a matcher equal
+  to ``M`` (same name, operator and value), expired ones included.
+- ``DELETE /api/v2/silence/ID`` expires; an unknown id answers 404/500
+  "silence not found"; expiring an expired silence is a no-op (200).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote as urlquote
+
+from aetherops_plugins.maintenance import matchers as m
+
+from aetherops.errors import ServiceError, UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from aetherops.clients.alertmanager import AlertmanagerClient
+
+UTC = dt.timezone.utc
+#: a new silence's startsAt is sent this far in the past: Alertmanager moves a past start to its own "now", so
+#: the silence is active at once even when this machine's clock runs ahead of the server's
+START_MARGIN = dt.timedelta(seconds=60)
+_PREFIX = r"[0-9a-fA-F-]{4,35}\Z"  # patterns compiled on first use (re caches them)
+_FRACTION = r"\.(\d+)"
+
+
+# ---------------------------------------------------------------- time
+def now() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+def fmt_time(when: dt.datetime) -> str:
+    """RFC 3339 in UTC with milliseconds, as Alertmanager writes it."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def parse_time(text: str) -> dt.datetime:
+    """Alertmanager's timestamps (``2026-11-24T08:24:12.000Z``, any fraction length, any offset)."""
+    text = text.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    text = re.sub(_FRACTION, lambda mt: "." + (mt.group(1) + "000000")[:6], text, count=1)
+    when = dt.datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def human_delta(seconds: float) -> str:
+    """``5400`` -> ``1h30m``; ``42`` -> ``42s``."""
+    seconds = int(round(abs(seconds)))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+    if minutes:
+        return f"{minutes}m{secs:02d}s" if secs and minutes < 10 else f"{minutes}m"
+    return f"{secs}s"
+
+
+# ---------------------------------------------------------------- results
+class Outcome:
+    """What a writing command did (or, with dry_run, would do).
+
+    ``action``: created | extended | expired; in a dry run: create | extend | expire.
+    (A plain class, not a dataclass: this module is on the hot path of a 0.2 s command.)
+    """
+
+    __slots__ = ("action", "silence", "previous_id", "dry_run", "request", "notes")
+
+    def __init__(self, action: str, silence: dict[str, Any], previous_id: str | None = None, dry_run: bool = False,
+                 request: dict[str, Any] | None = None, notes: list[str] | None = None):
+        self.action = action
+        self.silence = silence
+        self.previous_id = previous_id
+        self.dry_run = dry_run
+        self.request = request
+        self.notes = notes or []
+
+    def as_dict(self) -> dict[str, Any]:
+        s = self.silence
+        data = {
+            "action": self.action,
+            "id": s.get("id"),
+            "startsAt": s.get("startsAt"),
+            "endsAt": s.get("endsAt"),
+            "matchers": s.get("matchers", []),
+            "createdBy": s.get("createdBy"),
+            "comment": s.get("comment"),
+            "previousId": self.previous_id,
+            "dryRun": self.dry_run,
+        }
+        if self.request is not None:
+            data["request"] = self.request
+        return data
+
+
+def silence_row(silence: dict[str, Any], at: dt.datetime | None = None) -> dict[str, Any]:
+    """One silence as ``list`` shows it (JSON keys documented in docs/maintenance.md)."""
+    at = at or now()
+    state = (silence.get("status") or {}).get("state", "")
+    ends = parse_time(silence["endsAt"]) if silence.get("endsAt") else None
+    starts = parse_time(silence["startsAt"]) if silence.get("startsAt") else None
+    ends_in = (ends - at).total_seconds() if ends else None
+    if state == "expired" and ends:
+        when = f"ended {human_delta(ends_in)} ago"
+    elif state == "pending" and starts:
+        when = f"starts in {human_delta((starts - at).total_seconds())}, lasts {human_delta((ends - starts).total_seconds())}"
+    elif ends_in is not None:
+        when = human_delta(ends_in)
+    else:
+        when = ""
+    return {
+        "id": silence.get("id"),
+        "state": state,
+        "matchers": silence.get("matchers", []),
+        "matchersText": m.format_matchers(silence.get("matchers", [])),
+        "startsAt": silence.get("startsAt"),
+        "endsAt": silence.get("endsAt"),
+        "endsInSeconds": round(ends_in, 3) if ends_in is not None else None,
+        "endsIn": when,
+        "createdBy": silence.get("createdBy"),
+        "comment": silence.get("comment"),
+        "updatedAt": silence.get("updatedAt"),
+    }
+
+
+# ---------------------------------------------------------------- requests
+def filters_for(matchers: list[dict]) -> list[str]:
+    """``filter`` parameters that make Alertmanager return only silences having all these matchers."""
+    return [m.format_matcher(x) for x in matchers]
+
+
+def silence_body(matchers: list[dict], starts: dt.datetime | str, ends: dt.datetime, author: str, comment: str,
+                 silence_id: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if silence_id:
+        body["id"] = silence_id
+    body.update({
+        "matchers": [{"name": x["name"], "value": x["value"], "isRegex": bool(x["isRegex"]), "isEqual": x.get("isEqual", True) is not False}
+                     for x in matchers],
+        "startsAt": starts if isinstance(starts, str) else fmt_time(starts),
+        "endsAt": fmt_time(ends),
+        "createdBy": author,
+        "comment": comment,
+    })
+    return body
+
+
+def new_silence_body(matchers: list[dict], start: dt.datetime, end: dt.datetime, author: str, comment: str) -> dict[str, Any]:
+    """The body creating a silence from ``start`` (now) to ``end``; startsAt is sent START_MARGIN early (see there)."""
+    return silence_body(matchers, start - START_MARGIN, end, author, comment)
+
+
+def post_silence(am: AlertmanagerClient, body: dict[str, Any]) -> str:
+    response = am.request("POST", "/api/v2/silences", json=body)
+    try:
+        return str(response.json()["silenceID"])
+    except (ValueError, KeyError, TypeError):
+        raise ServiceError(f"alertmanager POST {am.url('/api/v2/silences')}: answered without a silenceID: {response.text[:200]}",
+                           url=am.url("/api/v2/silences")) from None
+
+
+def _request_info(am: AlertmanagerClient, method: str, path: str, body: dict | None = None) -> dict[str, Any]:
+    info: dict[str, Any] = {"method": method, "url": am.url(path)}
+    if body is not None:
+        info["body"] = body
+    return info
+
+
+def find_active(am: AlertmanagerClient, matchers: list[dict], author: str) -> dict | None:
+    """The active silence with exactly these matchers (as a set) and this author, latest end first."""
+    wanted = m.normalize(matchers)
+    try:
+        candidates = am.silences(filters_for(matchers))
+    except ServiceError as exc:
+        if exc.status != 400:
+            raise
+        # this Alertmanager does not take our filter (another version's parser): compare every silence ourselves;
+        # a matcher it cannot take at all is then refused by the POST, with its own message
+        candidates = am.silences()
+    found = [
+        s for s in candidates
+        if (s.get("status") or {}).get("state") == "active" and s.get("createdBy") == author and m.normalize(s.get("matchers", [])) == wanted
+    ]
+    found.sort(key=lambda s: s.get("endsAt", ""), reverse=True)
+    return found[0] if found else None
+
+
+def create_or_extend(am: AlertmanagerClient, matchers: list[dict], *, seconds: float, author: str, comment: str | None,
+                     default_comment: str, dry_run: bool = False) -> Outcome:
+    """Silence ``matchers`` for ``seconds`` from now; extend an active identical silence of the same author
+    instead of stacking a duplicate (its end never moves earlier). One GET + one POST."""
+    existing = find_active(am, matchers, author)
+    start = now()
+    end = start + dt.timedelta(seconds=seconds)
+    if existing is None:
+        body = new_silence_body(matchers, start, end, author, comment or default_comment)
+        shown = {**body, "startsAt": fmt_time(start)}
+        if dry_run:
+            return Outcome("create", {**shown, "id": None}, dry_run=True, request=_request_info(am, "POST", "/api/v2/silences", body))
+        new_id = post_silence(am, body)
+        return Outcome("created", {**shown, "id": new_id})
+    old_end = parse_time(existing["endsAt"])
+    notes = []
+    if old_end > end:
+        notes.append(f"silence {existing['id']} already lasts until {fmt_time(old_end)}; its end is kept")
+        end = old_end
+    body = silence_body(existing.get("matchers", matchers), existing["startsAt"], end, author,
+                        comment if comment is not None else existing.get("comment") or default_comment, existing["id"])
+    if dry_run:
+        return Outcome("extend", body, dry_run=True, request=_request_info(am, "POST", "/api/v2/silences", body), notes=notes)
+    new_id = post_silence(am, body)
+    return Outcome("extended", {**body, "id": new_id}, previous_id=existing["id"] if new_id != existing["id"] else None, notes=notes)
+
+
+def resolve_id(am: AlertmanagerClient, silence_id: str) -> dict:
+    """The silence with this id, or with this unique id prefix (at least 4 characters)."""
+    silence_id = silence_id.strip()
+    if re.match(_PREFIX, silence_id):
+        hits = [s for s in am.silences() if str(s.get("id", "")).lower().startswith(silence_id.lower())]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            raise UsageError(f"silence id prefix {silence_id!r} is ambiguous: " + ", ".join(s["id"] for s in hits[:5]))
+        raise ServiceError(f"alertmanager {am.url('/api/v2/silences')}: no silence id starts with {silence_id!r}",
+                           url=am.url("/api/v2/silences"), status=404)
+    path = f"/api/v2/silence/{urlquote(silence_id, safe='')}"
+    try:
+        return am.get_json(path)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise ServiceError(f"no silence with id {silence_id!r}: {exc.message}", url=exc.url, status=404) from None
+        raise
+
+
+def extend(am: AlertmanagerClient, silence_id: str, *, seconds: float, comment: str | None = None,
+           dry_run: bool = False) -> Outcome:
+    """Set the end of a silence to ``seconds`` from now (its matchers, author and start kept)."""
+    existing = resolve_id(am, silence_id)
+    state = (existing.get("status") or {}).get("state")
+    end = now() + dt.timedelta(seconds=seconds)
+    notes = []
+    if state == "expired":
+        notes.append(f"silence {existing['id']} had expired; Alertmanager makes a new silence for it")
+    elif parse_time(existing["endsAt"]) > end:
+        notes.append(f"the new end is earlier than the old one ({existing['endsAt']}): the silence is shortened")
+    body = silence_body(existing.get("matchers", []), existing["startsAt"], end, existing.get("createdBy") or "aetherops",
+                        comment if comment is not None else existing.get("comment", ""), existing["id"])
+    if dry_run:
+        return Outcome("extend", body, dry_run=True, request=_request_info(am, "POST", "/api/v2/silences", body), notes=notes)
+    new_id = post_silence(am, body)
+    return Outcome("extended", {**body, "id": new_id}, previous_id=existing["id"] if new_id != existing["id"] else None, notes=notes)
+
+
+def expire(am: AlertmanagerClient, silence: dict, *, dry_run: bool = False) -> Outcome:
+    """Expire one silence (``DELETE /api/v2/silence/ID``)."""
+    path = f"/api/v2/silence/{urlquote(str(silence['id']), safe='')}"
+    state = (silence.get("status") or {}).get("state")
+    notes = [f"silence {silence['id']} had already expired"] if state == "expired" else []
+    if dry_run:
+        return Outcome("expire", silence, dry_run=True, request=_request_info(am, "DELETE", path), notes=notes)
+    am.request("DELETE", path)
+    ended = dict(silence)
+    if state != "expired":
+        ended["endsAt"] = fmt_time(now())
+    return Outcome("expired", ended, notes=notes)
+
+
+def expire_id(am: AlertmanagerClient, silence_id: str, *, dry_run: bool = False) -> Outcome:
+    return expire(am, resolve_id(am, silence_id), dry_run=dry_run)
+
+
+def mine(am: AlertmanagerClient, author: str, matchers: list[dict] | None = None) -> list[dict]:
+    """Active and pending silences created by ``author`` (and having ``matchers``, when given)."""
+    silences = am.silences(filters_for(matchers) if matchers else None)
+    return [s for s in silences if s.get("createdBy") == author and (s.get("status") or {}).get("state") in ("active", "pending")]
+
+
+def list_silences(am: AlertmanagerClient, *, include_all: bool = False, matchers: list[dict] | None = None,
+                  author: str | None = None) -> list[dict]:
+    """Silences as rows: active ones (all states with ``include_all``), soonest end first."""
+    at = now()
+    rows = [silence_row(s, at) for s in am.silences(filters_for(matchers) if matchers else None)]
+    if not include_all:
+        rows = [r for r in rows if r["state"] == "active"]
+    if author is not None:
+        rows = [r for r in rows if r["createdBy"] == author]
+    def key(row: dict) -> tuple:
+        if row["state"] == "expired":  # most recently ended first
+            return (2, -(row["endsInSeconds"] or 0.0))
+        return ({"active": 0, "pending": 1}.get(row["state"], 3), row["endsInSeconds"] or 0.0)
+
+    rows.sort(key=key)
+    return rows

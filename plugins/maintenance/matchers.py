@@ -1,0 +1,162 @@
+"""Alertmanager matchers: parse ``name="value"`` text into v2 API matcher objects and back.
+
+The syntax is Alertmanager's own (what ``amtool`` and the UI accept): a label
+name, one of the operators ``=``, ``!=``, ``=~``, ``!~``, and a value that may
+be double-quoted. Inside the value ``\\"`` is a quote, ``\\\\`` a backslash and
+``\\n`` a newline; any other backslash is kept as is (so ``job=~"api-\\d+"``
+means the regex ``api-\\d+``), exactly like Alertmanager 0.25's parser.
+
+Only the standard library is used here: this module is imported by the
+command before any HTTP client exists.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from aetherops.errors import UsageError
+
+#: operators, longest first so ``=~`` is not read as ``=``
+OPERATORS = ("=~", "!~", "!=", "=")
+# patterns as text: compiled on first use (and cached by re), so importing this module costs nothing
+_LABEL_NAME = r"[a-zA-Z_][a-zA-Z0-9_]*\Z"
+_SPLIT = r"(?s)\s*([^=!~\s]*)\s*(=~|!~|!=|=)\s*(.*?)\s*\Z"
+#: regex features Python accepts but Alertmanager's Go (RE2) engine refuses
+_NOT_RE2 = (("(?=", "lookahead"), ("(?!", "negative lookahead"), ("(?<=", "lookbehind"), ("(?<!", "negative lookbehind"),
+            ("(?>", "atomic groups"))
+_BACKREF = r"(?<!\\)(?:\\\\)*\\[1-9]"
+
+DEFAULT_MATCHERS = ('alertname=~".+"',)
+
+
+class MatcherError(UsageError):
+    """A matcher that Alertmanager would refuse (exit 2, naming the matcher)."""
+
+
+def _op(is_regex: bool, is_equal: bool) -> str:
+    return ("=~" if is_equal else "!~") if is_regex else ("=" if is_equal else "!=")
+
+
+def _unescape(raw: str, text: str) -> str:
+    quoted = raw.startswith('"')
+    if quoted:
+        raw = raw[1:]
+    out: list[str] = []
+    escaped = False
+    for i, ch in enumerate(raw):
+        if escaped:
+            escaped = False
+            out.append({"n": "\n", '"': '"', "\\": "\\"}.get(ch, "\\" + ch))
+            continue
+        if ch == "\\":
+            if i < len(raw) - 1:
+                escaped = True
+            else:
+                out.append("\\")
+        elif ch == '"':
+            if not quoted or i < len(raw) - 1:
+                raise MatcherError(f"bad matcher {text!r}: unescaped double quote in the value (write \\\" inside quotes)")
+            quoted = False
+        else:
+            out.append(ch)
+    if quoted:
+        raise MatcherError(f"bad matcher {text!r}: the value's opening double quote is never closed")
+    return "".join(out)
+
+
+def parse_matcher(text: str) -> dict:
+    """``'service=~"crm-.*"'`` -> ``{"name": "service", "value": "crm-.*", "isRegex": True, "isEqual": True}``.
+
+    Raises :class:`MatcherError` (exit 2) naming the matcher when it is not valid.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise MatcherError(f"bad matcher {text!r}: empty (expected NAME=VALUE, NAME!=VALUE, NAME=~REGEX or NAME!~REGEX)")
+    body = text.strip()
+    if body.startswith("{") and body.endswith("}"):
+        body = body[1:-1].strip()
+    match = re.match(_SPLIT, body)
+    if not match:
+        raise MatcherError(f"bad matcher {text!r}: expected NAME=VALUE, NAME!=VALUE, NAME=~REGEX or NAME!~REGEX")
+    name, op, raw = match.groups()
+    if not name:
+        raise MatcherError(f"bad matcher {text!r}: missing label name before '{op}'")
+    if not re.match(_LABEL_NAME, name):
+        raise MatcherError(f"bad matcher {text!r}: invalid label name {name!r} (letters, digits and _; not starting with a digit)")
+    value = _unescape(raw, text)
+    is_regex = op in ("=~", "!~")
+    if is_regex:
+        check_regex(value, text)
+    return {"name": name, "value": value, "isRegex": is_regex, "isEqual": op in ("=", "=~")}
+
+
+def check_regex(value: str, text: str) -> None:
+    """Refuse a regex that does not compile, or uses what Alertmanager's RE2 engine lacks."""
+    for token, what in _NOT_RE2:
+        if token in value:
+            raise MatcherError(f"bad matcher {text!r}: Alertmanager regexes (RE2) have no {what} ({token}...)")
+    if re.search(_BACKREF, value):
+        raise MatcherError(f"bad matcher {text!r}: Alertmanager regexes (RE2) have no back-references")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise MatcherError(f"bad matcher {text!r}: invalid regular expression: {exc}") from None
+
+
+def parse_matchers(texts: Iterable[str]) -> list[dict]:
+    """Parse several matchers, drop exact duplicates, and check the set as Alertmanager will.
+
+    A silence needs at least one matcher, and at least one that does not
+    match the empty string (``env!="dev"`` alone would silence every alert
+    without an ``env`` label, so Alertmanager refuses it).
+    """
+    out: list[dict] = []
+    for text in texts:
+        matcher = parse_matcher(text)
+        if matcher not in out:
+            out.append(matcher)
+    if not out:
+        raise MatcherError("no matcher given")
+    if all(matches_empty(m) for m in out):
+        shown = ", ".join(format_matcher(m) for m in out)
+        raise MatcherError(
+            f"bad matcher set {shown}: every matcher also matches alerts without that label; "
+            "add one that needs a value (e.g. alertname=~\".+\")"
+        )
+    return out
+
+
+def matches_empty(matcher: dict) -> bool:
+    """Whether the matcher matches the empty string (an absent label)."""
+    value = matcher.get("value", "")
+    if matcher.get("isRegex"):
+        try:
+            hit = re.fullmatch(value, "") is not None
+        except re.error:
+            hit = False
+    else:
+        hit = value == ""
+    return hit if matcher.get("isEqual", True) else not hit
+
+
+def quote(value: str) -> str:
+    """A matcher value in double quotes, escaped the way Alertmanager's parser unescapes it."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def format_matcher(matcher: dict) -> str:
+    """``{"name": "env", "value": "dev", "isRegex": False, "isEqual": False}`` -> ``env!="dev"``."""
+    return f"{matcher.get('name', '')}{_op(bool(matcher.get('isRegex')), matcher.get('isEqual', True) is not False)}{quote(matcher.get('value', ''))}"
+
+
+def format_matchers(matchers: Iterable[dict]) -> str:
+    return ", ".join(format_matcher(m) for m in matchers)
+
+
+def normalize(matchers: Iterable[dict]) -> frozenset:
+    """A comparable form of a matcher set: order and duplicates do not matter;
+    a missing ``isEqual`` (silences from before Alertmanager 0.22) means ``true``."""
+    return frozenset(
+        (str(m.get("name", "")), str(m.get("value", "")), bool(m.get("isRegex", False)), m.get("isEqual", True) is not False)
+        for m in matchers
+    )

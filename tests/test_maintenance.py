@@ -1,0 +1,602 @@
+"""aetherops maintenance: silences on a real Alertmanager 0.25, cross-checked with amtool."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from aetherops_plugins.maintenance import engine
+from aetherops_plugins.maintenance import matchers as m
+
+CHECK_ACTIVE = (
+    "import json, sys, urllib.request\n"
+    "s = json.load(urllib.request.urlopen(sys.argv[1] + '/api/v2/silences'))\n"
+    "sys.exit(0 if any(x['status']['state'] == 'active' and x['comment'] == sys.argv[2] for x in s) else 9)\n"
+)
+JSON_KEYS = {"action", "id", "startsAt", "endsAt", "matchers", "createdBy", "comment", "previousId", "dryRun"}
+
+
+# ---------------------------------------------------------------- helpers
+@pytest.fixture
+def am(alertmanager_server, profile_factory, monkeypatch):
+    """A real Alertmanager and a selected profile ``am`` pointing at it."""
+    profile_factory("am", alertmanager={"url": alertmanager_server.url, "timeout": 5, "retries": 2})
+    monkeypatch.setenv("AETHEROPS_PROFILE", "am")
+    return alertmanager_server
+
+
+def server_silences(server) -> list[dict]:
+    return httpx.get(f"{server.url}/api/v2/silences", timeout=5).json()
+
+
+def state_of(server, silence_id: str) -> str:
+    return httpx.get(f"{server.url}/api/v2/silence/{silence_id}", timeout=5).json()["status"]["state"]
+
+
+def active(server) -> list[dict]:
+    return [s for s in server_silences(server) if s["status"]["state"] == "active"]
+
+
+def amtool(server, *args: str) -> str:
+    binary = shutil.which("amtool")
+    if binary is None:
+        pytest.skip("amtool is not installed")
+    done = subprocess.run([binary, f"--alertmanager.url={server.url}", *args], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def seconds_between(a: str, b: str) -> float:
+    return (engine.parse_time(b) - engine.parse_time(a)).total_seconds()
+
+
+# ---------------------------------------------------------------- matchers (no server)
+@pytest.mark.parametrize("text, expected", [
+    ('severity="critical"', ("severity", "critical", False, True)),
+    ("severity=critical", ("severity", "critical", False, True)),
+    ('service=~"crm-.*"', ("service", "crm-.*", True, True)),
+    ('env!="dev"', ("env", "dev", False, False)),
+    ('team!~"db|infra"', ("team", "db|infra", True, False)),
+    ('  job = "a b"  ', ("job", "a b", False, True)),
+    (r'job=~"api-\d+"', ("job", r"api-\d+", True, True)),
+    (r'x="q\"uote\\"', ("x", 'q"uote\\', False, True)),
+    ('{env="prod"}', ("env", "prod", False, True)),
+    ('path="a=b"', ("path", "a=b", False, True)),
+])
+def test_parse_matcher(text, expected):
+    parsed = m.parse_matcher(text)
+    assert (parsed["name"], parsed["value"], parsed["isRegex"], parsed["isEqual"]) == expected
+    assert m.parse_matcher(m.format_matcher(parsed)) == parsed  # formatting round-trips
+
+
+@pytest.mark.parametrize("text, why", [
+    ("severity~critical", "expected NAME"),
+    ('="x"', "missing label name"),
+    ('1abc="x"', "invalid label name"),
+    ('job:x="a"', "invalid label name"),
+    ('a="unterminated', "never closed"),
+    ('a="x"y"', "unescaped double quote"),
+    ('a=~"("', "invalid regular expression"),
+    ('a=~"(?=x)"', "lookahead"),
+    (r'a=~"(x)\1"', "back-references"),
+    ("", "empty"),
+])
+def test_bad_matcher_is_named(text, why):
+    with pytest.raises(m.MatcherError) as info:
+        m.parse_matcher(text)
+    assert why in info.value.message
+    assert repr(text) in info.value.message or text == ""
+    assert info.value.exit_code == 2
+
+
+def test_matcher_set_needs_one_non_empty_matcher():
+    with pytest.raises(m.MatcherError, match="every matcher also matches"):
+        m.parse_matchers(['env!="dev"', 'x=~".*"'])
+    assert len(m.parse_matchers(['env!="dev"', 'alertname=~".+"'])) == 2
+
+
+def test_normalized_sets_ignore_order_quoting_and_duplicates():
+    a = m.parse_matchers(['a="1"', 'b=~"x.*"'])
+    b = m.parse_matchers(["b=~x.*", "a=1", "a=1"])
+    assert m.normalize(a) == m.normalize(b)
+    assert m.normalize(a) != m.normalize(m.parse_matchers(['a="1"', 'b!~"x.*"']))
+    # a silence from an old Alertmanager without isEqual means isEqual=true
+    assert m.normalize([{"name": "a", "value": "1", "isRegex": False}]) == m.normalize(m.parse_matchers(["a=1"]))
+
+
+def test_time_helpers():
+    assert engine.parse_time("2026-11-24T08:24:12.123456789Z") == dt.datetime(2026, 11, 24, 8, 24, 12, 123456, tzinfo=dt.timezone.utc)
+    assert engine.parse_time("2026-11-24T09:24:12+01:00") == dt.datetime(2026, 11, 24, 8, 24, 12, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.timezone.utc)
+    assert engine.fmt_time(when) == "2026-01-02T03:04:05.678Z"
+    assert engine.human_delta(5400) == "1h30m" and engine.human_delta(42) == "42s" and engine.human_delta(90061) == "1d1h"
+
+
+# ---------------------------------------------------------------- usage errors (nothing sent)
+def test_no_options_is_a_usage_error(am, aetherops_cli):
+    result = aetherops_cli("maintenance")
+    assert result.exit_code == 2, result
+    assert "--minutes" in result.stderr and "list" in result.stderr
+    assert server_silences(am) == []
+
+
+@pytest.mark.parametrize("minutes", ["0", "-5", "1441"])
+def test_minutes_out_of_range_sends_nothing(am, aetherops_cli, minutes):
+    result = aetherops_cli("maintenance", "--minutes", minutes)
+    assert result.exit_code == 2, result
+    assert "1..1440" in result.stderr
+    assert server_silences(am) == []
+
+
+def test_profile_max_minutes_default_matchers_and_author(alertmanager_server, profile_factory, aetherops_cli, monkeypatch):
+    profile_factory("ops", alertmanager={"url": alertmanager_server.url},
+                    maintenance={"max_minutes": 60, "default_matchers": ['team="db"', 'env!="dev"'], "author": "ops-bot"})
+    monkeypatch.setenv("AETHEROPS_PROFILE", "ops")
+    refused = aetherops_cli("maintenance", "--minutes", "61")
+    assert refused.exit_code == 2 and "1..60" in refused.stderr, refused
+    assert server_silences(alertmanager_server) == []
+    made = aetherops_cli("maintenance", "--minutes", "60", "-o", "json")
+    assert made.exit_code == 0, made
+    silence = server_silences(alertmanager_server)[0]
+    assert silence["createdBy"] == "ops-bot"
+    assert m.normalize(silence["matchers"]) == m.normalize(m.parse_matchers(['team="db"', 'env!="dev"']))
+
+
+def test_bad_default_matcher_in_profile_is_a_config_error(alertmanager_server, profile_factory, aetherops_cli, monkeypatch):
+    profile_factory("ops", alertmanager={"url": alertmanager_server.url}, maintenance={"default_matchers": ["team~db"]})
+    monkeypatch.setenv("AETHEROPS_PROFILE", "ops")
+    result = aetherops_cli("maintenance", "--minutes", "5")
+    assert result.exit_code == 4, result
+    assert "default_matchers" in result.stderr and "team~db" in result.stderr
+    assert server_silences(alertmanager_server) == []
+
+
+@pytest.mark.parametrize("bad", ['severity~"critical"', 'service=~"crm-("', '9x="a"'])
+def test_bad_matcher_exit_2_naming_it(am, aetherops_cli, bad):
+    result = aetherops_cli("maintenance", "--minutes", "30", "--match", 'env="prod"', "--match", bad)
+    assert result.exit_code == 2, result
+    assert bad in result.stderr
+    assert "Traceback" not in result.stderr
+    assert server_silences(am) == []
+
+
+def test_options_before_a_subcommand_are_refused(am, aetherops_cli):
+    result = aetherops_cli("maintenance", "--minutes", "5", "list")
+    assert result.exit_code == 2, result
+    assert server_silences(am) == []
+
+
+# ---------------------------------------------------------------- create / list, both ways with amtool
+def test_create_is_seen_by_amtool_with_json_keys(am, aetherops_cli):
+    result = aetherops_cli("maintenance", "--minutes", "30", "--comment", "deploy 42", "--author", "alice",
+                           "--match", 'service=~"crm-.*"', "--match", "severity=critical", "--output", "json")
+    assert result.exit_code == 0, result
+    data = result.json()
+    assert set(data) == JSON_KEYS
+    assert data["action"] == "created" and data["dryRun"] is False and data["previousId"] is None
+    assert data["createdBy"] == "alice" and data["comment"] == "deploy 42"
+    assert {"name": "service", "value": "crm-.*", "isRegex": True, "isEqual": True} in data["matchers"]
+
+    seen = json.loads(amtool(am, "silence", "query", "-o", "json"))
+    assert [s["id"] for s in seen] == [data["id"]]
+    silence = seen[0]
+    assert silence["createdBy"] == "alice" and silence["comment"] == "deploy 42"
+    assert m.normalize(silence["matchers"]) == m.normalize(data["matchers"])
+    assert abs(seconds_between(silence["startsAt"], silence["endsAt"]) - 1800) < 1.0
+    assert abs((engine.parse_time(silence["endsAt"]) - engine.now()).total_seconds() - 1800) < 2.0
+    # amtool's own filter syntax finds it by matcher too
+    assert data["id"] in amtool(am, "silence", "query", "-q", 'service=~"crm-.*"')
+
+
+def test_defaults_silence_every_alert_as_the_os_user(am, aetherops_cli):
+    result = aetherops_cli("maintenance", "--minutes", "10")
+    assert result.exit_code == 0, result
+    assert result.stdout.startswith("created silence ")
+    silence = active(am)[0]
+    assert silence["id"] in result.stdout
+    assert silence["matchers"] == [{"name": "alertname", "value": ".+", "isRegex": True, "isEqual": True}]
+    assert silence["createdBy"] == getpass.getuser()
+    assert "aetherops" in silence["comment"] and socket.gethostname() in silence["comment"]
+
+
+def test_list_shows_amtool_silences(am, aetherops_cli):
+    made = amtool(am, "silence", "add", 'service=~"crm-.*"', "severity=critical", "--author=bob",
+                  "--comment=from amtool", "--duration=10m").strip()
+    expired = amtool(am, "silence", "add", "team=old", "--author=bob", "--comment=old", "--duration=10m").strip()
+    amtool(am, "silence", "expire", expired)
+
+    result = aetherops_cli("maintenance", "list", "-o", "json")
+    assert result.exit_code == 0, result
+    rows = result.json()
+    assert [r["id"] for r in rows] == [made]
+    row = rows[0]
+    assert row["state"] == "active" and row["createdBy"] == "bob" and row["comment"] == "from amtool"
+    assert row["matchersText"] == 'service=~"crm-.*", severity="critical"'
+    assert abs(row["endsInSeconds"] - 600) < 2.0
+
+    text = aetherops_cli("maintenance", "list")
+    assert made in text.stdout and "bob" in text.stdout and "from amtool" in text.stdout and expired not in text.stdout
+    everything = aetherops_cli("maintenance", "list", "--all", "-o", "json").json()
+    assert {r["id"]: r["state"] for r in everything} == {made: "active", expired: "expired"}
+    by_match = aetherops_cli("maintenance", "list", "--all", "--match", "team=old", "-o", "json").json()
+    assert [r["id"] for r in by_match] == [expired]
+
+
+# ---------------------------------------------------------------- idempotency, extend, end
+def test_rerun_extends_instead_of_stacking(am, aetherops_cli):
+    first = aetherops_cli("maintenance", "--minutes", "30", "--author", "alice", "--match", 'a="1"', "--match", 'b=~"x.*"', "-o", "json")
+    assert first.exit_code == 0, first
+    time.sleep(1.1)
+    # same set of matchers, other order and quoting
+    again = aetherops_cli("maintenance", "--minutes", "30", "--author", "alice", "--match", "b=~x.*", "--match", "a=1", "-o", "json")
+    assert again.exit_code == 0, again
+    assert again.json()["action"] == "extended"
+    assert again.json()["id"] == first.json()["id"]
+    silences = active(am)
+    assert len(silences) == 1
+    assert seconds_between(first.json()["endsAt"], silences[0]["endsAt"]) >= 1.0
+    # another author or another matcher set is another silence
+    other = aetherops_cli("maintenance", "--minutes", "30", "--author", "bob", "--match", 'a="1"', "--match", 'b=~"x.*"', "-o", "json")
+    more = aetherops_cli("maintenance", "--minutes", "30", "--author", "alice", "--match", 'a="1"', "-o", "json")
+    assert other.json()["action"] == "created" and more.json()["action"] == "created"
+    assert len(active(am)) == 3
+
+
+def test_extend_by_id_and_prefix(am, aetherops_cli):
+    made = aetherops_cli("maintenance", "--minutes", "10", "-o", "json").json()
+    result = aetherops_cli("maintenance", "extend", made["id"], "--minutes", "90", "-o", "json")
+    assert result.exit_code == 0, result
+    data = result.json()
+    assert data["action"] == "extended" and data["id"] == made["id"] and data["previousId"] is None
+    silence = active(am)[0]
+    assert silence["id"] == made["id"]
+    assert abs((engine.parse_time(silence["endsAt"]) - engine.now()).total_seconds() - 5400) < 2.0
+    again = aetherops_cli("maintenance", "extend", made["id"][:8], "--minutes", "20")
+    assert again.exit_code == 0, again
+    assert abs((engine.parse_time(active(am)[0]["endsAt"]) - engine.now()).total_seconds() - 1200) < 2.0
+    out_of_range = aetherops_cli("maintenance", "extend", made["id"], "--minutes", "5000")
+    assert out_of_range.exit_code == 2
+
+
+def test_extending_an_expired_silence_reports_the_new_id(am, aetherops_cli):
+    made = aetherops_cli("maintenance", "--minutes", "10", "-o", "json").json()
+    assert aetherops_cli("maintenance", "end", made["id"]).exit_code == 0
+    result = aetherops_cli("maintenance", "extend", made["id"], "--minutes", "15", "-o", "json")
+    assert result.exit_code == 0, result
+    data = result.json()
+    assert data["previousId"] == made["id"] and data["id"] != made["id"]
+    assert [s["id"] for s in active(am)] == [data["id"]]
+
+
+def test_end_by_id_and_mine(am, aetherops_cli):
+    mine1 = aetherops_cli("maintenance", "--minutes", "10", "--author", "alice", "--match", "a=1", "-o", "json").json()["id"]
+    mine2 = aetherops_cli("maintenance", "--minutes", "10", "--author", "alice", "--match", "a=2", "-o", "json").json()["id"]
+    theirs = amtool(am, "silence", "add", "a=3", "--author=bob", "--comment=bob's", "--duration=10m").strip()
+    single = aetherops_cli("maintenance", "--minutes", "10", "--match", "a=4", "-o", "json").json()["id"]
+
+    ended = aetherops_cli("maintenance", "end", single, "-o", "json")
+    assert ended.exit_code == 0, ended
+    assert [o["id"] for o in ended.json()] == [single] and ended.json()[0]["action"] == "expired"
+    assert state_of(am, single) == "expired"
+
+    result = aetherops_cli("maintenance", "end", "--mine", "--author", "alice")
+    assert result.exit_code == 0, result
+    assert mine1 in result.stdout and mine2 in result.stdout
+    assert state_of(am, mine1) == "expired" and state_of(am, mine2) == "expired"
+    assert state_of(am, theirs) == "active"
+    assert aetherops_cli("maintenance", "end").exit_code == 2  # neither IDs nor --mine
+
+
+def test_end_mine_defaults_to_the_os_user(am, aetherops_cli):
+    made = aetherops_cli("maintenance", "--minutes", "10", "-o", "json").json()["id"]
+    theirs = amtool(am, "silence", "add", "a=3", "--author=someone-else", "--comment=x", "--duration=10m").strip()
+    result = aetherops_cli("maintenance", "end", "--mine", "-o", "json")
+    assert result.exit_code == 0, result
+    assert [o["id"] for o in result.json()] == [made]
+    assert state_of(am, made) == "expired" and state_of(am, theirs) == "active"
+
+
+@pytest.mark.parametrize("args", [
+    ["end", "00000000-0000-4000-8000-000000000000"],
+    ["extend", "00000000-0000-4000-8000-000000000000", "--minutes", "5"],
+    ["end", "deadbeef"],
+])
+def test_unknown_id_exit_3_with_the_servers_answer(am, aetherops_cli, args):
+    keep = aetherops_cli("maintenance", "--minutes", "10", "-o", "json").json()["id"]
+    result = aetherops_cli("maintenance", *args)
+    assert result.exit_code == 3, result
+    assert am.url in result.stderr and args[1] in result.stderr
+    assert "Traceback" not in result.stderr
+    assert state_of(am, keep) == "active"
+
+
+def test_end_checks_every_id_before_expiring_any(am, aetherops_cli):
+    made = aetherops_cli("maintenance", "--minutes", "10", "-o", "json").json()["id"]
+    result = aetherops_cli("maintenance", "end", made, "00000000-0000-4000-8000-000000000000")
+    assert result.exit_code == 3, result
+    assert state_of(am, made) == "active"
+
+
+# ---------------------------------------------------------------- dry run
+def test_dry_run_sends_nothing(am, aetherops_cli):
+    result = aetherops_cli("maintenance", "--minutes", "30", "--match", "a=1", "--dry-run", "-o", "json")
+    assert result.exit_code == 0, result
+    data = result.json()
+    assert data["dryRun"] is True and data["action"] == "create" and data["id"] is None
+    assert data["request"]["method"] == "POST" and data["request"]["url"] == f"{am.url}/api/v2/silences"
+    assert data["request"]["body"]["matchers"] == [{"name": "a", "value": "1", "isRegex": False, "isEqual": True}]
+    assert server_silences(am) == []
+    text = aetherops_cli("maintenance", "--minutes", "30", "--dry-run")
+    assert text.exit_code == 0 and "dry run" in text.stdout and "POST" in text.stdout
+    run = aetherops_cli("maintenance", "run", "--minutes", "5", "--dry-run", "--", sys.executable, "-c", "raise SystemExit(7)")
+    assert run.exit_code == 0, run
+    assert server_silences(am) == []
+
+    made = aetherops_cli("maintenance", "--minutes", "10", "--match", "a=1", "-o", "json").json()
+    before = server_silences(am)
+    for args in (["--minutes", "30", "--match", "a=1", "--dry-run"], ["extend", made["id"], "--minutes", "60", "--dry-run"],
+                 ["end", made["id"], "--dry-run"], ["end", "--mine", "--dry-run"]):
+        result = aetherops_cli("maintenance", *args, "-o", "json")
+        assert result.exit_code == 0, result
+        assert result.json()  # what would be sent
+    assert server_silences(am) == before
+    would = aetherops_cli("maintenance", "--minutes", "30", "--match", "a=1", "--dry-run", "-o", "json").json()
+    assert would["action"] == "extend" and would["id"] == made["id"]
+
+
+# ---------------------------------------------------------------- faults
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("args", [
+    ["--minutes", "30"],
+    ["list"],
+    ["end", "--mine"],
+    ["extend", "00000000-0000-4000-8000-000000000000", "--minutes", "5"],
+])
+def test_dead_alertmanager_exit_3_with_url(profile_factory, aetherops_cli, monkeypatch, args):
+    url = f"http://127.0.0.1:{_closed_port()}"
+    profile_factory("dead", alertmanager={"url": url, "timeout": 2, "retries": 1})
+    monkeypatch.setenv("AETHEROPS_PROFILE", "dead")
+    result = aetherops_cli("maintenance", *args)
+    assert result.exit_code == 3, result
+    assert url in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_run_does_not_start_the_command_without_a_silence(profile_factory, aetherops_cli, monkeypatch, tmp_path):
+    url = f"http://127.0.0.1:{_closed_port()}"
+    profile_factory("dead", alertmanager={"url": url, "timeout": 2, "retries": 1})
+    monkeypatch.setenv("AETHEROPS_PROFILE", "dead")
+    marker = tmp_path / "ran"
+    touch = f"import pathlib, sys; pathlib.Path({str(marker)!r}).write_text('x'); sys.exit(4)"
+    result = aetherops_cli("maintenance", "run", "--minutes", "5", "--", sys.executable, "-c", touch)
+    assert result.exit_code == 3, result
+    assert url in result.stderr and "not started" in result.stderr
+    assert not marker.exists()
+    anyway = aetherops_cli("maintenance", "run", "--minutes", "5", "--run-anyway", "--", sys.executable, "-c", touch)
+    assert anyway.exit_code == 4, anyway
+    assert marker.exists()
+
+
+def test_server_refusal_is_exit_3_with_its_message(am, aetherops_cli):
+    # Python's re accepts possessive quantifiers (3.11+); Alertmanager's RE2 does not: the server's answer is shown.
+    result = aetherops_cli("maintenance", "--minutes", "5", "--match", 'a=~"x++"')
+    if result.exit_code == 2:
+        pytest.skip("this Python refuses the regex itself")
+    assert result.exit_code == 3, result
+    assert "invalid" in result.stderr and am.url in result.stderr
+    assert server_silences(am) == []
+
+
+# ---------------------------------------------------------------- run
+def test_run_passes_the_exit_code_through_and_expires(am, aetherops_cli):
+    result = aetherops_cli("maintenance", "run", "--minutes", "5", "--comment", "run-fail", "-o", "json", "--",
+                           sys.executable, "-c", "import sys; sys.exit(3)")
+    assert result.exit_code == 3, result
+    data = result.json()
+    assert data["exitCode"] == 3 and data["expired"] is True and data["command"][0] == sys.executable
+    assert state_of(am, data["id"]) == "expired"
+
+
+def test_run_silences_while_the_command_runs(am, aetherops_cli):
+    result = aetherops_cli("maintenance", "run", "--minutes", "5", "--comment", "run-ok", "--match", "service=api", "--",
+                           sys.executable, "-c", CHECK_ACTIVE, am.url, "run-ok")
+    assert result.exit_code == 0, result  # the command saw its silence active
+    silences = server_silences(am)
+    assert len(silences) == 1 and silences[0]["status"]["state"] == "expired"
+    assert silences[0]["matchers"] == [{"name": "service", "value": "api", "isRegex": False, "isEqual": True}]
+    assert "expired" in result.stderr
+
+
+def test_run_outliving_its_silence_extends_it(am, aetherops_cli):
+    script = "import time; time.sleep(3.5)\n" + CHECK_ACTIVE
+    result = aetherops_cli("maintenance", "run", "--duration-seconds", "2", "--comment", "long-run", "-o", "json", "--",
+                           sys.executable, "-c", script, am.url, "long-run")
+    assert result.exit_code == 0, result  # still silenced after 3.5 s of a 2 s silence
+    data = result.json()
+    assert data["extensions"] >= 1 and data["expired"] is True
+    assert all(s["status"]["state"] == "expired" for s in server_silences(am))
+
+
+def test_run_missing_command_expires_the_silence(am, aetherops_cli):
+    result = aetherops_cli("maintenance", "run", "--minutes", "5", "--", "no-such-command-aetherops-test")
+    assert result.exit_code == 127, result
+    assert "not found" in result.stderr
+    assert [s["status"]["state"] for s in server_silences(am)] == ["expired"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child process is POSIX-only")
+def test_run_interrupted_exits_130_and_expires(am):
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aetherops", "maintenance", "run", "--minutes", "5", "--comment", "interrupted", "--",
+         sys.executable, "-c", "import signal, sys, time; signal.signal(signal.SIGINT, lambda *a: sys.exit(1)); time.sleep(60)"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not active(am):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        assert active(am), "the silence never became active"
+        time.sleep(0.3)  # let the child start
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (out, err)
+    assert time.monotonic() - started < 10  # the sleeping child was stopped, not waited out
+    assert "Traceback" not in err
+    silences = server_silences(am)
+    assert len(silences) == 1 and silences[0]["status"]["state"] == "expired", silences
+
+
+def test_run_without_double_dash_passes_the_rest_to_the_command(am, aetherops_cli):
+    script = "import sys; sys.exit(0 if sys.argv[1:] == ['-o', 'json', '--x'] else 8)"
+    result = aetherops_cli("maintenance", "run", "--minutes", "5", sys.executable, "-c", script, "-o", "json", "--x")
+    assert result.exit_code == 0, result
+    assert [s["status"]["state"] for s in server_silences(am)] == ["expired"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals to a child process are POSIX-only")
+def test_run_terminated_forwards_sigterm_and_expires(am):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aetherops", "maintenance", "run", "--minutes", "5", "--comment", "terminated", "--",
+         sys.executable, "-c", "import time; time.sleep(60)"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"}, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not active(am):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, (out, err)
+    assert [s["status"]["state"] for s in server_silences(am)] == ["expired"]
+
+
+def test_pending_silences_listed_with_all_and_ended_by_mine(am, aetherops_cli):
+    start = engine.now() + dt.timedelta(hours=1)
+    body = engine.silence_body(m.parse_matchers(["team=db"]), start, start + dt.timedelta(minutes=30), "carol", "tonight")
+    pending = httpx.post(f"{am.url}/api/v2/silences", json=body, timeout=5).json()["silenceID"]
+    assert aetherops_cli("maintenance", "list", "-o", "json").json() == []
+    rows = aetherops_cli("maintenance", "list", "--all", "-o", "json").json()
+    assert [(r["id"], r["state"]) for r in rows] == [(pending, "pending")]
+    assert rows[0]["endsIn"].startswith("starts in")
+    ended = aetherops_cli("maintenance", "end", "--mine", "--author", "carol", "-o", "json")
+    assert ended.exit_code == 0 and [o["id"] for o in ended.json()] == [pending], ended
+    assert state_of(am, pending) == "expired"
+
+
+def test_alertmanager_timing_out_is_exit_3(profile_factory, aetherops_cli, monkeypatch):
+    with socket.socket() as silent:  # accepts connections (backlog) but never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        profile_factory("slow", alertmanager={"url": url, "timeout": 0.5, "retries": 1})
+        monkeypatch.setenv("AETHEROPS_PROFILE", "slow")
+        result = aetherops_cli("maintenance", "--minutes", "5")
+    assert result.exit_code == 3, result
+    assert url in result.stderr and "timed out" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_quiet_prints_only_the_id(am, aetherops_cli):
+    result = aetherops_cli("maintenance", "--minutes", "5", "-q")
+    assert result.exit_code == 0, result
+    assert result.stdout.strip() == active(am)[0]["id"]
+
+
+class _SlowPostProxy:
+    """Forwards to Alertmanager; holds each POST for ``delay`` seconds (a slow network during silence creation)."""
+
+    def __init__(self, target: str, delay: float):
+        import http.server
+        import threading
+
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _forward(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.command == "POST":
+                    proxy.posts += 1
+                    time.sleep(delay)
+                answer = httpx.request(self.command, target + self.path, content=body,
+                                       headers={"Content-Type": self.headers.get("Content-Type", "application/json")}, timeout=10)
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = do_DELETE = _forward
+
+        self.posts = 0
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child process is POSIX-only")
+def test_ctrl_c_while_creating_leaves_no_silence_and_starts_nothing(alertmanager_server, profile_factory, monkeypatch, tmp_path):
+    proxy = _SlowPostProxy(alertmanager_server.url, delay=3.0)
+    try:
+        profile_factory("slow", alertmanager={"url": proxy.url, "timeout": 10, "retries": 1})
+        marker = tmp_path / "ran"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "aetherops", "-p", "slow", "maintenance", "run", "--minutes", "5", "--",
+             sys.executable, "-c", f"import pathlib; pathlib.Path({str(marker)!r}).write_text('x')"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"}, text=True)
+        try:
+            deadline = time.monotonic() + 20
+            while proxy.posts == 0 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert proxy.posts == 1, proc.communicate()
+            proc.send_signal(signal.SIGINT)  # while the POST is in flight
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    finally:
+        proxy.close()
+    assert proc.returncode == 130, (out, err)
+    assert not marker.exists()
+    silences = server_silences(alertmanager_server)
+    assert len(silences) == 1 and silences[0]["status"]["state"] == "expired", silences
+    assert "not started" in err
+
+
+def test_a_clock_running_ahead_still_silences_at_once(am, aetherops_cli, monkeypatch):
+    real_now = engine.now
+    monkeypatch.setattr(engine, "now", lambda: real_now() + dt.timedelta(seconds=30))  # this machine is 30 s ahead
+    result = aetherops_cli("maintenance", "--minutes", "10", "-o", "json")
+    assert result.exit_code == 0, result
+    assert state_of(am, result.json()["id"]) == "active"  # not "pending" for 30 s
