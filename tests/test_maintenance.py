@@ -15,6 +15,7 @@ import time
 
 import httpx
 import pytest
+
 from aetherops_plugins.maintenance import engine
 from aetherops_plugins.maintenance import matchers as m
 

@@ -24,9 +24,8 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as urlquote
 
-from aetherops_plugins.maintenance import matchers as m
-
 from aetherops.errors import ServiceError, UsageError
+from aetherops_plugins.maintenance import matchers as m
 
 if TYPE_CHECKING:  # pragma: no cover
     from aetherops.clients.alertmanager import AlertmanagerClient

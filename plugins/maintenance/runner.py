@@ -25,10 +25,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from aetherops.errors import ServiceError
 from aetherops_plugins.maintenance import engine
 from aetherops_plugins.maintenance.matchers import format_matchers
-
-from aetherops.errors import ServiceError
 
 if TYPE_CHECKING:  # pragma: no cover
     from aetherops.clients.alertmanager import AlertmanagerClient

@@ -60,7 +60,7 @@ class NotesComponent:
     description = "A notes file written by the example plugin"
 
     def backup(self, job):
-        job.write_text("example_notes/notes.txt", "backed up by aetherops-example\n")
+        job.write_text("notes.txt", "backed up by aetherops-example\n")  # paths are relative to the component folder
         return {"files": 1}
 
     def restore(self, job):

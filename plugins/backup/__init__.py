@@ -1,0 +1,399 @@
+"""Built-in plugin: ``aetherops backup`` (+ ``list``, ``verify``, ``prune``) and ``aetherops restore``.
+
+What gets backed up comes from the ``aetherops_backup_components`` hook; this
+plugin contributes the built-in components (grafana, prometheus, alertmanager,
+silences, configs) through that hook like any third-party plugin would. The
+engine lives beside this module and is imported only when a command runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+import aetherops
+from aetherops import pass_context
+
+if TYPE_CHECKING:  # pragma: no cover
+    from aetherops.context import Context
+
+DEFAULT_CONCURRENCY = 16
+
+
+@aetherops.hookimpl
+def aetherops_register_commands(cli: click.Group) -> None:
+    cli.add_command(backup_group)
+    cli.add_command(restore_command)
+
+
+@aetherops.hookimpl
+def aetherops_profile_sections():
+    from aetherops.profiles import Field, ProfileSection
+
+    return [
+        ProfileSection(
+            "backup",
+            {
+                "dir": Field(str, "backups", "Where backups go: <dir>/<profile>/<UTC timestamp>/ (relative to the current directory)."),
+                "keep": Field(int, None, "How many backups `aetherops backup prune` keeps (the newest verified one is always kept)."),
+                "configs": Field(list, [], "Globs of config files to copy into the backup (e.g. monitoring/*.yml)."),
+                "datasource_uid_map": Field(dict, {}, "Restore into this profile: backed-up datasource uid -> this stack's uid."),
+                "concurrency": Field(int, DEFAULT_CONCURRENCY, "Parallel Grafana requests during backup and restore."),
+                "archive": Field(bool, False, "Also write a .tar.gz (with its sha256) of every backup."),
+                "remove_server_snapshot": Field(bool, True, "After copying a Prometheus snapshot into the backup, delete it from "
+                                                "<data_dir>/snapshots/ (Prometheus never prunes snapshots)."),
+            },
+            "Backup and restore (aetherops backup / restore).",
+        )
+    ]
+
+
+@aetherops.hookimpl
+def aetherops_backup_components(context):
+    from aetherops_plugins.backup.components.alertmanager import AlertmanagerComponent, SilencesComponent
+    from aetherops_plugins.backup.components.configs import ConfigsComponent
+    from aetherops_plugins.backup.components.grafana import GrafanaComponent
+    from aetherops_plugins.backup.components.prometheus import PrometheusComponent
+
+    return [GrafanaComponent(), PrometheusComponent(), AlertmanagerComponent(), SilencesComponent(), ConfigsComponent()]
+
+
+def _concurrency(ctx: Context, value: int | None) -> int:
+    if value:
+        return value
+    return int((ctx.section("backup") or {}).get("concurrency") or DEFAULT_CONCURRENCY)
+
+
+# ---------------------------------------------------------------------- backup
+@click.group("backup", invoke_without_command=True)
+@click.option("--dir", "dir_", metavar="DIR", type=click.Path(file_okay=False),
+              help="Backups root (default: the profile's backup.dir, else ./backups).")
+@click.option("--only", multiple=True, metavar="NAMES", help="Only these components (comma-separated or repeated).")
+@click.option("--exclude", multiple=True, metavar="NAMES", help="Leave these components out.")
+@click.option("--archive/--no-archive", default=None, help="Also write <timestamp>.tar.gz and its .sha256.")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=None, metavar="N",
+              help=f"Parallel Grafana requests (default: backup.concurrency, {DEFAULT_CONCURRENCY}).")
+@click.option("--keep-going", is_flag=True, help="A dashboard that cannot be fetched is listed as missing (exit 1) instead of failing the backup.")
+@pass_context
+def backup_group(ctx: Context, dir_, only, exclude, archive, concurrency, keep_going):
+    """Back up Grafana, Prometheus, Alertmanager and config files into DIR/<profile>/<UTC timestamp>/.
+
+    Everything is written under <timestamp>.partial/ and renamed when every file is written and
+    hashed (MANIFEST.json), so a failed backup never looks complete. Exit 0 when complete, 1 when
+    --keep-going left something out or a component failed, 3 when a configured service is down.
+
+    Subcommands: list, verify, prune.
+    """
+    click_ctx = click.get_current_context()
+    if click_ctx.invoked_subcommand is not None:
+        click_ctx.meta["aetherops_backup_dir"] = dir_
+        return
+    from aetherops_plugins.backup.engine import parse_names, resolve_base_dir, run_backup
+    from aetherops_plugins.backup.manifest import human_size
+
+    section = ctx.section("backup") or {}
+    base = resolve_base_dir(ctx, dir_)
+    result = run_backup(ctx, base_dir=base, only=parse_names(only), exclude=parse_names(exclude),
+                        archive=bool(section.get("archive")) if archive is None else archive,
+                        concurrency=_concurrency(ctx, concurrency), keep_going=keep_going)
+
+    for name, comp in result["components"].items():
+        for warning in comp.get("warnings", []):
+            ctx.output.warn(f"{name}: {warning}")
+
+    def text() -> None:
+        out = ctx.output
+        head = "Backup complete" if result["complete"] else "Backup INCOMPLETE"
+        out.line(f"{head}: {result['path']}", fg=None if result["complete"] else "red", bold=True)
+        width = max(len(n) for n in result["components"]) + 2
+        for name, comp in result["components"].items():
+            out.line(f"  {name.ljust(width)}{_describe(name, comp)}")
+        out.line(f"  {result['files']} files, {human_size(result['bytes'])}, {result['duration_s']:.1f} s")
+        if result["archive"]:
+            out.line(f"  archive: {result['archive']['path']} (sha256 {result['archive']['sha256'][:16]}...)")
+        if result["missing"]:
+            out.line(f"  missing ({len(result['missing'])}): " + ", ".join(m["id"] for m in result["missing"][:10]), fg="red")
+        out.line(f"  verify:  aetherops backup verify \"{result['path']}\"")
+        out.line(f"  restore: aetherops restore \"{result['path']}\" --dry-run")
+
+    ctx.output.result(result, text)
+    if result["missing"]:
+        raise SystemExit(1)
+
+
+def _describe(name: str, comp: dict) -> str:
+    if comp.get("status") == "skipped":
+        return f"skipped: {comp.get('reason')}"
+    counts = comp.get("counts") or {}
+    meta = comp.get("meta") or {}
+    parts = []
+    if name == "prometheus":
+        snap = meta.get("snapshot")
+        if snap:
+            parts.append(f"snapshot {snap}" + (" (copied in)" if meta.get("snapshot_copied") else " (left on the server)"))
+        else:
+            parts.append("no snapshot")
+        counts = {k: v for k, v in counts.items() if k not in ("snapshots", "snapshot_files", "configs")}
+        parts.append("running config")
+    elif name == "alertmanager":
+        parts.append("running config" + (f" ({meta['redacted_values']} secrets redacted)" if meta.get("redacted_values") else ""))
+        counts = {k: v for k, v in counts.items() if k != "configs"}
+    for key, value in counts.items():
+        parts.append(_count_label(key, value))
+    if comp.get("status") == "incomplete":
+        parts.append(f"{len(comp.get('missing', []))} MISSING")
+    if comp.get("warnings"):
+        parts.append(f"{len(comp['warnings'])} warning(s)")
+    if not parts:
+        parts.append(f"{comp.get('files', 0)} file(s)")
+    return ", ".join(parts)
+
+
+def _count_label(key: str, value: int) -> str:
+    label = key.replace("_", " ")
+    if value == 1 and label.endswith("s"):
+        label = label[:-1]
+    return f"{value} {label}"
+
+
+def _base_dir(ctx: Context, dir_: str | None):
+    from aetherops_plugins.backup.engine import resolve_base_dir
+
+    parent = click.get_current_context().parent
+    return resolve_base_dir(ctx, dir_ or (parent.meta.get("aetherops_backup_dir") if parent else None))
+
+
+@backup_group.command("list")
+@click.option("--dir", "dir_", metavar="DIR", type=click.Path(file_okay=False), help="Backups root (default: backup.dir).")
+@click.option("--all-profiles", is_flag=True, help="Backups of every profile, not only the selected one.")
+@pass_context
+def backup_list(ctx: Context, dir_, all_profiles):
+    """Backups under DIR with age, size, counts and whether they were verified (newest first)."""
+    from aetherops_plugins.backup.manifest import human_age, human_size, list_backups, verify_backup
+
+    base = _base_dir(ctx, dir_)
+    infos = list_backups(base, None if all_profiles else ctx.profile.name, include_partial=True)
+    rows = []
+    for info in infos:
+        row = info.as_dict()
+        if info.manifest is not None and row["verified"] != "FAILED":
+            quick = verify_backup(info.path, quick=True)
+            if not quick.ok:
+                row["verified"] = "damaged"
+        rows.append(row)
+
+    def text() -> None:
+        if not rows:
+            ctx.output.line(f"no backups under {base}")
+            return
+        table = []
+        for r in rows:
+            counts = r["counts"]
+            summary = []
+            for c in counts.values():
+                summary += [_count_label(k, v) for k, v in c.items() if k in ("dashboards", "folders", "datasources",
+                                                                              "snapshots", "silences", "files", "rule_files")]
+            table.append({**r, "age": human_age(r["age_s"]), "size": human_size(r["bytes"]), "summary": ", ".join(summary),
+                          "kind": r["kind"] or "", "complete": "yes" if r["complete"] else "NO"})
+        cols = [("name", "BACKUP"), ("age", "AGE"), ("size", "SIZE"), ("kind", "KIND"), ("complete", "COMPLETE"),
+                ("verified", "VERIFIED"), ("summary", "CONTENTS")]
+        if all_profiles:
+            cols.insert(0, ("profile", "PROFILE"))
+        ctx.output.table(table, cols, styles={"verified": lambda v: {"yes": "green", "FAILED": "red", "damaged": "red"}.get(v),
+                                              "complete": lambda v: "red" if v == "NO" else None})
+        ctx.output.line(f"{len(rows)} backup(s) under {base}")
+
+    ctx.output.result(rows, text)
+
+
+@backup_group.command("verify")
+@click.argument("path", required=False, type=click.Path(path_type=str))
+@click.option("--dir", "dir_", metavar="DIR", type=click.Path(file_okay=False), help="Backups root, for the default PATH.")
+@pass_context
+def backup_verify(ctx: Context, path, dir_):
+    """Check every file of a backup against MANIFEST.json (size and sha256).
+
+    PATH is a backup folder or a .tar.gz made by --archive (default: the newest backup of the
+    profile). Exit 1 naming every file that differs, is missing or was added.
+    """
+    from pathlib import Path
+
+    from aetherops_plugins.backup.manifest import list_backups, verify_backup
+
+    if path is None:
+        infos = [i for i in list_backups(_base_dir(ctx, dir_), ctx.profile.name) if i.manifest is not None]
+        if not infos:
+            raise click.UsageError(f"no backup of profile '{ctx.profile.name}' under {_base_dir(ctx, dir_)}; give PATH")
+        target = infos[0].path
+    else:
+        target = Path(path)
+    archive = None
+    if target.is_file() and target.name.endswith(".tar.gz"):
+        result, archive = _verify_archive(target)
+    elif not target.is_dir():
+        raise click.BadParameter(f"{target} is not a backup folder or archive", param_hint="PATH")
+    else:
+        result = verify_backup(target).as_dict()
+    if archive is not None:
+        result["archive"] = archive
+
+    def text() -> None:
+        if result["ok"]:
+            ctx.output.line(f"OK: {result['path']}: {result['files_checked']} files verified", fg="green")
+            return
+        ctx.output.line(f"FAILED: {result['path']}", fg="red", bold=True)
+        if result.get("error"):
+            ctx.output.line(f"  {result['error']}")
+        for key, label in (("changed", "differs"), ("missing", "missing"), ("extra", "not in manifest")):
+            for rel in result.get(key, []):
+                ctx.output.line(f"  {label}: {rel}")
+
+    ctx.output.result(result, text)
+    if not result["ok"]:
+        raise SystemExit(1)
+
+
+def _verify_archive(path):
+    import shutil
+    import tarfile
+    import tempfile
+    from pathlib import Path
+
+    from aetherops_plugins.backup.api import sha256_file
+    from aetherops_plugins.backup.manifest import MANIFEST, verify_backup
+
+    info = {"path": str(path), "sha256": sha256_file(path)[1], "sha256_file": None, "sha256_ok": None}
+    sidecar = path.with_name(path.name + ".sha256")
+    if sidecar.is_file():
+        info["sha256_file"] = str(sidecar)
+        info["sha256_ok"] = sidecar.read_text(encoding="utf-8").split()[0] == info["sha256"]
+    tmp = Path(tempfile.mkdtemp(prefix="aetherops-verify-"))
+    try:
+        try:
+            with tarfile.open(path, "r:gz") as tar:
+                tar.extractall(tmp, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            return {"path": str(path), "ok": False, "files_checked": 0, "missing": [], "changed": [], "extra": [],
+                    "error": f"cannot read archive: {exc}"}, info
+        inner = [p for p in tmp.iterdir() if p.is_dir() and (p / MANIFEST).is_file()]
+        if len(inner) != 1:
+            return {"path": str(path), "ok": False, "files_checked": 0, "missing": [], "changed": [], "extra": [],
+                    "error": "not an aetherops backup archive"}, info
+        result = verify_backup(inner[0]).as_dict()
+        result["path"] = str(path)
+        if info["sha256_ok"] is False:
+            result["ok"] = False
+            result["error"] = f"archive sha256 differs from {sidecar.name}"
+        return result, info
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@backup_group.command("prune")
+@click.option("--keep", type=click.IntRange(1), default=None, metavar="N", help="Backups to keep (default: the profile's backup.keep).")
+@click.option("--dir", "dir_", metavar="DIR", type=click.Path(file_okay=False), help="Backups root (default: backup.dir).")
+@click.option("--dry-run", is_flag=True, help="Show what would be deleted.")
+@pass_context
+def backup_prune(ctx: Context, keep, dir_, dry_run):
+    """Delete all but the newest N backups of the profile; never the newest verified one.
+
+    Leftover <timestamp>.partial folders older than an hour (a crashed run) are removed too.
+    """
+    from aetherops_plugins.backup.manifest import list_backups, remove_backup, stale_partials, verify_backup
+
+    keep = keep or (ctx.section("backup") or {}).get("keep")
+    if not keep:
+        raise click.UsageError("give --keep N or set backup.keep in the profile")
+    base = _base_dir(ctx, dir_)
+    infos = list_backups(base, ctx.profile.name)
+    protected = None
+    for info in infos:  # newest first: the newest one that verifies now is kept whatever N says
+        if info.manifest is not None and verify_backup(info.path).ok:
+            protected = info.path
+            break
+    kept, deleted = [], []
+    for i, info in enumerate(infos):
+        if i < keep or info.path == protected:
+            kept.append(info)
+        else:
+            deleted.append(info)
+    partials = stale_partials(base, ctx.profile.name)
+    if not dry_run:
+        for info in deleted:
+            remove_backup(info.path)
+        for p in partials:
+            remove_backup(p)
+    result = {"dir": str(base), "profile": ctx.profile.name, "keep": keep, "dry_run": dry_run,
+              "protected": str(protected) if protected else None,
+              "kept": [str(i.path) for i in kept], "deleted": [str(i.path) for i in deleted],
+              "stale_partials": [str(p) for p in partials]}
+
+    def text() -> None:
+        verb = "would delete" if dry_run else "deleted"
+        for path in result["deleted"] + result["stale_partials"]:
+            ctx.output.line(f"{verb}: {path}")
+        ctx.output.line(f"kept {len(kept)} backup(s)" + (f"; newest verified: {protected}" if protected else "; none verifies!"))
+
+    ctx.output.result(result, text)
+    if protected is None and infos:
+        ctx.output.warn("no backup of this profile passes verification")
+
+
+# ---------------------------------------------------------------------- restore
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, path_type=str))
+@click.option("--only", multiple=True, metavar="NAMES", help="Only these components (e.g. grafana, configs, silences).")
+@click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
+@click.option("--diff", is_flag=True, help="With the plan, a unified diff of each dashboard that differs.")
+@click.option("--force", is_flag=True, help="Overwrite dashboards changed on the server since the backup (and config originals).")
+@click.option("--folder-map", multiple=True, metavar="OLD=NEW", help="Restore folder uid OLD as NEW (repeatable).")
+@click.option("--to-profile", metavar="NAME", help="Restore into another profile's stack (datasource uids mapped by its backup.datasource_uid_map).")
+@click.option("--configs-to", type=click.Path(file_okay=False), metavar="DIR", help="Write the backed-up config files under DIR.")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=None, metavar="N", help="Parallel Grafana requests.")
+@click.option("--safety-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Where the safety backup goes (default: beside the backup being restored).")
+@pass_context
+def restore_command(ctx: Context, path, only, dry_run, diff, force, folder_map, to_profile, configs_to, concurrency, safety_dir):
+    """Restore a backup made by `aetherops backup` (a folder or its .tar.gz).
+
+    Checksums are verified first; a backup that fails them is refused. Each dashboard is planned as
+    create / update / unchanged / conflict (changed on the server since the backup: skipped unless
+    --force). Before changing anything a safety backup of the target is taken. Exit 0 when all was
+    restored, 1 when conflicts were skipped or an item failed, 3 when a service is down.
+    """
+    from pathlib import Path
+
+    from aetherops_plugins.backup.engine import parse_names
+    from aetherops_plugins.backup.restore import parse_folder_map, run_restore
+
+    result = run_restore(ctx, Path(path), only=parse_names(only), dry_run=dry_run, force=force, diff=diff,
+                         folder_map=parse_folder_map(folder_map), to_profile=to_profile,
+                         configs_to=Path(configs_to) if configs_to else None, concurrency=_concurrency(ctx, concurrency),
+                         safety_dir=safety_dir)
+    for warning in result["warnings"]:
+        ctx.output.warn(warning)
+
+    def text() -> None:
+        out = ctx.output
+        shown = [i for i in result["items"] if i["action"] != "unchanged" or i.get("error")]
+        if shown:
+            out.table([{**i, "result": ("ERROR: " + i["error"]) if i.get("error") else ("done" if i["applied"] else "")} for i in shown],
+                      [("component", "COMPONENT"), ("kind", "KIND"), ("name", "NAME"), ("action", "ACTION"), ("detail", "DETAIL"),
+                       ("result", "RESULT")],
+                      styles={"action": lambda a: {"conflict": "red", "create": "green", "update": "yellow", "overwrite": "yellow"}.get(a)})
+        for item in result["items"]:
+            if item.get("diff"):
+                out.line(item["diff"].rstrip("\n"))
+        summary = ", ".join(f"{n} {a}" for a, n in result["summary"].items()) or "nothing to do"
+        mode = "Plan (dry run, nothing changed)" if result["dry_run"] else "Restored"
+        out.line(f"{mode}: {result['backup']} -> profile '{result['target_profile']}': {summary}", bold=True)
+        if result["safety_backup"]:
+            out.line(f"Safety backup of what was overwritten: {result['safety_backup']}")
+        for text_block in result["instructions"]:
+            out.line("")
+            out.line(text_block)
+
+    ctx.output.result(result, text)
+    if result["errors"] or (result["conflicts"] and not result["dry_run"]):
+        raise SystemExit(1)

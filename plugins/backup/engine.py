@@ -1,0 +1,328 @@
+"""``aetherops backup``: run every component into ``<dir>/<profile>/<UTC stamp>.partial/``, hash every
+file, write MANIFEST.json and RESTORE.md, then rename the folder into place (atomic)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tarfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+import click
+
+from aetherops.errors import AetheropsError, ConfigError, FindingsError, ServiceError
+from aetherops_plugins.backup.api import BackupJob, ComponentFailed, SkipComponent, sha256_file
+from aetherops_plugins.backup.manifest import (
+    FORMAT,
+    MANIFEST,
+    PARTIAL_SUFFIX,
+    RESTORE_MD,
+    record_verification,
+    restore_markdown,
+    utc_stamp,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from aetherops.context import Context
+    from aetherops.profiles import Profile
+
+DEFAULT_CONCURRENCY = 16
+
+
+def collect_components(ctx: Context) -> dict[str, Any]:
+    """Every component contributed through ``aetherops_backup_components``, by name."""
+    found: dict[str, Any] = {}
+    for result in ctx.hook.aetherops_backup_components(context=ctx):
+        for component in result or []:
+            name = getattr(component, "name", None)
+            if not name or not callable(getattr(component, "backup", None)):
+                raise ConfigError(f"backup component {component!r} has no name or no backup(job) method")
+            if name in found:
+                raise ConfigError(f"two plugins contribute a backup component named '{name}'")
+            found[name] = component
+    return found
+
+
+def parse_names(value: str | Iterable[str] | None) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    return [n.strip() for v in value for n in str(v).split(",") if n.strip()]
+
+
+def select_components(components: dict[str, Any], only: list[str], exclude: list[str], *,
+                      default_attr: str = "default") -> dict[str, Any]:
+    unknown = [n for n in [*only, *exclude] if n not in components]
+    if unknown:
+        raise click.BadParameter(f"unknown component(s) {', '.join(unknown)}; known: {', '.join(sorted(components))}",
+                                 param_hint="--only/--exclude")
+    if only:
+        chosen = {n: components[n] for n in components if n in only}
+    else:
+        chosen = {n: c for n, c in components.items() if getattr(c, default_attr, True)}
+    return {n: c for n, c in chosen.items() if n not in exclude}
+
+
+def _unique_target(profile_dir: Path, stamp: str) -> str:
+    name, i = stamp, 1
+    while (profile_dir / name).exists() or (profile_dir / f"{name}{PARTIAL_SUFFIX}").exists():
+        i += 1
+        name = f"{stamp}-{i}"
+    return name
+
+
+def _iso(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+
+def run_backup(ctx: Context, *, base_dir: Path, only: list[str] | None = None, exclude: list[str] | None = None,
+               archive: bool = False, concurrency: int = DEFAULT_CONCURRENCY, keep_going: bool = False,
+               profile: Profile | None = None, kind: str = "backup", components: dict[str, Any] | None = None,
+               quiet: bool = False) -> dict[str, Any]:
+    """Make one backup; returns the result (also what ``--output json`` prints).
+
+    Raises ServiceError (exit 3) when a configured service is down, FindingsError (exit 1) when a
+    component failed; either way no complete-looking folder is left behind.
+    """
+    from aetherops import __version__
+
+    profile = profile or ctx.profile
+    all_components = components if components is not None else collect_components(ctx)
+    chosen = select_components(all_components, only or [], exclude or [])
+    if not chosen:
+        raise click.UsageError("nothing to back up: no component selected")
+
+    profile_dir = Path(base_dir) / profile.name
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    name = _unique_target(profile_dir, utc_stamp(started))
+    partial = profile_dir / f"{name}{PARTIAL_SUFFIX}"
+    final = profile_dir / name
+    try:
+        partial.mkdir(parents=True)
+    except OSError as exc:
+        raise FindingsError(f"cannot create the backup folder {partial}: {exc.strerror or exc}") from None
+
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "tool": "aetherops",
+        "tool_version": __version__,
+        "kind": kind,
+        "profile": profile.name,
+        "host": socket.gethostname(),
+        "started": _iso(started),
+        "servers": {},
+        "components": {},
+        "files": {},
+    }
+    missing: list[dict] = []
+    try:
+        for cname, component in chosen.items():
+            job = BackupJob(cname, partial / cname, context=ctx, profile=profile, concurrency=concurrency,
+                            keep_going=keep_going, progress=None if quiet else ctx.output.progress)
+            entry: dict[str, Any] = {"status": "ok"}
+            c0 = time.perf_counter()
+            try:
+                component.backup(job)
+            except SkipComponent as exc:
+                entry = {"status": "skipped", "reason": str(exc)}
+                shutil.rmtree(job.root, ignore_errors=True)
+                job.files.clear()
+            except (ServiceError, ConfigError) as exc:
+                raise _Failed(cname, exc) from None
+            except AetheropsError as exc:
+                raise _Failed(cname, exc) from None
+            except ComponentFailed as exc:
+                raise _Failed(cname, FindingsError(str(exc))) from None
+            except click.exceptions.Exit:
+                raise
+            except OSError as exc:  # disk full, permissions...
+                where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+                raise _Failed(cname, FindingsError(f"cannot write the backup: {exc.strerror or exc}{where}")) from None
+            except Exception as exc:  # noqa: BLE001 - a third-party component's bug fails the backup, in one line
+                raise _Failed(cname, FindingsError(f"{type(exc).__name__}: {exc}")) from None
+            entry.update({
+                "description": getattr(component, "description", ""),
+                "plugin": _plugin_of(ctx, component),
+                "counts": dict(sorted(job.counts.items())),
+                "warnings": job.warnings,
+                "notes": job.notes,
+                "meta": job.meta,
+                "files": len(job.files),
+                "duration_s": round(time.perf_counter() - c0, 3),
+            })
+            if job.missing:
+                entry["status"] = "incomplete"
+                entry["missing"] = job.missing
+                missing.extend(job.missing)
+            elif job.warnings and entry["status"] == "ok":
+                entry["status"] = "ok"
+            manifest["components"][cname] = entry
+            if job.server:
+                manifest["servers"][cname] = job.server
+            manifest["files"].update(job.files)
+
+        # Anything on disk that no job recorded (a component writing beside the API) gets hashed too;
+        # anything recorded but absent fails the backup.
+        _reconcile(partial, manifest["files"])
+        finished = datetime.now(timezone.utc)
+        manifest["finished"] = _iso(finished)
+        manifest["duration_s"] = round(time.perf_counter() - t0, 3)
+        manifest["complete"] = not missing
+        manifest["missing"] = missing
+        restore_text = restore_markdown(manifest, final.resolve())
+        data = restore_text.encode("utf-8")
+        (partial / RESTORE_MD).write_bytes(data)
+        import hashlib
+
+        manifest["files"][RESTORE_MD] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        manifest["files"] = dict(sorted(manifest["files"].items()))
+        manifest["totals"] = {"files": len(manifest["files"]), "bytes": sum(f["size"] for f in manifest["files"].values())}
+        from aetherops.output import dumps
+
+        _write_atomic(partial / MANIFEST, dumps(manifest).encode("utf-8"))
+        _fsync_dir(partial)
+
+        archive_info = None
+        if archive:
+            archive_info = _write_archive(partial, profile_dir, name)
+        os.replace(partial, final)
+        if archive_info:
+            os.replace(archive_info["tmp"], archive_info["path"])
+            os.replace(archive_info["sha_tmp"], archive_info["sha_path"])
+        record_verification(final, True, how="backup")
+    except _Failed as failure:
+        _discard(partial, profile_dir, name)
+        exc = failure.error
+        message = f"backup failed in component '{failure.component}': {exc.format_message()}; nothing was kept (removed {partial})"
+        raise _with_message(exc, message) from None
+    except OSError as exc:  # writing the manifest, the archive, or the final rename
+        _discard(partial, profile_dir, name)
+        raise FindingsError(f"backup failed: cannot write {exc.filename or partial}: {exc.strerror or exc}; nothing was kept") from None
+    except BaseException:
+        _discard(partial, profile_dir, name)
+        raise
+
+    return {
+        "path": str(final),
+        "name": name,
+        "profile": profile.name,
+        "kind": kind,
+        "complete": manifest["complete"],
+        "started": manifest["started"],
+        "finished": manifest["finished"],
+        "duration_s": manifest["duration_s"],
+        "files": manifest["totals"]["files"],
+        "bytes": manifest["totals"]["bytes"],
+        "servers": manifest["servers"],
+        "components": {n: {k: v for k, v in c.items() if k in ("status", "reason", "counts", "files", "warnings", "notes", "missing", "meta")}
+                       for n, c in manifest["components"].items()},
+        "missing": missing,
+        "archive": {"path": str(archive_info["path"]), "sha256": archive_info["sha256"], "bytes": archive_info["bytes"]}
+        if archive_info else None,
+    }
+
+
+def _with_message(exc: AetheropsError, message: str) -> AetheropsError:
+    if isinstance(exc, ServiceError):
+        return ServiceError(message, url=exc.url, status=exc.status)
+    if isinstance(exc, ConfigError):
+        return ConfigError(message)
+    err = FindingsError(message)
+    err.exit_code = exc.exit_code
+    return err
+
+
+class _Failed(Exception):
+    def __init__(self, component: str, error: AetheropsError):
+        super().__init__(component)
+        self.component = component
+        self.error = error
+
+
+def _plugin_of(ctx: Context, component: Any) -> str | None:
+    module = type(component).__module__
+    for name, plugin in ctx.pm.list_name_plugin():
+        base = getattr(plugin, "__name__", None)
+        if base and (module == base or module.startswith(base + ".")):
+            return name
+    return module
+
+
+def _reconcile(root: Path, files: dict[str, dict]) -> None:
+    on_disk = set()
+    for dirpath, _dirs, filenames in os.walk(root):
+        for filename in filenames:
+            rel = Path(dirpath, filename).relative_to(root).as_posix()
+            if rel in (MANIFEST, RESTORE_MD):
+                continue
+            on_disk.add(rel)
+            if rel not in files:
+                size, digest = sha256_file(Path(dirpath, filename))
+                files[rel] = {"size": size, "sha256": digest}
+    absent = sorted(set(files) - on_disk)
+    if absent:
+        raise _Failed(absent[0].split("/")[0], FindingsError(f"recorded but not on disk: {', '.join(absent[:5])}"))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_archive(partial: Path, profile_dir: Path, name: str) -> dict[str, Any]:
+    """``<name>.tar.gz`` (members under ``<name>/``) and ``<name>.tar.gz.sha256``, both written to temp names."""
+    path = profile_dir / f"{name}.tar.gz"
+    tmp = profile_dir / f"{name}.tar.gz.partial"
+    with tarfile.open(tmp, "w:gz", compresslevel=6) as tar:
+        for dirpath, dirnames, filenames in os.walk(partial):
+            dirnames.sort()
+            for filename in sorted(filenames):
+                full = Path(dirpath, filename)
+                arcname = f"{name}/{full.relative_to(partial).as_posix()}"
+                tar.add(full, arcname=arcname, recursive=False)
+    size, digest = sha256_file(tmp)
+    sha_path = profile_dir / f"{name}.tar.gz.sha256"
+    sha_tmp = profile_dir / f"{name}.tar.gz.sha256.partial"
+    sha_tmp.write_text(f"{digest}  {path.name}\n", encoding="utf-8")
+    return {"path": path, "tmp": tmp, "sha_path": sha_path, "sha_tmp": sha_tmp, "sha256": digest, "bytes": size}
+
+
+def _discard(partial: Path, profile_dir: Path, name: str) -> None:
+    shutil.rmtree(partial, ignore_errors=True)
+    for leftover in (f"{name}.tar.gz.partial", f"{name}.tar.gz.sha256.partial"):
+        try:
+            (profile_dir / leftover).unlink()
+        except OSError:
+            pass
+
+
+def resolve_base_dir(ctx: Context, dir_option: str | None, profile: Profile | None = None) -> Path:
+    if dir_option:
+        return Path(dir_option)
+    section = (profile or ctx.profile).section("backup") or {}
+    return Path(os.path.expanduser(str(section.get("dir") or "backups")))

@@ -1,0 +1,374 @@
+"""MANIFEST.json, RESTORE.md, verification, listing and pruning of backups on disk."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from aetherops_plugins.backup.api import sha256_file
+
+MANIFEST = "MANIFEST.json"
+RESTORE_MD = "RESTORE.md"
+FORMAT = 1
+PARTIAL_SUFFIX = ".partial"
+STATE_FILE = ".aetherops-backups.json"  # per-profile folder: verification results
+TS_FORMAT = "%Y%m%dT%H%M%SZ"
+_TS_RE = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
+
+
+def utc_stamp(now: datetime | None = None) -> str:
+    return (now or datetime.now(timezone.utc)).strftime(TS_FORMAT)
+
+
+def parse_stamp(name: str) -> datetime | None:
+    try:
+        return datetime.strptime(name.removesuffix(PARTIAL_SUFFIX).split("-")[0], TS_FORMAT).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def is_backup_name(name: str) -> bool:
+    return bool(_TS_RE.match(name))
+
+
+def load_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of the backup folder ``path``; ValueError when missing or unreadable."""
+    manifest_path = Path(path) / MANIFEST
+    try:
+        data = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{manifest_path} is missing: not a complete aetherops backup") from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{manifest_path} cannot be read: {exc}") from None
+    if not isinstance(data, dict) or data.get("tool") != "aetherops" or not isinstance(data.get("files"), dict):
+        raise ValueError(f"{manifest_path} is not an aetherops backup manifest")
+    return data
+
+
+@dataclass
+class VerifyResult:
+    path: Path
+    ok: bool
+    checked: int = 0
+    bytes: int = 0
+    missing: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def problems(self) -> list[str]:
+        out = [f"missing: {p}" for p in self.missing] + [f"differs: {p}" for p in self.changed]
+        out += [f"not in manifest: {p}" for p in self.extra]
+        if self.error:
+            out.insert(0, self.error)
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "ok": self.ok, "files_checked": self.checked, "bytes": self.bytes,
+                "missing": self.missing, "changed": self.changed, "extra": self.extra, "error": self.error}
+
+
+def verify_backup(path: Path, *, quick: bool = False) -> VerifyResult:
+    """Check every file of the manifest (size and sha256; ``quick``: existence and size only)
+    and that no file was added beside them."""
+    path = Path(path)
+    try:
+        manifest = load_manifest(path)
+    except ValueError as exc:
+        return VerifyResult(path, False, error=str(exc))
+    result = VerifyResult(path, True)
+    files: dict[str, dict] = manifest["files"]
+    for rel, info in sorted(files.items()):
+        target = path.joinpath(*rel.split("/"))
+        if not target.is_file():
+            result.missing.append(rel)
+            continue
+        if quick:
+            size = target.stat().st_size
+            if size != info.get("size"):
+                result.changed.append(rel)
+            result.bytes += size
+        else:
+            size, digest = sha256_file(target)
+            result.bytes += size
+            if size != info.get("size") or digest != info.get("sha256"):
+                result.changed.append(rel)
+        result.checked += 1
+    known = set(files) | {MANIFEST}
+    for dirpath, _dirs, filenames in os.walk(path):
+        for filename in filenames:
+            rel = Path(dirpath, filename).relative_to(path).as_posix()
+            if rel not in known:
+                result.extra.append(rel)
+    result.extra.sort()
+    result.ok = not (result.missing or result.changed or result.extra)
+    if not quick:
+        record_verification(path, result.ok)
+    return result
+
+
+# ---------------------------------------------------------------- verification state
+def _state_path(profile_dir: Path) -> Path:
+    return Path(profile_dir) / STATE_FILE
+
+
+def read_state(profile_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(_state_path(profile_dir).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def record_verification(backup: Path, ok: bool, how: str = "verify") -> None:
+    """Remember (beside the backups, never inside one) when a backup was last fully verified."""
+    backup = Path(backup)
+    if not is_backup_name(backup.name):
+        return
+    profile_dir = backup.parent
+    state = read_state(profile_dir)
+    state[backup.name] = {"ok": ok, "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "how": how}
+    state = {k: v for k, v in state.items() if (profile_dir / k).is_dir()}
+    tmp = _state_path(profile_dir).with_suffix(f".{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, _state_path(profile_dir))
+    except OSError:
+        pass
+
+
+# ---------------------------------------------------------------- listing
+@dataclass
+class BackupInfo:
+    path: Path
+    profile: str
+    name: str
+    manifest: dict[str, Any] | None
+    error: str | None = None
+    verified: str = "no"  # yes | no | FAILED | damaged
+    partial: bool = False
+
+    @property
+    def created(self) -> datetime | None:
+        return parse_stamp(self.name)
+
+    @property
+    def size(self) -> int:
+        if self.manifest:
+            return int(self.manifest.get("totals", {}).get("bytes", 0))
+        return 0
+
+    def as_dict(self) -> dict[str, Any]:
+        created = self.created
+        age = (datetime.now(timezone.utc) - created).total_seconds() if created else None
+        m = self.manifest or {}
+        return {
+            "path": str(self.path),
+            "profile": self.profile,
+            "name": self.name,
+            "kind": m.get("kind", "partial" if self.partial else None),
+            "created": created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else None,
+            "age_s": round(age) if age is not None else None,
+            "bytes": self.size,
+            "files": len(m.get("files", {})),
+            "complete": bool(m.get("complete")) if m else False,
+            "counts": {name: c.get("counts", {}) for name, c in (m.get("components") or {}).items()},
+            "verified": self.verified,
+            "error": self.error,
+        }
+
+
+def list_backups(base: Path, profile: str | None = None, *, include_partial: bool = False) -> list[BackupInfo]:
+    """Backups under ``base/<profile>/``, newest first (every profile when ``profile`` is None)."""
+    base = Path(base)
+    out: list[BackupInfo] = []
+    if not base.is_dir():
+        return out
+    profile_dirs = [base / profile] if profile else sorted(p for p in base.iterdir() if p.is_dir())
+    for pdir in profile_dirs:
+        if not pdir.is_dir():
+            continue
+        state = read_state(pdir)
+        for child in pdir.iterdir():
+            if not child.is_dir():
+                continue
+            if child.name.endswith(PARTIAL_SUFFIX):
+                if include_partial:
+                    out.append(BackupInfo(child, pdir.name, child.name, None, "incomplete (.partial)", "no", True))
+                continue
+            if not is_backup_name(child.name):
+                continue
+            try:
+                manifest = load_manifest(child)
+                error = None
+            except ValueError as exc:
+                manifest, error = None, str(exc)
+            info = BackupInfo(child, pdir.name, child.name, manifest, error)
+            record = state.get(child.name)
+            if manifest is None:
+                info.verified = "damaged"
+            elif record:
+                info.verified = "yes" if record.get("ok") else "FAILED"
+            out.append(info)
+    out.sort(key=lambda b: (b.created or datetime.min.replace(tzinfo=timezone.utc), b.name), reverse=True)
+    return out
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def human_age(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = max(0, int(seconds))
+    for unit, span in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= span:
+            return f"{seconds // span}{unit}"
+    return f"{seconds}s"
+
+
+# ---------------------------------------------------------------- pruning
+def remove_backup(path: Path) -> None:
+    """Delete a backup folder and its archive (``<name>.tar.gz`` and ``.sha256``) if any."""
+    path = Path(path)
+    shutil.rmtree(path, ignore_errors=False, onerror=_chmod_retry)
+    for suffix in (".tar.gz", ".tar.gz.sha256"):
+        archive = path.parent / f"{path.name}{suffix}"
+        if archive.exists():
+            archive.unlink()
+
+
+def _chmod_retry(func, path, _exc_info):  # Windows: read-only files
+    import stat
+
+    try:
+        os.chmod(path, stat.S_IWRITE)
+        func(path)
+    except OSError:
+        pass
+
+
+def stale_partials(base: Path, profile: str, older_than_s: float = 3600) -> list[Path]:
+    pdir = Path(base) / profile
+    if not pdir.is_dir():
+        return []
+    now = time.time()
+    return sorted(p for p in pdir.iterdir() if p.is_dir() and p.name.endswith(PARTIAL_SUFFIX)
+                  and now - p.stat().st_mtime > older_than_s)
+
+
+# ---------------------------------------------------------------- RESTORE.md
+def restore_markdown(manifest: dict[str, Any], final_path: Path) -> str:
+    """The RESTORE.md of a backup: exact commands for bash and PowerShell."""
+    profile = manifest.get("profile", "PROFILE")
+    path_posix = final_path.as_posix()
+    path_win = str(final_path)  # native: backslashes when made on Windows; PowerShell takes either
+    comps = manifest.get("components", {})
+    lines = [
+        f"# Restoring this backup ({manifest.get('started', '')}, profile `{profile}`)",
+        "",
+        f"Made by aetherops {manifest.get('tool_version')} from profile `{profile}`. Every file is listed in",
+        "MANIFEST.json with its size and sha256; `aetherops restore` refuses a backup that fails them.",
+        "",
+        "## 1. Check the backup",
+        "",
+        "```bash",
+        f"aetherops -p {profile} backup verify '{path_posix}'",
+        "```",
+        "",
+        "```powershell",
+        f"aetherops -p {profile} backup verify '{path_win}'",
+        "```",
+        "",
+        "## 2. See what a restore would change (changes nothing)",
+        "",
+        "```bash",
+        f"aetherops -p {profile} restore '{path_posix}' --dry-run --diff",
+        "```",
+        "",
+        "```powershell",
+        f"aetherops -p {profile} restore '{path_win}' --dry-run --diff",
+        "```",
+        "",
+        "## 3. Restore",
+        "",
+        "Dashboards changed on the server since this backup are reported as conflicts and skipped;",
+        "add `--force` to overwrite them. A safety backup of what will be overwritten is taken first.",
+        "",
+        "```bash",
+        f"aetherops -p {profile} restore '{path_posix}'",
+        f"# into another stack, e.g. staging: aetherops restore '{path_posix}' --to-profile staging",
+        "```",
+        "",
+        "```powershell",
+        f"aetherops -p {profile} restore '{path_win}'",
+        f"# into another stack, e.g. staging: aetherops restore '{path_win}' --to-profile staging",
+        "```",
+        "",
+    ]
+    if "configs" in comps and comps["configs"].get("status") == "ok":
+        lines += [
+            "### Config files", "",
+            "Restored into a directory of your choice (never over the originals unless `--force`):", "",
+            "```bash", f"aetherops -p {profile} restore '{path_posix}' --only configs --configs-to ./restored-configs", "```", "",
+            "```powershell", f"aetherops -p {profile} restore '{path_win}' --only configs --configs-to .\\restored-configs", "```", "",
+        ]
+    if "silences" in comps and comps["silences"].get("status") == "ok":
+        lines += [
+            "### Alertmanager silences", "",
+            "Recreated only when asked (those not yet expired):", "",
+            "```bash", f"aetherops -p {profile} restore '{path_posix}' --only silences", "```", "",
+            "```powershell", f"aetherops -p {profile} restore '{path_win}' --only silences", "```", "",
+        ]
+    prom = comps.get("prometheus", {})
+    snap = (prom.get("meta") or {}).get("snapshot")
+    if snap and (prom.get("meta") or {}).get("snapshot_empty"):
+        lines += ["### Prometheus TSDB snapshot", "", f"Snapshot `{snap}` is empty (Prometheus had no samples yet): nothing to restore.", ""]
+    elif snap:
+        data_dir = (prom.get("meta") or {}).get("data_dir") or "<prometheus --storage.tsdb.path>"
+        copied = (prom.get("meta") or {}).get("snapshot_copied")
+        src_posix = f"{path_posix}/prometheus/snapshot/{snap}" if copied else f"{data_dir}/snapshots/{snap}"
+        src_win = (f"{path_win}\\prometheus\\snapshot\\{snap}" if copied else f"{data_dir}\\snapshots\\{snap}")
+        lines += [
+            "### Prometheus TSDB snapshot", "",
+            f"Snapshot `{snap}`" + (" is inside this backup." if copied else f" stays on the Prometheus host in `{data_dir}/snapshots/`."),
+            "A running Prometheus cannot load a snapshot: stop it, replace its data directory, start it.", "",
+            "```bash",
+            "sudo systemctl stop prometheus",
+            f"mv '{data_dir}' '{data_dir}.before-restore'",
+            f"cp -a '{src_posix}' '{data_dir}'",
+            "sudo systemctl start prometheus",
+            "```", "",
+            "```powershell",
+            "Stop-Service prometheus",
+            f"Rename-Item '{data_dir}' '{data_dir}.before-restore'",
+            f"Copy-Item -Recurse '{src_win}' '{data_dir}'",
+            "Start-Service prometheus",
+            "```", "",
+        ]
+    lines += [
+        "## Not in this backup", "",
+        "- Datasource secrets (passwords, tokens, `secureJsonData`): Grafana never returns them. Re-enter them",
+        "  after a restore for the datasources listed in `grafana/datasources.json` under `secure_fields`.",
+        "- Alertmanager receiver secrets (webhook/Slack URLs, keys) are redacted in `alertmanager/alertmanager.yml`;",
+        "  restore the original file from your configuration repository.",
+        "- Grafana users, teams, permissions and API tokens.",
+        "",
+    ]
+    skipped = [f"- `{n}`: {c.get('reason')}" for n, c in comps.items() if c.get("status") == "skipped"]
+    if skipped:
+        lines += ["## Skipped components", "", *skipped, ""]
+    return "\n".join(lines)
