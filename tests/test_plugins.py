@@ -161,9 +161,18 @@ def test_hook_aetherops_profile_sections(example_pm, profile_factory, aetherops_
     assert aetherops_cli("-p", "q", "hello").stdout.strip() == "hello world from profile q"
 
 
-def test_hook_aetherops_backup_components(example_pm):
+def test_hook_aetherops_backup_components(example_pm, aetherops_cli, profile_factory, tmp_path):
     components = [c for result in example_pm.hook.aetherops_backup_components(context=None) for c in result]
     assert "example_notes" in {c.name for c in components}
+    # and the backup command really calls it: its file is written, hashed and listed in the manifest
+    profile_factory("p", backup={"dir": str(tmp_path / "b")})
+    result = aetherops_cli("-p", "p", "backup", "--only", "example_notes", "--output", "json")
+    assert result.exit_code == 0, result
+    backups = [d for d in (tmp_path / "b" / "p").iterdir() if d.is_dir()]
+    assert len(backups) == 1
+    assert (backups[0] / "example_notes" / "notes.txt").read_text(encoding="utf-8") == "backed up by aetherops-example\n"
+    manifest = (backups[0] / "MANIFEST.json").read_text(encoding="utf-8")
+    assert "example_notes/notes.txt" in manifest
 
 
 def test_hook_aetherops_lint_checks(example_pm):
