@@ -62,7 +62,7 @@ class Context:
 
     # -- clients
     def client(self, service: str, profile: Profile | None = None):
-        """The client for ``service`` (prometheus, alertmanager, grafana) of ``profile`` (default: the selected one)."""
+        """The client for ``service`` (prometheus, alertmanager, grafana, blackbox) of ``profile`` (default: the selected one)."""
         profile = profile or self.profile
         key = (profile.name, service)
         if key not in self._clients:
@@ -79,6 +79,10 @@ class Context:
                 from aetherops.clients.grafana import GrafanaService
 
                 self._clients[key] = GrafanaService(config)
+            elif service == "blackbox":
+                from aetherops.clients.http import HTTPService
+
+                self._clients[key] = HTTPService(config)
             else:
                 raise ValueError(f"unknown service {service!r}")
         return self._clients[key]

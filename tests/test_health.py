@@ -28,13 +28,14 @@ def test_all_healthy(stack_profile, aetherops_cli, grafana_double):
     result = aetherops_cli("health", "--output", "json")
     assert result.exit_code == 0, result
     rows = {r["service"]: r for r in result.json()}
-    assert set(rows) == {"prometheus", "alertmanager", "grafana"}
+    assert set(rows) == {"prometheus", "alertmanager", "grafana", "blackbox"}
     for row in rows.values():
         assert row["ok"] is True and row["error"] is None and row["latency_ms"] >= 0
         assert set(row) == {"service", "url", "ok", "reachable", "version", "latency_ms", "error"}
     assert rows["prometheus"]["version"] == binary_version("prometheus")
     assert rows["alertmanager"]["version"] == binary_version("prometheus-alertmanager")
     assert rows["grafana"]["version"] == grafana_double.grafana_version
+    assert rows["blackbox"]["version"] == binary_version("prometheus-blackbox-exporter")
     text = aetherops_cli("health")
     assert text.exit_code == 0 and "prometheus" in text.stdout and "alertmanager" in text.stdout
 
@@ -45,7 +46,7 @@ def test_one_service_down_is_exit_1(stack_profile, aetherops_cli, alertmanager_s
     assert result.exit_code == 1, result
     rows = {r["service"]: r for r in result.json()}
     assert rows["alertmanager"]["ok"] is False and alertmanager_server.url in rows["alertmanager"]["error"]
-    assert rows["prometheus"]["ok"] and rows["grafana"]["ok"]
+    assert rows["prometheus"]["ok"] and rows["grafana"]["ok"] and rows["blackbox"]["ok"]
 
 
 def test_nothing_reachable_is_exit_3(profile_factory, aetherops_cli):

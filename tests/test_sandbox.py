@@ -22,7 +22,8 @@ def sandbox_profile(profile_factory):
         alertmanager={"url": f"http://127.0.0.1:{ports['alertmanager']}", "timeout": 5, "retries": 2},
         grafana={"url": f"http://127.0.0.1:{ports['grafana']}", "timeout": 5, "retries": 2,
                  "auth": {"token_file": "${AETHEROPS_STATE_DIR}/sandbox/grafana-token"}},
-        sandbox={"blackbox_port": ports["blackbox"], "demo_exporter_port": ports["demo"]},
+        blackbox={"url": f"http://127.0.0.1:{ports['blackbox']}"},
+        sandbox={"demo_exporter_port": ports["demo"]},
     )
     return ports
 
@@ -51,7 +52,8 @@ def test_up_health_status_down(sandbox_profile, aetherops_cli, aetherops_env):
 
         health = aetherops_cli("-p", "sbx", "health", "--output", "json")
         assert health.exit_code == 0, health
-        assert {r["service"]: r["ok"] for r in health.json()} == {"prometheus": True, "alertmanager": True, "grafana": True}
+        assert {r["service"]: r["ok"] for r in health.json()} == {"prometheus": True, "alertmanager": True, "grafana": True,
+                                                                  "blackbox": True}
 
         # the token file is private and never shown
         token_file = os.path.join(aetherops_env["AETHEROPS_STATE_DIR"], "sandbox", "grafana-token")

@@ -128,7 +128,7 @@ def grafana_double():
 
 
 @pytest.fixture
-def stack_profile(profile_factory, prometheus_server, alertmanager_server, grafana_double, monkeypatch) -> str:
+def stack_profile(profile_factory, prometheus_server, alertmanager_server, blackbox_server, grafana_double, monkeypatch) -> str:
     """A profile named ``stack`` pointing at the real servers and the Grafana double, selected by default."""
     monkeypatch.setenv("AETHEROPS_TEST_GRAFANA_TOKEN", GRAFANA_TEST_TOKEN)
     monkeypatch.setenv("AETHEROPS_PROFILE", "stack")
@@ -139,4 +139,5 @@ def stack_profile(profile_factory, prometheus_server, alertmanager_server, grafa
         alertmanager={"url": alertmanager_server.url, "timeout": 5, "retries": 2,
                       "config_file": str(alertmanager_server.config_path)},
         grafana={"url": grafana_double.url, "timeout": 5, "retries": 2, "auth": {"token_env": "AETHEROPS_TEST_GRAFANA_TOKEN"}},
+        blackbox={"url": blackbox_server.url, "timeout": 5, "retries": 2},
     )

@@ -19,11 +19,11 @@ def aetherops_register_commands(cli: click.Group) -> None:
 
 
 @click.command()
-@click.option("--service", "services", multiple=True, type=click.Choice(["prometheus", "alertmanager", "grafana"]),
+@click.option("--service", "services", multiple=True, type=click.Choice(["prometheus", "alertmanager", "grafana", "blackbox"]),
               help="Check only this service (repeatable).")
 @pass_context
 def health(ctx: Context, services: tuple[str, ...]):
-    """Check Prometheus, Alertmanager and Grafana: reachable, ready, which version.
+    """Check Prometheus, Alertmanager, Grafana and blackbox_exporter: reachable, ready, which version.
 
     Exit 0 when all are healthy, 1 when any is unhealthy, 3 when none could be reached.
     """
@@ -40,7 +40,7 @@ def health(ctx: Context, services: tuple[str, ...]):
 
     ctx.output.result(results, text)
     if not results:
-        raise click.UsageError("the profile names no service (prometheus/alertmanager/grafana url)")
+        raise click.UsageError("the profile names no service (prometheus/alertmanager/grafana/blackbox url)")
     if not any(r["reachable"] for r in results):
         ctx.output.note("no service could be reached")
         raise SystemExit(3)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from aetherops.context import Context
 from aetherops.errors import ServiceError
 
-SERVICES = ("prometheus", "alertmanager", "grafana")
+SERVICES = ("prometheus", "alertmanager", "grafana", "blackbox")
 
 
 def _prometheus(client) -> str | None:
@@ -33,7 +34,14 @@ def _grafana(client) -> str | None:
     return body.get("version") if isinstance(body, dict) else None
 
 
-CHECKS = {"prometheus": _prometheus, "alertmanager": _alertmanager, "grafana": _grafana}
+def _blackbox(client) -> str | None:
+    client.request("GET", "/-/healthy")
+    metrics = client.request("GET", "/metrics").text  # blackbox_exporter has no status API; its build info is a metric
+    match = re.search(r'blackbox_exporter_build_info\{[^}]*version="([^"]+)"', metrics)
+    return match.group(1) if match else None
+
+
+CHECKS = {"prometheus": _prometheus, "alertmanager": _alertmanager, "grafana": _grafana, "blackbox": _blackbox}
 
 
 def check_one(ctx: Context, service: str) -> dict:

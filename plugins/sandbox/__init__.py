@@ -25,7 +25,6 @@ def aetherops_profile_sections():
     from aetherops.profiles import Field, ProfileSection
 
     return [ProfileSection("sandbox", {
-        "blackbox_port": Field(int, 19115, "Port of the sandbox's blackbox_exporter."),
         "demo_exporter_port": Field(int, 19100, "Port of the sandbox's demo exporter (metrics that move)."),
         "state_dir": Field(str, None, "Where the sandbox keeps its data and logs (default: <user state dir>/sandbox)."),
         "ready_timeout": Field(float, 30.0, "Seconds to wait for each service to become ready."),

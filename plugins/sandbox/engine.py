@@ -92,7 +92,7 @@ class Sandbox:
         prom_port = _port(data["prometheus"].get("url") or "", "prometheus")
         am_port = _port(data["alertmanager"].get("url") or "", "alertmanager")
         grafana_port = _port(data["grafana"].get("url") or "", "grafana")
-        bb_port = int(self.section.get("blackbox_port") or 19115)
+        bb_port = _port(data["blackbox"].get("url") or "", "blackbox")
         demo_port = int(self.section.get("demo_exporter_port") or 19100)
         try:
             prometheus, alertmanager, blackbox = (find_binary(n) for n in ("prometheus", "prometheus-alertmanager", "prometheus-blackbox-exporter"))
