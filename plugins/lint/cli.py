@@ -1,0 +1,106 @@
+"""The body of ``aetherops lint`` (imported only when the command runs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from aetherops.errors import ConfigError
+from aetherops.output import Output, echo_lines
+
+
+def collect_checks(ctx) -> list:
+    from aetherops_plugins.lint.api import validate_checks
+
+    checks = [c for result in ctx.hook.aetherops_lint_checks() for c in (result or [])]
+    try:
+        return validate_checks(checks)
+    except ValueError as exc:
+        raise ConfigError(f"lint checks: {exc}") from None
+
+
+def _settings(ctx, have_paths: bool) -> dict[str, Any]:
+    try:
+        return dict(ctx.section("lint") or {})
+    except ConfigError as exc:
+        if have_paths and not ctx.profile_name:
+            ctx.output.warn(f"linting with default settings: {exc.format_message()}")
+            return {}
+        raise
+
+
+def run_command(ctx, *, paths, fmt, disable, enable, severity_threshold, baseline_file, write_baseline, online, list_checks) -> None:
+    from aetherops_plugins.lint import baseline as baseline_mod
+    from aetherops_plugins.lint import formats
+    from aetherops_plugins.lint.engine import Options, reaches, run
+    from aetherops_plugins.lint.loader import ReadError
+
+    fmt = fmt or ("json" if ctx.output.json else "text")
+    checks = collect_checks(ctx)
+    if list_checks:
+        rows = [{"id": c.id, "severity": c.severity, "kinds": ",".join(c.kinds), "online": bool(getattr(c, "online", False)),
+                 "summary": getattr(c, "summary", "")} for c in checks]
+        if fmt == "json":
+            Output("json").result(rows)
+        else:
+            out = Output("text")
+            out.table(rows, [("id", "CHECK"), ("severity", "SEVERITY"), ("kinds", "KINDS"), ("summary", "WHAT")])
+        return
+    settings = _settings(ctx, bool(paths))
+    paths = list(paths) or [str(p) for p in settings.get("paths") or []]
+    if not paths:
+        raise click.UsageError("no paths given and the profile has no lint.paths")
+    overrides = {str(k): str(v) for k, v in (settings.get("severity_overrides") or {}).items()}
+    for k, v in overrides.items():
+        if v not in ("error", "warning", "info", "off"):
+            raise ConfigError(f"lint.severity_overrides.{k} must be error, warning, info or off, not {v!r}")
+    threshold = severity_threshold or settings.get("severity_threshold") or "error"
+    baseline_file = baseline_file or settings.get("baseline")
+    baseline = baseline_mod.read(baseline_file) if baseline_file and not write_baseline else None
+    online_ctx = None
+    if online:
+        from aetherops_plugins.lint.online import make_context
+
+        online_ctx = make_context(ctx, settings)
+        ctx.output.note(f"online checks against {ctx.profile.service('prometheus').url}")
+    opts = Options(paths=paths, disable=set(disable) | set(map(str, settings.get("disable") or [])),
+                   enable=set(enable) | set(map(str, settings.get("enable") or [])), severity_overrides=overrides,
+                   settings=settings, online=online_ctx, baseline=baseline)
+    opts.disable -= set(enable)
+    from aetherops_plugins.lint.engine import _matches
+
+    ids = [c.id for c in checks]
+    for where, patterns in (("--disable/lint.disable", opts.disable), ("--enable/lint.enable", opts.enable),
+                            ("lint.severity_overrides", set(overrides))):
+        for pattern in sorted(patterns):
+            if not any(_matches(cid, [pattern]) for cid in ids):
+                ctx.output.warn(f"{where}: {pattern!r} matches no check (see aetherops lint --list-checks)")
+    try:
+        report = run(opts, checks)
+    except ReadError as exc:
+        raise ConfigError(str(exc)) from None
+
+    if write_baseline:
+        n = baseline_mod.write(write_baseline, report.findings)
+        ctx.output.note(f"wrote {n} finding(s) to {write_baseline}")
+        return
+    for name in report.unknown:
+        ctx.output.note(f"{name}: not recognised as a rule file, Alertmanager/Prometheus config or dashboard; skipped")
+    if fmt == "json":
+        Output("json").result(formats.to_json(report))
+    elif fmt == "sarif":
+        Output("json").result(formats.to_sarif(report, checks))
+    elif fmt == "github":
+        echo_lines(formats.github_lines(report))
+        s = formats.summary(report)
+        ctx.output.note(f"{s['errors']} error(s), {s['warnings']} warning(s), {s['info']} info in {s['files']} file(s)")
+    else:
+        out = Output("text")
+        for text, colour in formats.text_lines(report):
+            out.line(text, fg=colour)
+    import gc
+
+    gc.freeze()  # the process ends now: spare it a final collection over every object of the run
+    if reaches(report.findings, threshold):
+        raise SystemExit(1)

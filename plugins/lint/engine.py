@@ -1,0 +1,262 @@
+"""Run the checks over the files: selection, severities, suppression, baseline."""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from aetherops.errors import AetheropsError
+from aetherops_plugins.lint.api import SEVERITY_RANK, Finding, RuleCheck, validate_checks
+from aetherops_plugins.lint.loader import LoadResult, Project, Target, collect_files, load_file
+
+
+@dataclass
+class Options:
+    paths: list[str]
+    disable: set[str] = field(default_factory=set)
+    enable: set[str] = field(default_factory=set)
+    severity_overrides: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    online: Any = None  # OnlineContext
+    baseline: set | None = None
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    files: list[str]
+    targets: list[Target]
+    unknown: list[str]
+    checks_run: list[str]
+    suppressed: int = 0
+    baselined: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rules(self) -> int:
+        return sum(len(t.rules) for t in self.targets)
+
+    def counts(self) -> dict[str, int]:
+        out = {"error": 0, "warning": 0, "info": 0}
+        for f in self.findings:
+            out[f.severity] = out.get(f.severity, 0) + 1
+        return out
+
+
+def _matches(check_id: str, patterns: Iterable[str]) -> bool:
+    for p in patterns:
+        if p in ("all", "*") or p == check_id or fnmatch.fnmatchcase(check_id, p) or check_id.startswith(p.rstrip("/") + "/"):
+            return True
+    return False
+
+
+def select_checks(checks: list, opts: Options) -> list:
+    selected = []
+    for c in checks:
+        cid = c.id
+        enabled = getattr(c, "default_enabled", True)
+        if getattr(c, "online", False):
+            enabled = opts.online is not None
+        if _matches(cid, opts.disable):
+            enabled = False
+        if opts.enable and _matches(cid, opts.enable) and (not getattr(c, "online", False) or opts.online is not None):
+            enabled = True
+        if enabled:
+            selected.append(c)
+    return selected
+
+
+class _Suppressor:
+    """Answers "is this finding disabled by a comment?" (a rule's span: its lines and the comments just above it)."""
+
+    def __init__(self, targets: list[Target]):
+        self.by_file: dict[str, list[Target]] = {}
+        for t in targets:
+            self.by_file.setdefault(t.display, []).append(t)
+        self._spans: dict[str, tuple[list, list]] = {}
+
+    def spans(self, display: str):
+        got = self._spans.get(display)
+        if got is None:
+            spans = sorted((r.line, r.end) for t in self.by_file[display] for r in t.rules)
+            got = ([s for s, _ in spans], spans)
+            self._spans[display] = got
+        return got
+
+    def __call__(self, f: Finding) -> bool:
+        ts = self.by_file.get(f.file)
+        if not ts:
+            return False
+        t = ts[0]
+        file_wide, lines = t.suppressions
+        if file_wide and _matches(f.check, file_wide):
+            return True
+        if not lines or f.line is None:
+            return False
+        import bisect
+
+        starts, spans = self.spans(f.file)
+        k = bisect.bisect_right(starts, f.line) - 1
+        span = spans[k] if k >= 0 and spans[k][0] <= f.line <= spans[k][1] else None
+        text_lines = t.lines
+        for cline, ids in lines:
+            if not _matches(f.check, ids):
+                continue
+            if cline == f.line or (span and span[0] <= cline <= span[1]):
+                return True
+            j = (span[0] if span else f.line) - 1
+            while j >= 1 and text_lines[j - 1].lstrip().startswith("#"):
+                if j == cline:
+                    return True
+                j -= 1
+        return False
+
+
+def _run_check(c, kinds, by_kind, project) -> list[Finding]:
+    out: list[Finding] = []
+    for kind in kinds:
+        targets = [project] if kind == "project" else by_kind.get(kind, [])
+        for t in targets:
+            try:
+                for item in c.check(t, project) or ():
+                    out.append(item if isinstance(item, Finding) else _coerce(c, t, item))
+            except AetheropsError:
+                raise  # a service that cannot be reached is exit 3, not a finding
+            except Exception as exc:  # noqa: BLE001 - one broken (third-party) check must not stop lint
+                out.append(Finding(check=c.id, severity="error", file=getattr(t, "display", "-"),
+                                   message=f"check crashed: {type(exc).__name__}: {exc}", hint="report this to the check's author"))
+    return out
+
+
+def _coerce(check, target, item) -> Finding:
+    """A finding given as a dict (``message`` plus optional ``line``, ``column``, ``rule``/``name``, ``hint``, ``severity``, ``file``)."""
+    if not isinstance(item, dict) or "message" not in item:
+        raise TypeError(f"findings must be Finding objects or dicts with a 'message', not {type(item).__name__}")
+    severity = item.get("severity") or check.severity
+    return Finding(check=check.id, severity=severity if severity in SEVERITY_RANK else check.severity,
+                   file=str(item.get("file") or getattr(target, "display", "-")), message=str(item["message"]),
+                   line=item.get("line"), column=item.get("column"), name=item.get("rule") or item.get("name"),
+                   hint=item.get("hint"), group=item.get("group"))
+
+
+#: rules above which per-rule checks are spread over worker processes (where fork exists)
+PARALLEL_MIN_RULES = 3000
+_SHARD_STATE: tuple | None = None
+
+
+def _run_shard(shard: int, nshards: int) -> list[Finding]:
+    checks, targets, project = _SHARD_STATE  # type: ignore[misc]
+    saved = [t.rules for t in targets]
+    try:
+        for t in targets:
+            n = len(t.rules)
+            t.rules = t.rules[n * shard // nshards:n * (shard + 1) // nshards]
+        out: list[Finding] = []
+        for c in checks:
+            out.extend(_run_check(c, ("rules",), {"rules": targets}, project))
+        return out
+    finally:
+        for t, rules in zip(targets, saved):
+            t.rules = rules
+
+
+def _worker(args) -> list[Finding]:
+    return _run_shard(*args)
+
+
+def run_sharded(checks: list, targets: list[Target], project: Project) -> list[Finding]:
+    """Run per-rule checks over every rule; split across processes when there are many rules."""
+    global _SHARD_STATE
+    import multiprocessing
+    import os
+
+    total = sum(len(t.rules) for t in targets)
+    workers = min(4, os.cpu_count() or 1)
+    _SHARD_STATE = (checks, targets, project)
+    for name in ("rules", "alerts", "recorded", "alert_names", "scrape_jobs", "scrape_interval", "evaluation_interval"):
+        getattr(project, name)  # computed once, before any fork
+    try:
+        import threading
+
+        if (not checks or total < PARALLEL_MIN_RULES or workers < 2 or "fork" not in multiprocessing.get_all_start_methods()
+                or threading.active_count() > 1):  # forking a process with threads can deadlock
+            return _run_shard(0, 1)
+        import gc
+
+        gc.freeze()  # the workers must not copy every page by walking objects for garbage collection
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(workers - 1) as pool:
+            pending = pool.map_async(_worker, [(k, workers) for k in range(1, workers)])
+            out = _run_shard(0, workers)
+            for part in pending.get():
+                out.extend(part)
+        return out
+    finally:
+        _SHARD_STATE = None
+
+
+def run(opts: Options, checks: list) -> Report:
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()  # lint allocates many small, long-lived objects: collecting them mid-run only costs time
+    try:
+        return _run(opts, checks)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run(opts: Options, checks: list) -> Report:
+    started = time.perf_counter()
+    files = collect_files(opts.paths)
+    loaded = LoadResult()
+    for p in files:
+        load_file(p, loaded)
+    project = Project(targets=loaded.targets, settings=opts.settings, online=opts.online)
+    project.load_errors = loaded.syntax  # type: ignore[attr-defined]
+    checks = validate_checks(checks)
+    selected = select_checks(checks, opts)
+    by_kind: dict[str, list[Target]] = {}
+    for t in loaded.targets:
+        by_kind.setdefault(t.kind, []).append(t)
+    # per-rule checks are independent: on big inputs they run in shards, in forked workers too
+    per_rule = [c for c in selected if isinstance(c, RuleCheck) and not getattr(c, "online", False)]
+    others = [c for c in selected if c not in per_rule]
+    findings: list[Finding] = run_sharded(per_rule, by_kind.get("rules", []), project)
+    for c in others:
+        findings.extend(_run_check(c, c.kinds, by_kind, project))
+    # severities, suppression, baseline
+    overrides = opts.severity_overrides
+    is_suppressed = _Suppressor(loaded.targets)
+    kept: list[Finding] = []
+    suppressed = baselined = 0
+    baseline = dict.fromkeys(opts.baseline or (), 0)
+    seen = set()
+    for f in findings:
+        key = (f.check, f.file, f.line, f.column, f.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        if f.check in overrides:
+            f.severity = overrides[f.check]
+        if f.severity == "off":
+            continue
+        if is_suppressed(f):
+            suppressed += 1
+            continue
+        if opts.baseline is not None and f.fingerprint() in baseline:
+            baselined += 1
+            continue
+        kept.append(f)
+    kept.sort(key=Finding.sort_key)
+    return Report(findings=kept, files=[t.display for t in loaded.targets] and sorted({t.display for t in loaded.targets}),
+                  targets=loaded.targets, unknown=loaded.unknown, checks_run=[c.id for c in selected], suppressed=suppressed,
+                  baselined=baselined, seconds=time.perf_counter() - started)
+
+
+def reaches(findings: list[Finding], threshold: str) -> bool:
+    rank = SEVERITY_RANK[threshold]
+    return any(SEVERITY_RANK.get(f.severity, 0) >= rank for f in findings)

@@ -1,0 +1,452 @@
+"""Files in, targets out: find files, detect their kind, read them with positions.
+
+Kinds: ``rules`` (a Prometheus rule file, a Kubernetes ``PrometheusRule`` or a
+multi-document Helm output of them), ``alertmanager``, ``prometheus`` (a
+``prometheus.yml``) and ``dashboard`` (Grafana JSON, bare or wrapped as
+``{"dashboard": ...}``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from aetherops_plugins.lint.yamlpos import YAMLSyntaxError, YMap, YSeq, load_documents
+
+YAML_SUFFIXES = (".yml", ".yaml")
+JSON_SUFFIXES = (".json",)
+_DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
+_DURATION_UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+_SUPPRESS = re.compile(r"#\s*aetherops:\s*(file/)?disable\s*=?\s*([A-Za-z0-9_/*.,\- ]+)")
+
+
+class ReadError(Exception):
+    """A path that cannot be read (exit 4)."""
+
+
+def parse_duration(value: Any) -> float | None:
+    """Prometheus duration (``1h30m``, ``0``) in seconds; None when invalid."""
+    if isinstance(value, bool) or value is None:
+        return None
+    text = str(value)
+    if text == "0":
+        return 0.0
+    m = _DURATION.match(text)
+    if not m or not text:
+        return None
+    return float(sum(int(g) * u for g, u in zip(m.groups(), _DURATION_UNITS) if g))
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds and seconds % 86400 == 0:
+        return f"{seconds // 86400}d"
+    if seconds and seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    if seconds and seconds % 60 == 0:
+        return f"{seconds // 60}m"
+    return f"{seconds}s"
+
+
+# ------------------------------------------------------------------ model
+@dataclass(eq=False)
+class Group:
+    name: str
+    line: int
+    data: YMap
+    target: Target
+    interval: float | None = None
+    rules: list = field(default_factory=list)
+    index: int = 0
+
+
+@dataclass(eq=False)
+class Rule:
+    """One recording or alerting rule, with positions of its fields."""
+
+    type: str  # "alert" | "record" | "" (neither: a schema error)
+    name: str
+    data: YMap
+    group: Group
+    target: Target
+    line: int  # the rule's first line
+    end: int  # its last line
+    index: int  # 1-based within the group (promtool's "rule N")
+
+    @property
+    def expr(self) -> str:
+        e = self.data.get("expr")
+        return e if isinstance(e, str) else ("" if e is None else str(e))
+
+    @property
+    def labels(self) -> dict:
+        v = self.data.get("labels")
+        return v if isinstance(v, dict) else {}
+
+    @property
+    def annotations(self) -> dict:
+        v = self.data.get("annotations")
+        return v if isinstance(v, dict) else {}
+
+    @property
+    def for_seconds(self) -> float | None:
+        return parse_duration(self.data.get("for")) if "for" in self.data else None
+
+    def key_line(self, key: str) -> int:
+        return self.data.key_line(key, self.line)
+
+    @cached_property
+    def facts(self):
+        """PromQL facts of ``expr`` (None when it does not parse; ``promql/syntax`` reports that)."""
+        from aetherops_plugins.lint.promql import PromQLError, analyze
+
+        expr = self.expr
+        if not expr.strip():
+            return None
+        try:
+            return analyze(expr)
+        except PromQLError:
+            return None
+
+    def expr_position(self, offset: int) -> tuple[int, int]:
+        """File line/column of character ``offset`` of ``expr``."""
+        return value_position(self.data, "expr", self.expr, offset, self.line)
+
+
+def value_position(data: YMap, key: str, text: str, offset: int, default_line: int) -> tuple[int, int]:
+    pos = data.value_pos(key) if isinstance(data, YMap) else None
+    if not pos:
+        return default_line, 1
+    vline, vcol, style = pos
+    before = text[:offset]
+    nl = before.count("\n")
+    if style in ("|", ">") or nl == 0:
+        if nl == 0:
+            return vline, vcol + offset
+        return vline + nl, vcol + (offset - before.rfind("\n") - 1)
+    return vline + nl, offset - before.rfind("\n")
+
+
+@dataclass(eq=False)
+class Target:
+    """One linted document of one file."""
+
+    path: Path
+    display: str  # path as shown in findings (relative, forward slashes)
+    kind: str
+    data: Any
+    text: str
+    doc_index: int = 0
+    groups: list = field(default_factory=list)
+    rules: list = field(default_factory=list)
+    #: base of rule groups (``spec`` for a PrometheusRule)
+    groups_key_path: tuple = ("groups",)
+
+    @property
+    def alerts(self) -> list[Rule]:
+        return [r for r in self.rules if r.type == "alert"]
+
+    @property
+    def recordings(self) -> list[Rule]:
+        return [r for r in self.rules if r.type == "record"]
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    @cached_property
+    def suppressions(self) -> tuple[set, list]:
+        """(file-wide disabled ids, [(line, ids)] of line comments)."""
+        file_wide: set[str] = set()
+        lines: list = []
+        if "aetherops:" not in self.text:
+            return file_wide, lines
+        for i, line in enumerate(self.lines, 1):
+            if "aetherops:" not in line:
+                continue
+            m = _SUPPRESS.search(line)
+            if not m:
+                continue
+            ids = {x.strip() for x in re.split(r"[,\s]+", m.group(2)) if x.strip()}
+            if m.group(1):
+                file_wide |= ids
+            else:
+                lines.append((i, ids))
+        return file_wide, lines
+
+
+@dataclass(eq=False)
+class Project:
+    """Everything linted together, plus settings, for cross-file checks."""
+
+    targets: list
+    settings: dict = field(default_factory=dict)
+    online: Any = None  # an OnlineContext when --online
+
+    def of_kind(self, kind: str) -> list[Target]:
+        return [t for t in self.targets if t.kind == kind]
+
+    @cached_property
+    def rules(self) -> list[Rule]:
+        return [r for t in self.targets if t.kind == "rules" for r in t.rules]
+
+    @cached_property
+    def alerts(self) -> list[Rule]:
+        return [r for r in self.rules if r.type == "alert"]
+
+    @cached_property
+    def recorded(self) -> set[str]:
+        """Names of every recording rule linted."""
+        return {r.name for r in self.rules if r.type == "record"}
+
+    @cached_property
+    def alert_names(self) -> set[str]:
+        return {r.name for r in self.alerts}
+
+    @cached_property
+    def prometheus_configs(self) -> list[Target]:
+        return self.of_kind("prometheus")
+
+    @cached_property
+    def scrape_jobs(self) -> set[str] | None:
+        """Job names of every scrape config linted (None when no Prometheus config was linted)."""
+        if not self.prometheus_configs:
+            return None
+        jobs = set()
+        for t in self.prometheus_configs:
+            for sc in t.data.get("scrape_configs") or []:
+                if isinstance(sc, dict) and sc.get("job_name"):
+                    jobs.add(str(sc["job_name"]))
+        return jobs
+
+    @cached_property
+    def external_labels(self) -> set[str]:
+        """Labels every alert gets from the linted prometheus.yml's ``global.external_labels``."""
+        out: set[str] = set()
+        for t in self.prometheus_configs:
+            g = t.data.get("global") or {}
+            if isinstance(g, dict) and isinstance(g.get("external_labels"), dict):
+                out |= {str(k) for k in g["external_labels"]}
+        return out
+
+    @cached_property
+    def scrape_interval(self) -> float:
+        """The scrape interval: profile ``lint.scrape_interval``, else the linted prometheus.yml's, else 1m."""
+        configured = parse_duration(self.settings.get("scrape_interval")) if self.settings.get("scrape_interval") else None
+        if configured:
+            return configured
+        for t in self.prometheus_configs:
+            g = t.data.get("global") or {}
+            if isinstance(g, dict):
+                d = parse_duration(g.get("scrape_interval"))
+                if d:
+                    return d
+        return 60.0
+
+    @cached_property
+    def evaluation_interval(self) -> float:
+        for t in self.prometheus_configs:
+            g = t.data.get("global") or {}
+            if isinstance(g, dict):
+                d = parse_duration(g.get("evaluation_interval"))
+                if d:
+                    return d
+        d = parse_duration(self.settings.get("evaluation_interval") or "1m")
+        return d or 60.0
+
+
+# ------------------------------------------------------------------ finding files
+def collect_files(paths: list[str]) -> list[Path]:
+    """Files named, and lintable files under directories named (sorted, hidden dirs skipped)."""
+    out: list[Path] = []
+    seen: set = set()
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__"))
+                for f in sorted(files):
+                    if f.endswith(YAML_SUFFIXES + JSON_SUFFIXES) and not f.startswith("."):
+                        fp = Path(root) / f
+                        if fp not in seen:
+                            seen.add(fp)
+                            out.append(fp)
+        elif p.exists():
+            if p not in seen:
+                seen.add(p)
+                out.append(p)
+        else:
+            raise ReadError(f"{raw}: no such file or directory")
+    return out
+
+
+def display_path(path: Path) -> str:
+    try:
+        rel = path.resolve().relative_to(Path.cwd().resolve())
+        return rel.as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+# ------------------------------------------------------------------ kinds
+def detect_kind(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return None
+    if "groups" in data and isinstance(data.get("groups"), (list, type(None))):
+        return "rules"
+    if data.get("kind") == "PrometheusRule" and "spec" in data:
+        return "rules"
+    if any(k in data for k in ("route", "receivers", "inhibit_rules")):
+        return "alertmanager"
+    if any(k in data for k in ("scrape_configs", "rule_files", "alerting", "remote_write", "remote_read", "scrape_config_files")):
+        return "prometheus"
+    if "global" in data and isinstance(data["global"], dict):
+        g = data["global"]
+        if any(k in g for k in ("scrape_interval", "evaluation_interval", "external_labels")):
+            return "prometheus"
+        if any(k.endswith(("_api_url", "_api_key", "_url", "resolve_timeout", "smtp_from", "smtp_smarthost")) for k in g):
+            return "alertmanager"
+    return None
+
+
+def is_dashboard(data: Any) -> bool:
+    if not isinstance(data, dict):
+        return False
+    if isinstance(data.get("dashboard"), dict):
+        return True
+    return "panels" in data or "rows" in data or ("schemaVersion" in data and "title" in data)
+
+
+class LoadResult:
+    def __init__(self):
+        self.targets: list[Target] = []
+        self.syntax: list = []  # (display, line, col, message, kind)
+        self.unknown: list[str] = []
+
+
+def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None:
+    display = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(f"{display}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        result.syntax.append((display, None, None, f"not valid UTF-8 at byte {exc.start}", "yaml"))
+        return
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    stripped = text.lstrip()
+    if path.suffix.lower() in JSON_SUFFIXES or (stripped.startswith("{") and path.suffix.lower() not in YAML_SUFFIXES):
+        _load_json(path, display, text, result)
+        return
+    try:
+        docs = load_documents(text)
+    except YAMLSyntaxError as exc:
+        result.syntax.append((display, exc.line, exc.column, f"YAML: {exc.message}", "yaml"))
+        return
+    if not docs:
+        return
+    found = False
+    for index, doc in enumerate(docs):
+        kind = detect_kind(doc)
+        if kind is None:
+            if isinstance(doc, dict) and is_dashboard(doc):
+                kind = "dashboard"
+            elif not isinstance(doc, dict):
+                line = getattr(doc, "line", 1) or 1
+                result.syntax.append((display, line, 1, f"the document is a {type(doc).__name__}, not a mapping: not a rule file, "
+                                      "Alertmanager, Prometheus config or dashboard", "yaml"))
+                found = True
+                continue
+            else:
+                continue
+        found = True
+        target = Target(path=path, display=display, kind=kind, data=doc, text=text, doc_index=index)
+        if kind == "rules":
+            _build_rules(target)
+        elif kind == "dashboard" and isinstance(doc.get("dashboard"), dict):
+            target.data = doc["dashboard"]
+        result.targets.append(target)
+    if not found:
+        result.unknown.append(display)
+
+
+def _load_json(path: Path, display: str, text: str, result: LoadResult) -> None:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        result.syntax.append((display, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}", "dashboard"))
+        return
+    if isinstance(data, dict) and is_dashboard(data):
+        if isinstance(data.get("dashboard"), dict):
+            data = data["dashboard"]
+        result.targets.append(Target(path=path, display=display, kind="dashboard", data=data, text=text))
+    elif isinstance(data, dict) and detect_kind(data):
+        kind = detect_kind(data)
+        target = Target(path=path, display=display, kind=kind, data=data, text=text)
+        if kind == "rules":
+            _build_rules(target)
+        result.targets.append(target)
+    else:
+        result.unknown.append(display)
+
+
+def _build_rules(target: Target) -> None:
+    data = target.data
+    if data.get("kind") == "PrometheusRule":
+        spec = data.get("spec")
+        target.groups_key_path = ("spec", "groups")
+        data = spec if isinstance(spec, dict) else {}
+    groups = data.get("groups") if isinstance(data, dict) else None
+    if not isinstance(groups, list):
+        return
+    glines = groups.lines if isinstance(groups, YSeq) else [getattr(g, "line", 1) for g in groups]
+    for gi, g in enumerate(groups):
+        if not isinstance(g, dict):
+            continue
+        gline = glines[gi] if gi < len(glines) else getattr(g, "line", 1)
+        name = g.get("name")
+        group = Group(name=str(name) if name is not None else "", line=gline, data=g, target=target, index=gi + 1)
+        if "interval" in g:
+            group.interval = parse_duration(g.get("interval"))
+        rules = g.get("rules")
+        target.groups.append(group)
+        if not isinstance(rules, list):
+            continue
+        rlines = rules.lines if isinstance(rules, YSeq) else [getattr(r, "line", gline) for r in rules]
+        ends = rlines[1:] + [None]
+        for ri, r in enumerate(rules):
+            if not isinstance(r, dict):
+                continue
+            if not isinstance(r, YMap):
+                m = YMap()
+                m.update(r)
+                m.line = gline
+                r = m
+            if "record" in r:
+                rtype, rname = "record", r.get("record")
+            elif "alert" in r:
+                rtype, rname = "alert", r.get("alert")
+            else:
+                rtype, rname = "", ""
+            start = rlines[ri] if ri < len(rlines) else r.line
+            nxt = ends[ri]
+            end = (nxt - 1) if nxt else max(r.end or start, start)
+            rule = Rule(type=rtype, name="" if rname is None else str(rname), data=r, group=group, target=target,
+                        line=start, end=end, index=ri + 1)
+            group.rules.append(rule)
+            target.rules.append(rule)
+
+
+def load_paths(paths: list[str]) -> LoadResult:
+    result = LoadResult()
+    for p in collect_files(paths):
+        load_file(p, result)
+    return result
