@@ -74,6 +74,14 @@ def test_up_health_status_down(sandbox_profile, aetherops_cli, aetherops_env):
             time.sleep(0.5)
         assert {"prometheus", "demo", "alertmanager", "blackbox", "blackbox-grafana"} <= jobs
 
+        # its demo rules lint clean, online too: their runbook links answer from the demo exporter, on this machine
+        sandbox_dir = os.path.join(aetherops_env["AETHEROPS_STATE_DIR"], "sandbox")
+        lint = aetherops_cli("-p", "sbx", "lint", "--online", os.path.join(sandbox_dir, "prometheus.yml"),
+                             os.path.join(sandbox_dir, "alertmanager.yml"), os.path.join(sandbox_dir, "rules"),
+                             "--severity-threshold", "warning", "-o", "json")
+        assert lint.exit_code == 0, [(f["check"], f["message"]) for f in lint.json()["findings"]]
+        assert httpx.get(f"http://127.0.0.1:{sandbox_profile['demo']}/runbooks/demo-queue").status_code == 200
+
         again = aetherops_cli("-p", "sbx", "sandbox", "up", "-o", "json")  # idempotent: same processes
         assert {r["service"]: r["pid"] for r in again.json()} == pids
         assert aetherops_cli("-p", "sbx", "sandbox", "status").exit_code == 0

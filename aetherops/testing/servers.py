@@ -792,6 +792,11 @@ class DemoExporter:
                 elif path == "/":
                     self._send(200, '<html><body><h1>demo exporter</h1><a href="/metrics">metrics</a></body></html>\n',
                                "text/html; charset=utf-8")
+                elif path.startswith("/runbooks/") and len(path) > len("/runbooks/"):
+                    # the sandbox's demo alerts link here, so their runbook_url answers without leaving the machine
+                    name = path.rsplit("/", 1)[-1]
+                    self._send(200, f"# Runbook: {name}\n\nA demo runbook served by the sandbox's demo exporter.\n",
+                               "text/markdown; charset=utf-8")
                 else:
                     self._send(404, "not found\n", "text/plain; charset=utf-8")
 

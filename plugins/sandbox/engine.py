@@ -36,7 +36,7 @@ groups:
         annotations:
           summary: The demo queue is backing up
           description: "Queue depth is {{ $value }} on {{ $labels.instance }}."
-          runbook_url: https://example.com/runbooks/demo-queue
+          runbook_url: http://127.0.0.1:{demo_port}/runbooks/demo-queue
       - alert: SandboxTargetDown
         expr: up == 0
         for: 1m
@@ -45,7 +45,7 @@ groups:
         annotations:
           summary: A sandbox target is down
           description: "{{ $labels.job }} on {{ $labels.instance }} has been down for a minute."
-          runbook_url: https://example.com/runbooks/target-down
+          runbook_url: http://127.0.0.1:{demo_port}/runbooks/target-down
 """
 
 
@@ -146,7 +146,7 @@ class Sandbox:
         blackbox = {"modules": {"http_2xx": {"prober": "http", "timeout": "5s"}, "tcp_connect": {"prober": "tcp", "timeout": "5s"}}}
         for name, data in (("prometheus.yml", prometheus), ("alertmanager.yml", alertmanager), ("blackbox.yml", blackbox)):
             _atomic_write(self.dir / name, yaml.safe_dump(data, sort_keys=False))
-        _atomic_write(self.dir / "rules" / "demo.yml", DEMO_RULES)
+        _atomic_write(self.dir / "rules" / "demo.yml", DEMO_RULES.replace("{demo_port}", str(ports["demo-exporter"])))
         token_file = self.dir / "grafana-token"
         if not token_file.exists():
             _atomic_write(token_file, "glsa_sandbox_" + secrets.token_hex(16) + "\n")
