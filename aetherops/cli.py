@@ -135,8 +135,16 @@ def main(argv: Sequence[str] | None = None, prog_name: str = "aetherops") -> Non
     except KeyboardInterrupt:
         click.echo("aetherops: interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
+    except click.UsageError as exc:
+        # one line, like every other error; the usage itself is one --help away
+        from aetherops.redact import redact
+
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        message = " ".join(exc.format_message().split())
+        click.echo(f"aetherops: error: {redact(message)}{hint}", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        if debug and not isinstance(exc, click.UsageError):
+        if debug:
             raise
         exc.show()
         sys.exit(exc.exit_code)

@@ -594,6 +594,7 @@ def _validate_mapping(section: ProfileSection, value: Any, keypath: tuple, lines
             path, line = lines.where(keypath)
             raise ConfigError(f"'{dotted}.{key}' is required", path=path, line=line)
     if section.name in SERVICES and len(keypath) == 1:
+        _check_service_url(out.get("url"), keypath, lines)
         for sub, sub_fields in (("tls", _TLS), ("auth", _AUTH)):
             sub_section = ProfileSection(f"{section.name}.{sub}", sub_fields)
             given = out.get(sub) or {}
@@ -601,3 +602,25 @@ def _validate_mapping(section: ProfileSection, value: Any, keypath: tuple, lines
                 checked = _validate_mapping(sub_section, given, keypath + (sub,), lines)
                 out[sub] = {k: v for k, v in checked.items() if k in given}
     return out
+
+
+def _check_service_url(url: Any, keypath: tuple, lines: _MergedLines) -> None:
+    """A service URL is http(s)://host[:port][/prefix] and carries no password."""
+    if not url:
+        return
+    from urllib.parse import urlsplit
+
+    dotted = ".".join(map(str, keypath + ("url",)))
+    path, line = lines.where(keypath + ("url",))
+    try:
+        parts = urlsplit(str(url))
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise ConfigError(f"'{dotted}' is not a valid URL ({exc})", path=path, line=line) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"'{dotted}' must be an http:// or https:// URL with a host, not {str(url)!r}", path=path, line=line)
+    if parts.password is not None:
+        raise ConfigError(f"inline secret in '{dotted}': a password in the URL; use auth.username with "
+                          "auth.password_env or auth.password_file", path=path, line=line)
+    if parts.username:
+        raise ConfigError(f"'{dotted}' carries a user name; use auth.username", path=path, line=line)

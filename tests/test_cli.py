@@ -49,9 +49,13 @@ def test_output_json_globally_and_after_the_command(aetherops_cli):
     assert isinstance(aetherops_cli("profiles", "list", "-o", "json").json(), list)
 
 
-def test_usage_error_is_exit_2(aetherops_cli):
+def test_usage_error_is_exit_2_in_one_line(aetherops_cli):
     result = aetherops_cli("no-such-command")
-    assert result.exit_code == 2 and "No such command" in result.stderr
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == ["aetherops: error: No such command 'no-such-command'. (see 'aetherops --help')"]
+    bad_option = aetherops_cli("health", "--service", "nope")
+    assert bad_option.exit_code == 2 and len(bad_option.stderr.splitlines()) == 1
+    assert "'aetherops health --help'" in bad_option.stderr
     assert aetherops_cli("-o", "yaml", "plugins").exit_code == 2
 
 

@@ -196,3 +196,21 @@ def test_example_prod_profile_has_no_secrets_and_loads(aetherops_env, monkeypatc
     profile = ProfileStore().load("example-prod")
     assert profile.service("grafana").bearer_token == SECRET
     assert profile.service("prometheus").headers["X-Scope-OrgID"]
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ("http://ops:hunter2-secret@prom:9090", "inline secret in 'prometheus.url'"),
+        ("prom:9090", "must be an http:// or https:// URL"),
+        ("not a url", "must be an http:// or https:// URL"),
+        ("http://prom:99999", "not a valid URL"),
+        ("ftp://prom", "must be an http:// or https:// URL"),
+    ],
+)
+def test_bad_service_urls_are_config_errors(profile_factory, aetherops_cli, url, needle):
+    profile_factory("u", text=f"# c\nprometheus:\n  url: '{url}'\n")
+    result = aetherops_cli("-p", "u", "health")
+    assert result.exit_code == 4, result
+    assert needle in result.stderr and "u.yaml:3:" in result.stderr
+    assert "hunter2-secret" not in result.stderr
