@@ -480,6 +480,7 @@ def test_silences_are_recreated_when_asked(seeded, alertmanager_server, aetherop
 
 # ----------------------------------------------------------------------------- secrets
 def test_no_secret_reaches_any_written_file(grafana_double, prometheus_server, profile_factory, aetherops_cli, tmp_path, monkeypatch):
+    from aetherops import redact
     from aetherops.testing.servers import start_alertmanager
 
     slack = "https://hooks.slack.com/services/T000/B000/aetheropsSlackSecret123"
@@ -494,10 +495,19 @@ def test_no_secret_reaches_any_written_file(grafana_double, prometheus_server, p
     am = start_alertmanager(tmp_path / "am", config=config)
     try:
         monkeypatch.setenv("GTOKEN", GRAFANA_TEST_TOKEN)
+        (tmp_path / "conf").mkdir()
+        (tmp_path / "conf" / "zz-leak.yml").write_text(f"grafana_token: {GRAFANA_TEST_TOKEN}\n", encoding="utf-8")
+        monkeypatch.chdir(tmp_path)
         profile_factory("sec", grafana={"url": grafana_double.url, "auth": {"token_env": "GTOKEN"}},
-                        alertmanager={"url": am.url}, prometheus={"url": prometheus_server.url})
+                        alertmanager={"url": am.url}, prometheus={"url": prometheus_server.url},
+                        backup={"configs": ["conf/*.yml"]})
         status = httpx.get(f"{am.url}/api/v2/status").json()["config"]["original"]
         assert "aetheropsWebhookSecret456" in status  # the server does hand this one out
+        # grafana not part of the run, nothing resolved yet in this process: the token is masked all the same
+        monkeypatch.setattr(redact, "_SECRETS", set())
+        only_configs = aetherops_cli("-p", "sec", "backup", "--dir", str(tmp_path / "b"), "--only", "configs", "-o", "json")
+        assert only_configs.exit_code == 0, only_configs
+        assert "zz-leak.yml" in only_configs.stderr and "masked" in only_configs.stderr
         result = aetherops_cli("-p", "sec", "backup", "--dir", str(tmp_path / "b"), "--archive", "-o", "json")
         assert result.exit_code == 0, result
         path = Path(result.json()["path"])
@@ -640,3 +650,236 @@ def test_same_title_other_uid_depends_on_the_grafana_version(version, expected, 
             assert result.exit_code == 1 and "same name" in item["detail"] and double.get_dashboard("orig") is None
         else:
             assert result.exit_code == 0 and double.get_dashboard("orig")["title"] == "Latency"
+
+
+# ----------------------------------------------------------------------------- QA findings (issue 4 follow-up)
+def test_prune_never_counts_safety_or_partial_backups(seeded, aetherops_cli, tmp_path):
+    base = tmp_path / "b"
+    fulls = [Path(run_backup(aetherops_cli, base)["path"]) for _ in range(3)]
+    assert all(manifest_of(p)["scope"] == "full" for p in fulls)
+    seeded.reset()  # restore then changes Grafana: it takes a safety backup first (kind safety, beside the backups)
+    restored = aetherops_cli("restore", str(fulls[0]), "--only", "grafana", "-o", "json")
+    assert restored.exit_code == 0, restored
+    safety = Path(restored.json()["safety_backup"])
+    assert safety.parent == base / "stack" and manifest_of(safety)["kind"] == "safety"
+    partial = Path(run_backup(aetherops_cli, base, "--only", "silences")["path"])  # the newest one, --only
+    assert manifest_of(partial)["scope"] == "partial"
+
+    result = aetherops_cli("backup", "prune", "--keep", "1", "--dir", str(base), "--dry-run", "-o", "json")
+    assert result.exit_code == 0, result
+    data = result.json()
+    assert data["protected"] == str(fulls[2]) and data["protected_scope"] == "full"
+    assert sorted(data["kept"]) == sorted([str(partial), str(fulls[2])])
+    assert sorted(data["deleted"]) == sorted([str(fulls[0]), str(fulls[1])])
+    assert data["safety_kept"] == [str(safety)] and str(safety) not in data["deleted"]
+    assert all(p.exists() for p in [*fulls, safety, partial])  # dry run
+    text = aetherops_cli("backup", "prune", "--keep", "1", "--dir", str(base), "--dry-run")
+    assert text.exit_code == 0 and f"would delete: {fulls[0]}" in text.stdout, text
+    assert f"newest verified full: {fulls[2]}" in text.stdout and "1 safety backup(s) kept (--include-safety" in text.stdout
+
+    # verify without PATH checks the newest full backup, not the safety or the --only one
+    verified = aetherops_cli("backup", "verify", "--dir", str(base), "-o", "json")
+    assert verified.exit_code == 0 and verified.json()["path"] == str(fulls[2]), verified
+
+    done = aetherops_cli("backup", "prune", "--keep", "1", "--dir", str(base), "-o", "json")
+    assert done.exit_code == 0, done
+    assert safety.exists() and fulls[2].exists() and partial.exists() and not fulls[0].exists()
+    kinds = {r["name"]: r["kind"] for r in aetherops_cli("backup", "list", "--dir", str(base), "-o", "json").json()}
+    assert kinds == {fulls[2].name: "backup", partial.name: "backup", safety.name: "safety"}
+    # safety backups go only when asked, and then by their own count
+    only_safety = aetherops_cli("backup", "prune", "--keep", "1", "--dir", str(base), "--include-safety", "--dry-run", "-o", "json")
+    assert only_safety.json()["safety_kept"] == [str(safety)] and only_safety.json()["deleted"] == []
+
+
+def test_profile_secrets_are_masked_whichever_components_run(grafana_double, profile_factory, aetherops_cli, tmp_path, monkeypatch):
+    from aetherops import redact
+
+    src = tmp_path / "sandbox"
+    src.mkdir()
+    (src / "zz-leak.yml").write_text(f"grafana_token: {GRAFANA_TEST_TOKEN}\nother: kept\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GTOKEN", GRAFANA_TEST_TOKEN)
+    profile_factory("leak", grafana={"url": grafana_double.url, "auth": {"token_env": "GTOKEN"}},
+                    backup={"configs": ["sandbox/*.yml"]})
+    for selection in (["--only", "configs"], ["--exclude", "grafana"]):
+        monkeypatch.setattr(redact, "_SECRETS", set())  # nothing resolved yet in this process
+        out = aetherops_cli("-p", "leak", "backup", "--dir", str(tmp_path / "b"), *selection, "-o", "json")
+        assert out.exit_code == 0, out
+        copy = Path(out.json()["path"]) / "configs/files/sandbox/zz-leak.yml"
+        assert copy.read_text(encoding="utf-8") == "grafana_token: ***\nother: kept\n", selection
+        assert "zz-leak.yml: a secret of the profile was masked" in out.stderr
+        assert aetherops_cli("backup", "verify", out.json()["path"]).exit_code == 0  # hashed as written
+
+
+def test_restore_target_defaults_to_the_backups_profile(grafana_double, profile_factory, aetherops_cli, tmp_path, monkeypatch):
+    from aetherops.testing.grafana_double import GrafanaDouble
+
+    grafana_double.seed_demo()
+    monkeypatch.setenv("GTOKEN", GRAFANA_TEST_TOKEN)
+    with GrafanaDouble(token=GRAFANA_TEST_TOKEN) as other:
+        profile_factory("prodlike", grafana={"url": grafana_double.url, "auth": {"token_env": "GTOKEN"}})
+        profile_factory("other", grafana={"url": other.url, "auth": {"token_env": "GTOKEN"}})
+        out = aetherops_cli("-p", "prodlike", "backup", "--dir", str(tmp_path / "b"), "--only", "grafana", "-o", "json")
+        assert out.exit_code == 0, out
+        path = out.json()["path"]
+        grafana_double.reset()
+        # another profile selected explicitly: refused, naming --to-profile
+        for args, env in ((["-p", "other"], None), ([], {"AETHEROPS_PROFILE": "other"})):
+            refused = aetherops_cli(*args, "restore", path, "--dry-run", env=env)
+            assert refused.exit_code == 2, refused
+            assert "--to-profile other" in refused.stderr and "prodlike" in refused.stderr
+        # nothing selected: the backup's own profile
+        plain = aetherops_cli("restore", path, "-o", "json")
+        assert plain.exit_code == 0, plain
+        assert plain.json()["target_profile"] == "prodlike" and plain.json()["backup_profile"] == "prodlike"
+        assert grafana_double.get_dashboard("node-exporter") is not None and other.state["dashboards"] == []
+        # said explicitly: into the other stack
+        into = aetherops_cli("-p", "other", "restore", path, "--to-profile", "other", "-o", "json")
+        assert into.exit_code == 0, into
+        assert other.get_dashboard("node-exporter") is not None
+
+
+def test_restore_exits_1_when_planned_items_are_not_applied(seeded, aetherops_cli, tmp_path):
+    out = run_backup(aetherops_cli, tmp_path / "b", "--only", "grafana")
+    seeded.reset()
+    seeded.inject_fault("/api/library-elements", status=404, count=None, method="POST")
+    seeded.inject_fault("/api/v1/provisioning/contact-points", status=404, count=None, method="POST")
+    result = aetherops_cli("restore", out["path"], "--only", "grafana", "-o", "json")
+    assert result.exit_code == 1, result
+    data = result.json()
+    assert data["complete"] is False
+    assert sorted((i["kind"], i["name"], i["planned"]) for i in data["not_applied"]) == [
+        ("contact point", "oncall", "create"), ("library panel", "Shared CPU panel", "create")]
+    assert [r["uid"] for r in seeded.state["alert_rules"]] == ["high-error-rate"]  # the rest went through
+    text = aetherops_cli("restore", out["path"], "--only", "grafana")
+    assert text.exit_code == 1 and "Restore INCOMPLETE" in text.stdout and "NOT applied" in text.stdout
+    assert "Restored:" not in text.stdout and "Shared CPU panel" in text.stdout
+
+
+def test_round_trip_restores_library_panels_alert_rules_and_contact_points(seeded, aetherops_cli, tmp_path):
+    def extras(double):
+        s = double.state
+        return ({(e["uid"], e["name"], e["folderUid"], json.dumps(e["model"], sort_keys=True)) for e in s["library_panels"]},
+                {(r["uid"], r["title"], r["folderUID"], r["ruleGroup"], json.dumps(r["data"], sort_keys=True)) for r in s["alert_rules"]},
+                {(c["uid"], c["name"], c["type"], json.dumps(c["settings"], sort_keys=True)) for c in s["contact_points"]})
+
+    before = extras(seeded)
+    assert all(before)
+    out = run_backup(aetherops_cli, tmp_path / "b", "--only", "grafana")
+    seeded.reset()
+    result = aetherops_cli("restore", out["path"], "--only", "grafana", "-o", "json")
+    assert result.exit_code == 0, result
+    created = {(i["kind"], i["name"]) for i in result.json()["items"] if i["action"] == "create" and i["applied"]}
+    assert {("library panel", "Shared CPU panel"), ("alert rule", "HighErrorRate"), ("contact point", "oncall")} <= created
+    assert extras(seeded) == before and result.json()["not_applied"] == []
+    again = run_backup(aetherops_cli, tmp_path / "b", "--only", "grafana")
+    assert again["components"]["grafana"]["counts"] == out["components"]["grafana"]["counts"]
+    plan = aetherops_cli("restore", again["path"], "--only", "grafana", "--dry-run", "-o", "json").json()
+    assert {i["action"] for i in plan["items"] if i["kind"] in ("library panel", "alert rule", "contact point")} == {"unchanged"}
+
+
+def test_dashboard_deleted_during_the_backup_is_a_warning(seeded, aetherops_cli, tmp_path):
+    seeded.inject_fault("/api/dashboards/uid/payments-service", status=404, count=None, method="GET")
+    out = run_backup(aetherops_cli, tmp_path / "b", "--only", "grafana")
+    grafana = out["components"]["grafana"]
+    assert out["complete"] is True and grafana["counts"]["dashboards"] == 5
+    assert any("payments-service" in w and "deleted during the backup" in w for w in grafana["warnings"])
+    assert manifest_of(out["path"])["components"]["grafana"]["warnings"] == grafana["warnings"]
+
+
+def test_failed_backup_removes_its_prometheus_snapshot_and_names_the_path(seeded, prometheus_server, aetherops_cli, tmp_path,
+                                                                         monkeypatch):
+    import errno
+
+    from aetherops_plugins.backup import api
+
+    _wait_for_samples(prometheus_server)
+    snapshots = prometheus_server.workdir / "data" / "snapshots"
+    before = set(snapshots.iterdir()) if snapshots.is_dir() else set()
+    real_copy = api.BackupJob.copy_file
+    calls = []
+
+    def disk_full(self, source, relpath, *, link=False):
+        calls.append(relpath)
+        if len(calls) > 1:  # the first file lands, then the disk is full
+            target = self.path(relpath)
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        return real_copy(self, source, relpath, link=link)
+
+    monkeypatch.setattr(api.BackupJob, "copy_file", disk_full)
+    base = tmp_path / "b"
+    result = aetherops_cli("backup", "--dir", str(base), "--only", "prometheus")
+    assert result.exit_code == 1, result
+    assert "No space left on device" in result.stderr and str(base / "stack") in result.stderr
+    assert (set(snapshots.iterdir()) if snapshots.is_dir() else set()) == before  # no snapshot left behind
+    assert complete_backups(base) == [] and not list((base / "stack").glob("*.partial"))
+    assert not list((base / "stack").glob("*.tmp"))
+
+
+def test_a_backup_where_every_component_was_skipped_fails(profile_factory, aetherops_cli, tmp_path):
+    profile_factory("nothing", backup={"keep": 3})
+    # (--only: an installed example plugin may add a component that always writes something)
+    result = aetherops_cli("-p", "nothing", "backup", "--dir", str(tmp_path / "b"), "--only", "grafana,prometheus,alertmanager,configs")
+    assert result.exit_code == 1, result
+    assert "nothing was backed up" in result.stderr and "the profile has no grafana.url" in result.stderr
+    assert "Backup complete" not in result.stdout
+    assert complete_backups(tmp_path / "b", "nothing") == [] and not list((tmp_path / "b").rglob("*.partial"))
+
+
+def test_restore_md_paths_are_relative_to_the_backup(seeded, prometheus_server, aetherops_cli, tmp_path, monkeypatch):
+    import shutil
+
+    out = run_backup(aetherops_cli, tmp_path / "b", "--only", "grafana,prometheus")
+    text = (Path(out["path"]) / "RESTORE.md").read_text(encoding="utf-8")
+    assert str(tmp_path) not in text and tmp_path.as_posix() not in text
+    assert "from inside this backup folder" in text and "aetherops -p stack restore . --dry-run --diff" in text
+    if manifest_of(out["path"])["components"]["prometheus"]["meta"].get("snapshot_copied"):
+        assert "cp -a 'prometheus/snapshot/" in text
+    # moved elsewhere, the commands still work from inside it
+    moved = tmp_path / "elsewhere" / Path(out["path"]).name
+    shutil.move(out["path"], moved)
+    monkeypatch.chdir(moved)
+    assert aetherops_cli("-p", "stack", "backup", "verify", ".").exit_code == 0
+    plan = aetherops_cli("-p", "stack", "restore", ".", "--dry-run", "--only", "grafana", "-o", "json")
+    assert plan.exit_code == 0, plan
+
+
+def test_datasource_map_to_a_missing_uid_fails_the_restore(seeded, aetherops_cli, profile_factory, tmp_path, monkeypatch):
+    from aetherops.testing.grafana_double import GrafanaDouble
+
+    out = run_backup(aetherops_cli, tmp_path / "b", "--only", "grafana")
+    monkeypatch.setenv("STAGING_TOKEN", GRAFANA_TEST_TOKEN)
+    with GrafanaDouble(token=GRAFANA_TEST_TOKEN) as staging:
+        profile_factory("staging", grafana={"url": staging.url, "auth": {"token_env": "STAGING_TOKEN"}},
+                        backup={"datasource_uid_map": {"prometheus": "prom-does-not-exist"}})
+        result = aetherops_cli("restore", out["path"], "--to-profile", "staging", "--only", "grafana", "-o", "json")
+        assert result.exit_code == 1, result
+        item = next(i for i in result.json()["items"] if i["kind"] == "datasource" and i["name"] == "Prometheus")
+        assert item["action"] == "conflict" and "prom-does-not-exist" in item["detail"]
+    # a map onto a datasource this very restore creates is fine
+    with GrafanaDouble(token=GRAFANA_TEST_TOKEN) as staging2:
+        profile_factory("staging2", grafana={"url": staging2.url, "auth": {"token_env": "STAGING_TOKEN"}},
+                        backup={"datasource_uid_map": {"prometheus": "alertmanager"}})
+        ok = aetherops_cli("restore", out["path"], "--to-profile", "staging2", "--only", "grafana", "-o", "json")
+        assert ok.exit_code == 0, ok
+        assert {d["uid"] for d in staging2.state["datasources"]} == {"alertmanager"}
+
+
+def test_archive_only_backups_are_listed_and_verified_not_pruned(seeded, aetherops_cli, tmp_path):
+    import shutil
+
+    base = tmp_path / "b"
+    old = run_backup(aetherops_cli, base, "--only", "grafana", "--archive")
+    shutil.rmtree(old["path"])  # only <ts>.tar.gz and its .sha256 are left
+    newer = [run_backup(aetherops_cli, base, "--only", "grafana")["path"] for _ in range(2)]
+    listed = aetherops_cli("backup", "list", "--dir", str(base), "-o", "json").json()
+    table = aetherops_cli("backup", "list", "--dir", str(base))
+    assert table.exit_code == 0 and "archive" in table.stdout, table
+    archive_row = next(r for r in listed if r["kind"] == "archive")
+    assert archive_row["path"] == old["archive"]["path"] and archive_row["bytes"] == old["archive"]["bytes"]
+    assert archive_row["verified"] == "no"
+    assert aetherops_cli("backup", "verify", old["archive"]["path"]).exit_code == 0
+    listed = aetherops_cli("backup", "list", "--dir", str(base), "-o", "json").json()
+    assert next(r for r in listed if r["kind"] == "archive")["verified"] == "yes"
+    pruned = aetherops_cli("backup", "prune", "--keep", "1", "--dir", str(base), "-o", "json").json()
+    assert pruned["deleted"] == [newer[0]] and Path(old["archive"]["path"]).is_file()

@@ -192,3 +192,62 @@ def test_hook_module_imports_nothing_heavy():
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_write_errors_name_the_destination(tmp_path, monkeypatch):
+    import errno
+
+    from aetherops_plugins.backup import api
+
+    class FullDisk:
+        def __init__(self, *a, **k):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")  # what a real write() raises: no file name
+
+    job = BackupJob("grafana", tmp_path / "grafana", context=None, profile=None)
+    monkeypatch.setattr(api, "open", FullDisk, raising=False)
+    for write in (lambda: job.write_bytes("a.bin", b"x"), lambda: job.write_json("b.json", {"a": 1})):
+        with pytest.raises(OSError) as info:
+            write()
+        assert info.value.errno == errno.ENOSPC and info.value.filename and info.value.filename.startswith(str(tmp_path / "grafana"))
+
+
+def test_verification_state_leaves_no_temp_file_when_the_disk_is_full(tmp_path, monkeypatch):
+    import errno
+
+    from aetherops_plugins.backup.manifest import record_verification
+
+    backup = tmp_path / "stack" / "20260105T020000Z"
+    backup.mkdir(parents=True)
+    real = Path.write_text
+
+    def full(self, *args, **kwargs):
+        if self.name.endswith(".tmp"):
+            real(self, "", encoding="utf-8")  # created, then nothing fits
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    record_verification(backup, True)
+    assert [p.name for p in (tmp_path / "stack").iterdir()] == ["20260105T020000Z"]
+
+
+def test_copied_text_files_are_masked_with_a_warning(tmp_path, monkeypatch):
+    from aetherops import redact
+
+    monkeypatch.setattr(redact, "_SECRETS", {"s3cr3t-token-value"})
+    src = tmp_path / "rules.yml"
+    src.write_text("token: s3cr3t-token-value\n", encoding="utf-8")
+    job = BackupJob("prometheus", tmp_path / "out", context=None, profile=None)
+    job.copy_file(src, "rules/rules.yml")
+    assert (tmp_path / "out/rules/rules.yml").read_text(encoding="utf-8") == "token: ***\n"
+    assert job.files["prometheus/rules/rules.yml"]["size"] == len("token: ***\n")
+    assert any(str(src) in w and "masked" in w for w in job.warnings)

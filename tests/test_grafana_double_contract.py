@@ -491,6 +491,64 @@ def test_library_panels_and_alerting_can_be_turned_off(make_double):
         assert (resp.status_code, resp.json()) == (404, {"message": "Not found"})
 
 
+def test_create_library_element(double):
+    double.add_folder("Team A", uid="fA")
+    body = {"name": "CPU", "kind": 1, "folderUid": "fA", "uid": "lib1", "model": {"type": "stat", "title": "CPU"}}
+    resp = raw(double, "POST", "/api/library-elements", json=body)
+    assert resp.status_code == 200, resp.text
+    elem = resp.json()["result"]
+    assert (elem["uid"], elem["name"], elem["folderUid"], elem["kind"], elem["type"], elem["version"]) == ("lib1", "CPU", "fA", 1, "stat", 1)
+    assert elem["model"] == {"type": "stat", "title": "CPU"}
+    assert raw(double, "GET", "/api/library-elements/lib1").json()["result"]["name"] == "CPU"
+    # the same name in the same folder is refused, in another folder it is fine; a generated uid otherwise
+    dup = raw(double, "POST", "/api/library-elements", json={**body, "uid": "lib2"})
+    assert (dup.status_code, dup.json()) == (400, {"message": "library element with that name already exists"})
+    assert dup.headers["content-type"] == JSON_UTF8
+    other = raw(double, "POST", "/api/library-elements", json={"name": "CPU", "kind": 1, "model": {"type": "stat"}})
+    assert other.status_code == 200 and other.json()["result"]["folderUid"] == "" and other.json()["result"]["uid"]
+    same_uid = raw(double, "POST", "/api/library-elements", json={"name": "Mem", "kind": 1, "uid": "lib1", "model": {}})
+    assert same_uid.status_code == 400
+    assert raw(double, "POST", "/api/library-elements", json={"kind": 1}).status_code == 400
+    assert raw(double, "POST", "/api/library-elements", token=None, json=body).status_code == 401
+    assert double.state["library_panels"][0]["uid"] == "lib1" and len(double.state["library_panels"]) == 2
+
+
+def test_create_alert_rule(double):
+    double.add_folder("Team A", uid="fA")
+    rule = {"uid": "r1", "title": "High CPU", "folderUID": "fA", "ruleGroup": "cpu", "condition": "B", "for": "1m",
+            "data": [{"refId": "A", "datasourceUid": "prometheus", "model": {"expr": "up"}}], "labels": {"team": "a"}}
+    resp = raw(double, "POST", "/api/v1/provisioning/alert-rules", json=rule)
+    assert resp.status_code == 201, resp.text
+    created = resp.json()
+    assert {k: created[k] for k in rule} == rule and created["id"] and created["orgID"] == 1
+    assert [r["uid"] for r in api(double).alertingprovisioning.get_alertrules_all()] == ["r1"]
+    dup = raw(double, "POST", "/api/v1/provisioning/alert-rules", json=rule)
+    assert dup.status_code == 409 and "already exists" in dup.json()["message"]
+    generated = raw(double, "POST", "/api/v1/provisioning/alert-rules", json={**rule, "uid": None, "title": "Other"})
+    assert generated.status_code == 201 and generated.json()["uid"] not in ("", None, "r1")
+    assert raw(double, "POST", "/api/v1/provisioning/alert-rules", json={"title": "x"}).status_code == 400
+    assert raw(double, "POST", "/api/v1/provisioning/alert-rules", json={**rule, "uid": "r9", "folderUID": "nope"}).status_code == 400
+    assert len(double.state["alert_rules"]) == 2
+
+
+def test_create_contact_point(double):
+    cp = {"uid": "cp1", "name": "oncall", "type": "email", "settings": {"addresses": "a@example.com"}}
+    resp = raw(double, "POST", "/api/v1/provisioning/contact-points", json=cp)
+    assert resp.status_code == 202, resp.text
+    assert resp.json() == {**cp, "disableResolveMessage": False}
+    assert [c["uid"] for c in api(double).alertingprovisioning.get_contactpoints()] == ["cp1"]
+    assert raw(double, "POST", "/api/v1/provisioning/contact-points", json=cp).status_code == 400
+    other = raw(double, "POST", "/api/v1/provisioning/contact-points", json={"name": "pager", "type": "webhook", "settings": {}})
+    assert other.status_code == 202 and other.json()["uid"] and other.json()["uid"] != "cp1"
+    assert raw(double, "POST", "/api/v1/provisioning/contact-points", json={"name": "x"}).status_code == 400
+    off = GrafanaDouble(token=TOKEN, features=set()).start()
+    try:
+        assert raw(off, "POST", "/api/v1/provisioning/contact-points", json=cp).status_code == 404
+        assert raw(off, "POST", "/api/library-elements", json={"name": "x", "kind": 1}).status_code == 404
+    finally:
+        off.stop()
+
+
 def test_seed_demo_has_prometheus_dashboards_and_a_hidden_secret(double):
     summary = double.seed_demo()
     assert summary["dashboards"] >= 6 and summary["datasources"] == 2

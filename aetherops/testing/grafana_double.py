@@ -26,8 +26,12 @@ Simplified:
     assumption); every authenticated caller is an admin (no 403s, no permissions);
     ``createdBy``/``updatedBy`` are always ``"admin"``;
   * no unified-storage ``/apis/...`` routes for Grafana 13; no annotations, users,
-    teams, snapshots; library panels, alert rules and contact points are read-only
-    over HTTP (seed them with the ``add_*`` helpers);
+    teams, snapshots; library panels, alert rules and contact points can be listed,
+    read and created over HTTP (``POST /api/library-elements`` -> 200 ``{"result"}``,
+    400 on a duplicate name in the folder or uid; ``POST /api/v1/provisioning/alert-rules``
+    -> 201, 409 on a duplicate uid, 400 without title/folderUID; ``POST
+    /api/v1/provisioning/contact-points`` -> 202, 400 on a duplicate uid), not updated
+    or deleted (seed them with the ``add_*`` helpers);
   * slugs are ASCII-only (``"Prod DB"`` -> ``prod-db``); timestamps are UTC with ``Z``;
   * messages for rare 400s (missing data source name, long save message, alert rules
     blocking a folder delete) are plausible, not verified against Grafana.
@@ -801,10 +805,13 @@ class GrafanaDouble:
             ("PUT", r"/api/datasources/(\d+)", self._ds_route("id", "put"), None, True),
             ("DELETE", r"/api/datasources/(\d+)", self._ds_route("id", "delete"), None, True),
             ("GET", "/api/library-elements", self._h_list_library, "library_panels", True),
+            ("POST", "/api/library-elements", self._h_create_library, "library_panels", True),
             ("GET", f"/api/library-elements/{seg}", self._h_get_library, "library_panels", True),
             ("GET", "/api/v1/provisioning/alert-rules", self._h_list_rules, "alerting", True),
+            ("POST", "/api/v1/provisioning/alert-rules", self._h_create_rule, "alerting", True),
             ("GET", f"/api/v1/provisioning/alert-rules/{seg}", self._h_get_rule, "alerting", True),
             ("GET", "/api/v1/provisioning/contact-points", self._h_list_contact_points, "alerting", True),
+            ("POST", "/api/v1/provisioning/contact-points", self._h_create_contact_point, "alerting", True),
         ]
         return [(m, re.compile(p), fn, feature, auth) for m, p, fn, feature, auth in table]
 
@@ -1526,6 +1533,51 @@ class GrafanaDouble:
             if elem is None:
                 raise DoubleError(404, {"message": "library element could not be found"})
             return 200, {"result": copy.deepcopy(elem)}
+
+    def _h_create_library(self, req: _Request):
+        body = req.json()
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise DoubleError(400, {"message": "library element name is required"})
+        if body.get("kind", 1) != 1:
+            raise DoubleError(400, {"message": "only library panels (kind 1) are supported"})
+        model = body.get("model")
+        if model is not None and not isinstance(model, dict):
+            raise DoubleError(400, _BAD_REQUEST)
+        folder_uid = body.get("folderUid") if isinstance(body.get("folderUid"), str) else ""
+        uid = body.get("uid") if isinstance(body.get("uid"), str) and body.get("uid") else None
+        with self._lock:
+            if any(e["name"] == name and e["folderUid"] == folder_uid for e in self._library.values()):
+                raise DoubleError(400, {"message": "library element with that name already exists"})
+            elem = self.add_library_panel(name, model=model or None, folder_uid=folder_uid or None, uid=uid)
+        return 200, {"result": elem}
+
+    def _h_create_rule(self, req: _Request):
+        body = req.json()
+        if not isinstance(body.get("title"), str) or not body.get("title") or not isinstance(body.get("folderUID"), str) \
+                or not body.get("folderUID"):
+            raise DoubleError(400, {"message": "invalid alert rule: title and folderUID are required"})
+        body = {k: v for k, v in body.items() if k not in ("id", "updated", "orgID", "provenance")}
+        with self._lock:
+            if body["folderUID"] not in self._folders:
+                raise DoubleError(400, {"message": "invalid alert rule: folder does not exist"})
+            rule = self.add_alert_rule(body)
+        return 201, rule
+
+    def _h_create_contact_point(self, req: _Request):
+        body = req.json()
+        if not isinstance(body.get("name"), str) or not body.get("name") or not isinstance(body.get("type"), str) \
+                or not body.get("type"):
+            raise DoubleError(400, {"message": "invalid contact point: name and type are required"})
+        if body.get("settings") is not None and not isinstance(body.get("settings"), dict):
+            raise DoubleError(400, _BAD_REQUEST)
+        with self._lock:
+            uid = body.get("uid")
+            if isinstance(uid, str) and uid and uid in self._contact_points:
+                raise DoubleError(400, {"message": "contact point with this uid already exists"})
+            cp = self.add_contact_point({k: body[k] for k in ("uid", "name", "type", "settings", "disableResolveMessage")
+                                         if k in body and body[k] is not None})
+        return 202, cp
 
     def _h_list_rules(self, req: _Request):
         with self._lock:

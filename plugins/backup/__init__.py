@@ -81,7 +81,8 @@ def backup_group(ctx: Context, dir_, only, exclude, archive, concurrency, keep_g
 
     Everything is written under <timestamp>.partial/ and renamed when every file is written and
     hashed (MANIFEST.json), so a failed backup never looks complete. Exit 0 when complete, 1 when
-    --keep-going left something out or a component failed, 3 when a configured service is down.
+    --keep-going left something out, a component failed or every component was skipped (nothing was
+    backed up), 3 when a configured service is down.
 
     Subcommands: list, verify, prune.
     """
@@ -173,11 +174,11 @@ def backup_list(ctx: Context, dir_, all_profiles):
     from aetherops_plugins.backup.manifest import human_age, human_size, list_backups, verify_backup
 
     base = _base_dir(ctx, dir_)
-    infos = list_backups(base, None if all_profiles else ctx.profile.name, include_partial=True)
+    infos = list_backups(base, None if all_profiles else ctx.profile.name, include_partial=True, include_archives=True)
     rows = []
     for info in infos:
         row = info.as_dict()
-        if info.manifest is not None and row["verified"] != "FAILED":
+        if info.manifest is not None and info.archive is None and row["verified"] != "FAILED":
             quick = verify_backup(info.path, quick=True)
             if not quick.ok:
                 row["verified"] = "damaged"
@@ -195,7 +196,8 @@ def backup_list(ctx: Context, dir_, all_profiles):
                 summary += [_count_label(k, v) for k, v in c.items() if k in ("dashboards", "folders", "datasources",
                                                                               "snapshots", "silences", "files", "rule_files")]
             table.append({**r, "age": human_age(r["age_s"]), "size": human_size(r["bytes"]), "summary": ", ".join(summary),
-                          "kind": r["kind"] or "", "complete": "yes" if r["complete"] else "NO"})
+                          "kind": r["kind"] or "",
+                          "complete": "?" if r["kind"] == "archive" else ("yes" if r["complete"] else "NO")})
         cols = [("name", "BACKUP"), ("age", "AGE"), ("size", "SIZE"), ("kind", "KIND"), ("complete", "COMPLETE"),
                 ("verified", "VERIFIED"), ("summary", "CONTENTS")]
         if all_profiles:
@@ -214,7 +216,7 @@ def backup_list(ctx: Context, dir_, all_profiles):
 def backup_verify(ctx: Context, path, dir_):
     """Check every file of a backup against MANIFEST.json (size and sha256).
 
-    PATH is a backup folder or a .tar.gz made by --archive (default: the newest backup of the
+    PATH is a backup folder or a .tar.gz made by --archive (default: the newest full backup of the
     profile). Exit 1 naming every file that differs, is missing or was added.
     """
     from pathlib import Path
@@ -222,7 +224,9 @@ def backup_verify(ctx: Context, path, dir_):
     from aetherops_plugins.backup.manifest import list_backups, verify_backup
 
     if path is None:
-        infos = [i for i in list_backups(_base_dir(ctx, dir_), ctx.profile.name) if i.manifest is not None]
+        # the newest full backup (never a safety backup, nor a partial --only one while a full one exists)
+        infos = [i for i in list_backups(_base_dir(ctx, dir_), ctx.profile.name) if i.manifest is not None and i.kind == "backup"]
+        infos = [i for i in infos if i.is_full] or infos
         if not infos:
             raise click.UsageError(f"no backup of profile '{ctx.profile.name}' under {_base_dir(ctx, dir_)}; give PATH")
         target = infos[0].path
@@ -261,13 +265,17 @@ def _verify_archive(path):
     from pathlib import Path
 
     from aetherops_plugins.backup.api import sha256_file
-    from aetherops_plugins.backup.manifest import MANIFEST, verify_backup
+    from aetherops_plugins.backup.manifest import MANIFEST, record_verification, verify_backup
 
     info = {"path": str(path), "sha256": sha256_file(path)[1], "sha256_file": None, "sha256_ok": None}
     sidecar = path.with_name(path.name + ".sha256")
     if sidecar.is_file():
         info["sha256_file"] = str(sidecar)
-        info["sha256_ok"] = sidecar.read_text(encoding="utf-8").split()[0] == info["sha256"]
+        info["sha256_ok"] = (sidecar.read_text(encoding="utf-8").split() or [""])[0] == info["sha256"]
+        if not info["sha256_ok"]:  # no need to unpack a damaged archive
+            record_verification(path, False)
+            return {"path": str(path), "ok": False, "files_checked": 0, "bytes": 0, "missing": [], "changed": [], "extra": [],
+                    "error": f"archive sha256 differs from {sidecar.name}"}, info
     tmp = Path(tempfile.mkdtemp(prefix="aetherops-verify-"))
     try:
         try:
@@ -282,9 +290,7 @@ def _verify_archive(path):
                     "error": "not an aetherops backup archive"}, info
         result = verify_backup(inner[0]).as_dict()
         result["path"] = str(path)
-        if info["sha256_ok"] is False:
-            result["ok"] = False
-            result["error"] = f"archive sha256 differs from {sidecar.name}"
+        record_verification(path, result["ok"])
         return result, info
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -293,12 +299,16 @@ def _verify_archive(path):
 @backup_group.command("prune")
 @click.option("--keep", type=click.IntRange(1), default=None, metavar="N", help="Backups to keep (default: the profile's backup.keep).")
 @click.option("--dir", "dir_", metavar="DIR", type=click.Path(file_okay=False), help="Backups root (default: backup.dir).")
+@click.option("--include-safety", is_flag=True,
+              help="Also prune restore's safety backups (the N newest of them are kept); by default they are never deleted.")
 @click.option("--dry-run", is_flag=True, help="Show what would be deleted.")
 @pass_context
-def backup_prune(ctx: Context, keep, dir_, dry_run):
-    """Delete all but the newest N backups of the profile; never the newest verified one.
+def backup_prune(ctx: Context, keep, dir_, include_safety, dry_run):
+    """Delete all but the newest N backups; never the newest verified full one.
 
-    Leftover <timestamp>.partial folders older than an hour (a crashed run) are removed too.
+    Restore's safety backups never count towards N and are kept unless --include-safety (then the N
+    newest safety backups are kept). Archive-only backups (<timestamp>.tar.gz without its folder) are
+    left alone. Leftover <timestamp>.partial folders older than an hour (a crashed run) are removed too.
     """
     from aetherops_plugins.backup.manifest import list_backups, remove_backup, stale_partials, verify_backup
 
@@ -307,37 +317,55 @@ def backup_prune(ctx: Context, keep, dir_, dry_run):
         raise click.UsageError("give --keep N or set backup.keep in the profile")
     base = _base_dir(ctx, dir_)
     infos = list_backups(base, ctx.profile.name)
+    safety = [i for i in infos if i.kind == "safety"]
+    normal = [i for i in infos if i.kind != "safety"]  # backups (full or --only) and damaged folders
     protected = None
-    for info in infos:  # newest first: the newest one that verifies now is kept whatever N says
-        if info.manifest is not None and verify_backup(info.path).ok:
-            protected = info.path
+    # the newest full, complete backup that verifies now is kept whatever N says; a partial (--only) one
+    # stands in only when no full backup verifies
+    for candidates in ([i for i in normal if i.is_full], [i for i in normal if i.kind == "backup"]):
+        for info in candidates:  # newest first
+            if verify_backup(info.path).ok:
+                protected = info
+                break
+        if protected is not None:
             break
     kept, deleted = [], []
-    for i, info in enumerate(infos):
-        if i < keep or info.path == protected:
-            kept.append(info)
-        else:
-            deleted.append(info)
+    for i, info in enumerate(normal):
+        (kept if i < keep or info is protected else deleted).append(info)
+    safety_kept, safety_deleted = list(safety), []
+    if include_safety:
+        safety_kept, safety_deleted = safety[:keep], safety[keep:]
     partials = stale_partials(base, ctx.profile.name)
     if not dry_run:
-        for info in deleted:
+        for info in deleted + safety_deleted:
             remove_backup(info.path)
         for p in partials:
             remove_backup(p)
     result = {"dir": str(base), "profile": ctx.profile.name, "keep": keep, "dry_run": dry_run,
-              "protected": str(protected) if protected else None,
-              "kept": [str(i.path) for i in kept], "deleted": [str(i.path) for i in deleted],
+              "protected": str(protected.path) if protected else None,
+              "protected_scope": protected.scope if protected else None,
+              "kept": [str(i.path) for i in kept], "deleted": [str(i.path) for i in deleted + safety_deleted],
+              "safety_kept": [str(i.path) for i in safety_kept], "include_safety": include_safety,
               "stale_partials": [str(p) for p in partials]}
 
     def text() -> None:
         verb = "would delete" if dry_run else "deleted"
         for path in result["deleted"] + result["stale_partials"]:
             ctx.output.line(f"{verb}: {path}")
-        ctx.output.line(f"kept {len(kept)} backup(s)" + (f"; newest verified: {protected}" if protected else "; none verifies!"))
+        line = f"kept {len(kept)} backup(s)"
+        if protected:
+            line += f"; newest verified{' full' if protected.is_full else ' (partial: no full backup verifies)'}: {protected.path}"
+        else:
+            line += "; none verifies!"
+        if safety_kept:
+            line += f"; {len(safety_kept)} safety backup(s) kept" + ("" if include_safety else " (--include-safety to prune them)")
+        ctx.output.line(line)
 
     ctx.output.result(result, text)
-    if protected is None and infos:
+    if protected is None and normal:
         ctx.output.warn("no backup of this profile passes verification")
+    elif protected is not None and not protected.is_full:
+        ctx.output.warn("no full backup of this profile passes verification; the newest verified partial (--only) one was kept")
 
 
 # ---------------------------------------------------------------------- restore
@@ -348,7 +376,8 @@ def backup_prune(ctx: Context, keep, dir_, dry_run):
 @click.option("--diff", is_flag=True, help="With the plan, a unified diff of each dashboard that differs.")
 @click.option("--force", is_flag=True, help="Overwrite dashboards changed on the server since the backup (and config originals).")
 @click.option("--folder-map", multiple=True, metavar="OLD=NEW", help="Restore folder uid OLD as NEW (repeatable).")
-@click.option("--to-profile", metavar="NAME", help="Restore into another profile's stack (datasource uids mapped by its backup.datasource_uid_map).")
+@click.option("--to-profile", metavar="NAME", help="Restore into this profile's stack (default: the backup's own profile; "
+              "datasource uids mapped by its backup.datasource_uid_map).")
 @click.option("--configs-to", type=click.Path(file_okay=False), metavar="DIR", help="Write the backed-up config files under DIR.")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=None, metavar="N", help="Parallel Grafana requests.")
 @click.option("--safety-dir", type=click.Path(file_okay=False), metavar="DIR",
@@ -359,8 +388,10 @@ def restore_command(ctx: Context, path, only, dry_run, diff, force, folder_map, 
 
     Checksums are verified first; a backup that fails them is refused. Each dashboard is planned as
     create / update / unchanged / conflict (changed on the server since the backup: skipped unless
-    --force). Before changing anything a safety backup of the target is taken. Exit 0 when all was
-    restored, 1 when conflicts were skipped or an item failed, 3 when a service is down.
+    --force). Before changing anything a safety backup of the target is taken. The target is
+    --to-profile, else the backup's own profile (a different profile selected with -p or
+    AETHEROPS_PROFILE is refused: say --to-profile). Exit 0 when all was restored, 1 when conflicts
+    were skipped or a planned change was not applied, 3 when a service is down.
     """
     from pathlib import Path
 
@@ -386,8 +417,18 @@ def restore_command(ctx: Context, path, only, dry_run, diff, force, folder_map, 
             if item.get("diff"):
                 out.line(item["diff"].rstrip("\n"))
         summary = ", ".join(f"{n} {a}" for a, n in result["summary"].items()) or "nothing to do"
-        mode = "Plan (dry run, nothing changed)" if result["dry_run"] else "Restored"
-        out.line(f"{mode}: {result['backup']} -> profile '{result['target_profile']}': {summary}", bold=True)
+        if result["dry_run"]:
+            mode, style = "Plan (dry run, nothing changed)", {}
+        elif result["not_applied"] or result["errors"] or result["conflicts"]:
+            mode, style = "Restore INCOMPLETE", {"fg": "red"}
+        else:
+            mode, style = "Restored", {}
+        out.line(f"{mode}: {result['backup']} -> profile '{result['target_profile']}': {summary}", bold=True, **style)
+        if result["not_applied"]:
+            out.line(f"  {len(result['not_applied'])} planned change(s) NOT applied:", fg="red")
+            for i in result["not_applied"]:
+                reason = i.get("error") or i.get("detail") or i["action"]
+                out.line(f"    {i['component']} {i['kind']} {i['name']} ({i['planned']}): {reason}")
         if result["safety_backup"]:
             out.line(f"Safety backup of what was overwritten: {result['safety_backup']}")
         for text_block in result["instructions"]:
@@ -395,5 +436,5 @@ def restore_command(ctx: Context, path, only, dry_run, diff, force, folder_map, 
             out.line(text_block)
 
     ctx.output.result(result, text)
-    if result["errors"] or (result["conflicts"] and not result["dry_run"]):
+    if result["errors"] or (not result["dry_run"] and (result["conflicts"] or result["not_applied"])):
         raise SystemExit(1)

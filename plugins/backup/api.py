@@ -218,19 +218,40 @@ class BackupJob:
             self.files[key] = {"size": size, "sha256": digest}
         return key
 
-    def write_bytes(self, relpath: str | os.PathLike, data: bytes) -> str:
-        """Write ``data``; returns the path recorded in the manifest."""
+    def _mask(self, rel: PurePosixPath, data: bytes, source: str | None = None) -> bytes:
+        """``data`` with every secret registered by profiles masked (text only), with a warning naming the file."""
+        from aetherops.redact import known_secrets, redact
+
+        if not known_secrets():
+            return data
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data
+        masked = redact(text)
+        if masked == text:
+            return data
+        self.warn(f"{source or f'{self.name}/{rel.as_posix()}'}: a secret of the profile was masked in the copy")
+        return masked.encode("utf-8")
+
+    def write_bytes(self, relpath: str | os.PathLike, data: bytes, *, source: str | None = None) -> str:
+        """Write ``data`` (UTF-8 text in it has the secrets registered by profiles masked, with a warning
+        naming ``source`` or the file); returns the path recorded in the manifest."""
         rel = _safe_rel(relpath)
+        data = self._mask(rel, data, source)
         target = self.path(rel.as_posix())
-        with open(target, "wb") as fh:
-            fh.write(data)
+        try:
+            with open(target, "wb") as fh:
+                fh.write(data)
+        except OSError as exc:  # disk full: name the destination, not only the errno
+            raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
         return self._record(rel, len(data), hashlib.sha256(data).hexdigest())
 
     def write_text(self, relpath: str | os.PathLike, text: str) -> str:
         """Write UTF-8 text (secrets registered by profiles are masked)."""
         from aetherops.redact import redact
 
-        return self.write_bytes(relpath, redact(text).encode("utf-8"))
+        return self._write_masked(relpath, redact(text).encode("utf-8"))
 
     def write_json(self, relpath: str | os.PathLike, data: Any, *, compact: bool = False) -> str:
         """Write stable JSON (sorted keys; indented, or one line with ``compact``); secrets registered by
@@ -240,19 +261,46 @@ class BackupJob:
         data_bytes = _json_bytes(data, compact)
         if known_secrets():
             data_bytes = redact(data_bytes.decode("utf-8")).encode("utf-8")
-        return self.write_bytes(relpath, data_bytes)
+        return self._write_masked(relpath, data_bytes)
+
+    def _write_masked(self, relpath: str | os.PathLike, data: bytes) -> str:
+        """Write bytes already masked (write_text / write_json mask silently: that is what they promise)."""
+        rel = _safe_rel(relpath)
+        target = self.path(rel.as_posix())
+        try:
+            with open(target, "wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
+        return self._record(rel, len(data), hashlib.sha256(data).hexdigest())
 
     def copy_file(self, source: str | os.PathLike, relpath: str | os.PathLike, *, link: bool = False) -> str:
-        """Copy a file in (hard-linked when ``link`` and possible); hashed from the copy."""
+        """Copy a file in (hard-linked when ``link`` and possible); hashed from the copy.
+
+        Without ``link`` a text file has the secrets registered by profiles masked (with a warning);
+        hard links (TSDB snapshot blocks) are never rewritten."""
+        from aetherops.redact import known_secrets
+
         rel = _safe_rel(relpath)
         target = self.path(rel)
-        if link:
-            try:
-                os.link(source, target)
-            except OSError:
+        try:
+            if link:
+                try:
+                    os.link(source, target)
+                except OSError:
+                    shutil.copy2(source, target)
+            elif known_secrets() and os.path.getsize(source) <= 16 * CHUNK:
+                data = Path(source).read_bytes()
+                masked = self._mask(rel, data, str(source))
+                if masked is not data:
+                    return self._write_masked(rel, masked)
                 shutil.copy2(source, target)
-        else:
-            shutil.copy2(source, target)
+            else:
+                shutil.copy2(source, target)
+        except OSError as exc:
+            if exc.filename:  # the source cannot be read, or the target cannot be created: already named
+                raise
+            raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
         size, digest = sha256_file(target)
         return self._record(rel, size, digest)
 

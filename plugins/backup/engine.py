@@ -70,7 +70,8 @@ def select_components(components: dict[str, Any], only: list[str], exclude: list
 
 def _unique_target(profile_dir: Path, stamp: str) -> str:
     name, i = stamp, 1
-    while (profile_dir / name).exists() or (profile_dir / f"{name}{PARTIAL_SUFFIX}").exists():
+    # an archive-only backup (its folder deleted) still owns its name
+    while any((profile_dir / f"{name}{suffix}").exists() for suffix in ("", PARTIAL_SUFFIX, ".tar.gz")):
         i += 1
         name = f"{stamp}-{i}"
     return name
@@ -97,6 +98,10 @@ def run_backup(ctx: Context, *, base_dir: Path, only: list[str] | None = None, e
     if not chosen:
         raise click.UsageError("nothing to back up: no component selected")
 
+    register_profile_secrets(profile)
+    defaults = {n for n, c in all_components.items() if getattr(c, "default", True)}
+    scope = "full" if defaults <= set(chosen) else "partial"
+
     profile_dir = Path(base_dir) / profile.name
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
@@ -113,6 +118,8 @@ def run_backup(ctx: Context, *, base_dir: Path, only: list[str] | None = None, e
         "tool": "aetherops",
         "tool_version": __version__,
         "kind": kind,
+        "scope": scope,
+        "selected": sorted(chosen),
         "profile": profile.name,
         "host": socket.gethostname(),
         "started": _iso(started),
@@ -167,6 +174,10 @@ def run_backup(ctx: Context, *, base_dir: Path, only: list[str] | None = None, e
                 manifest["servers"][cname] = job.server
             manifest["files"].update(job.files)
 
+        if kind != "safety" and all(c.get("status") == "skipped" for c in manifest["components"].values()):
+            reasons = "; ".join(f"{n}: {c.get('reason')}" for n, c in manifest["components"].items())
+            raise _Failed("*", FindingsError(f"nothing was backed up: every selected component was skipped ({reasons})"))
+
         # Anything on disk that no job recorded (a component writing beside the API) gets hashed too;
         # anything recorded but absent fails the backup.
         _reconcile(partial, manifest["files"])
@@ -175,9 +186,9 @@ def run_backup(ctx: Context, *, base_dir: Path, only: list[str] | None = None, e
         manifest["duration_s"] = round(time.perf_counter() - t0, 3)
         manifest["complete"] = not missing
         manifest["missing"] = missing
-        restore_text = restore_markdown(manifest, final.resolve())
+        restore_text = restore_markdown(manifest)
         data = restore_text.encode("utf-8")
-        (partial / RESTORE_MD).write_bytes(data)
+        _write_atomic(partial / RESTORE_MD, data)
         import hashlib
 
         manifest["files"][RESTORE_MD] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
@@ -190,7 +201,12 @@ def run_backup(ctx: Context, *, base_dir: Path, only: list[str] | None = None, e
 
         archive_info = None
         if archive:
-            archive_info = _write_archive(partial, profile_dir, name)
+            try:
+                archive_info = _write_archive(partial, profile_dir, name)
+            except OSError as exc:
+                if not exc.filename:
+                    raise OSError(exc.errno, exc.strerror or str(exc), str(profile_dir / f"{name}.tar.gz")) from exc
+                raise
         os.replace(partial, final)
         if archive_info:
             os.replace(archive_info["tmp"], archive_info["path"])
@@ -199,6 +215,8 @@ def run_backup(ctx: Context, *, base_dir: Path, only: list[str] | None = None, e
     except _Failed as failure:
         _discard(partial, profile_dir, name)
         exc = failure.error
+        if failure.component == "*":
+            raise _with_message(exc, f"{exc.format_message()}; nothing was kept") from None
         message = f"backup failed in component '{failure.component}': {exc.format_message()}; nothing was kept (removed {partial})"
         raise _with_message(exc, message) from None
     except OSError as exc:  # writing the manifest, the archive, or the final rename
@@ -226,6 +244,19 @@ def run_backup(ctx: Context, *, base_dir: Path, only: list[str] | None = None, e
         "archive": {"path": str(archive_info["path"]), "sha256": archive_info["sha256"], "bytes": archive_info["bytes"]}
         if archive_info else None,
     }
+
+
+def register_profile_secrets(profile: Profile) -> None:
+    """Resolve every configured service of the profile, so that all its secrets (tokens, passwords) are
+    registered in aetherops.redact before any file is written, whichever components run. A service that
+    cannot be resolved is left alone here: a component that needs it fails properly."""
+    for service in ("prometheus", "alertmanager", "grafana", "blackbox"):
+        if not (profile.section(service) or {}).get("url"):
+            continue
+        try:
+            profile.service(service)
+        except ConfigError:
+            pass
 
 
 def _with_message(exc: AetheropsError, message: str) -> AetheropsError:
@@ -272,11 +303,18 @@ def _reconcile(root: Path, files: dict[str, dict]) -> None:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
 
 
 def _fsync_dir(path: Path) -> None:

@@ -129,19 +129,23 @@ def read_state(profile_dir: Path) -> dict[str, Any]:
 
 def record_verification(backup: Path, ok: bool, how: str = "verify") -> None:
     """Remember (beside the backups, never inside one) when a backup was last fully verified."""
-    backup = Path(backup)
-    if not is_backup_name(backup.name):
+    backup = Path(backup).resolve()
+    name = backup.name[: -len(".tar.gz")] if backup.name.endswith(".tar.gz") else backup.name
+    if not is_backup_name(name):
         return
     profile_dir = backup.parent
     state = read_state(profile_dir)
     state[backup.name] = {"ok": ok, "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "how": how}
-    state = {k: v for k, v in state.items() if (profile_dir / k).is_dir()}
+    state = {k: v for k, v in state.items() if (profile_dir / k).exists()}
     tmp = _state_path(profile_dir).with_suffix(f".{os.getpid()}.tmp")
     try:
         tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         os.replace(tmp, _state_path(profile_dir))
-    except OSError:
-        pass
+    except OSError:  # best effort (disk full, read-only): never leave the temp file behind
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
 
 
 # ---------------------------------------------------------------- listing
@@ -154,6 +158,32 @@ class BackupInfo:
     error: str | None = None
     verified: str = "no"  # yes | no | FAILED | damaged
     partial: bool = False
+    archive: Path | None = None  # set for an archive-only backup (<name>.tar.gz without its folder)
+
+    @property
+    def kind(self) -> str | None:
+        """backup, safety, archive (only the .tar.gz is left), partial (.partial folder), or None (damaged)."""
+        if self.archive is not None:
+            return "archive"
+        if self.manifest is not None:
+            return self.manifest.get("kind", "backup")
+        return "partial" if self.partial else None
+
+    @property
+    def scope(self) -> str | None:
+        """full (every default component was selected) or partial (--only / --exclude); None when unknown."""
+        if self.manifest is None:
+            return None
+        if self.manifest.get("scope"):
+            return self.manifest["scope"]
+        # made before the scope was recorded: full when the built-in components are all there
+        names = set(self.manifest.get("components") or {})
+        return "full" if {"grafana", "prometheus", "alertmanager", "silences", "configs"} <= names else "partial"
+
+    @property
+    def is_full(self) -> bool:
+        """A complete backup of every default component: what prune protects and verify picks by default."""
+        return self.kind == "backup" and self.scope == "full" and bool(self.manifest and self.manifest.get("complete"))
 
     @property
     def created(self) -> datetime | None:
@@ -161,6 +191,11 @@ class BackupInfo:
 
     @property
     def size(self) -> int:
+        if self.archive is not None:
+            try:
+                return self.archive.stat().st_size
+            except OSError:
+                return 0
         if self.manifest:
             return int(self.manifest.get("totals", {}).get("bytes", 0))
         return 0
@@ -170,10 +205,11 @@ class BackupInfo:
         age = (datetime.now(timezone.utc) - created).total_seconds() if created else None
         m = self.manifest or {}
         return {
-            "path": str(self.path),
+            "path": str(self.archive or self.path),
             "profile": self.profile,
             "name": self.name,
-            "kind": m.get("kind", "partial" if self.partial else None),
+            "kind": self.kind,
+            "scope": self.scope,
             "created": created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else None,
             "age_s": round(age) if age is not None else None,
             "bytes": self.size,
@@ -185,8 +221,11 @@ class BackupInfo:
         }
 
 
-def list_backups(base: Path, profile: str | None = None, *, include_partial: bool = False) -> list[BackupInfo]:
-    """Backups under ``base/<profile>/``, newest first (every profile when ``profile`` is None)."""
+def list_backups(base: Path, profile: str | None = None, *, include_partial: bool = False,
+                 include_archives: bool = False) -> list[BackupInfo]:
+    """Backups under ``base/<profile>/``, newest first (every profile when ``profile`` is None).
+
+    ``include_archives``: also ``<name>.tar.gz`` files whose folder is gone (kind ``archive``)."""
     base = Path(base)
     out: list[BackupInfo] = []
     if not base.is_dir():
@@ -198,6 +237,16 @@ def list_backups(base: Path, profile: str | None = None, *, include_partial: boo
         state = read_state(pdir)
         for child in pdir.iterdir():
             if not child.is_dir():
+                if include_archives and child.is_file() and child.name.endswith(".tar.gz"):
+                    stem = child.name[: -len(".tar.gz")]
+                    if is_backup_name(stem) and not (pdir / stem).is_dir():
+                        sidecar = child.with_name(child.name + ".sha256")
+                        info = BackupInfo(pdir / stem, pdir.name, stem, None, None if sidecar.is_file() else "no .sha256 beside it",
+                                          "no", archive=child)
+                        record = state.get(child.name)
+                        if record:
+                            info.verified = "yes" if record.get("ok") else "FAILED"
+                        out.append(info)
                 continue
             if child.name.endswith(PARTIAL_SUFFIX):
                 if include_partial:
@@ -271,11 +320,15 @@ def stale_partials(base: Path, profile: str, older_than_s: float = 3600) -> list
 
 
 # ---------------------------------------------------------------- RESTORE.md
-def restore_markdown(manifest: dict[str, Any], final_path: Path) -> str:
-    """The RESTORE.md of a backup: exact commands for bash and PowerShell."""
+def restore_markdown(manifest: dict[str, Any], final_path: Path | None = None) -> str:
+    """The RESTORE.md of a backup: exact commands for bash and PowerShell.
+
+    Every path is relative to the backup folder (the commands run from inside it), so the file stays
+    right after the backup is moved, copied to another machine or extracted from its archive.
+    ``final_path`` is accepted for compatibility and not used."""
     profile = manifest.get("profile", "PROFILE")
-    path_posix = final_path.as_posix()
-    path_win = str(final_path)  # native: backslashes when made on Windows; PowerShell takes either
+    path_posix = "."
+    path_win = "."
     comps = manifest.get("components", {})
     lines = [
         f"# Restoring this backup ({manifest.get('started', '')}, profile `{profile}`)",
@@ -283,39 +336,52 @@ def restore_markdown(manifest: dict[str, Any], final_path: Path) -> str:
         f"Made by aetherops {manifest.get('tool_version')} from profile `{profile}`. Every file is listed in",
         "MANIFEST.json with its size and sha256; `aetherops restore` refuses a backup that fails them.",
         "",
-        "## 1. Check the backup",
+        "**Run every command below from inside this backup folder** (the folder that holds this RESTORE.md;",
+        "for an archive, extract it first and `cd` into the extracted folder). Paths are relative to it, so",
+        "they stay right wherever the backup is moved.",
         "",
         "```bash",
-        f"aetherops -p {profile} backup verify '{path_posix}'",
+        "cd path/to/this/backup      # the folder of this RESTORE.md",
         "```",
         "",
         "```powershell",
-        f"aetherops -p {profile} backup verify '{path_win}'",
+        "Set-Location path\\to\\this\\backup   # the folder of this RESTORE.md",
+        "```",
+        "",
+        "## 1. Check the backup",
+        "",
+        "```bash",
+        f"aetherops -p {profile} backup verify {path_posix}",
+        "```",
+        "",
+        "```powershell",
+        f"aetherops -p {profile} backup verify {path_win}",
         "```",
         "",
         "## 2. See what a restore would change (changes nothing)",
         "",
         "```bash",
-        f"aetherops -p {profile} restore '{path_posix}' --dry-run --diff",
+        f"aetherops -p {profile} restore {path_posix} --dry-run --diff",
         "```",
         "",
         "```powershell",
-        f"aetherops -p {profile} restore '{path_win}' --dry-run --diff",
+        f"aetherops -p {profile} restore {path_win} --dry-run --diff",
         "```",
         "",
         "## 3. Restore",
         "",
         "Dashboards changed on the server since this backup are reported as conflicts and skipped;",
-        "add `--force` to overwrite them. A safety backup of what will be overwritten is taken first.",
+        "add `--force` to overwrite them. A safety backup of what will be overwritten is taken first",
+        "(in the backups root this folder belongs to, or in `--safety-dir DIR`).",
         "",
         "```bash",
-        f"aetherops -p {profile} restore '{path_posix}'",
-        f"# into another stack, e.g. staging: aetherops restore '{path_posix}' --to-profile staging",
+        f"aetherops -p {profile} restore {path_posix}",
+        f"# into another stack, e.g. staging: aetherops restore {path_posix} --to-profile staging",
         "```",
         "",
         "```powershell",
-        f"aetherops -p {profile} restore '{path_win}'",
-        f"# into another stack, e.g. staging: aetherops restore '{path_win}' --to-profile staging",
+        f"aetherops -p {profile} restore {path_win}",
+        f"# into another stack, e.g. staging: aetherops restore {path_win} --to-profile staging",
         "```",
         "",
     ]
@@ -323,15 +389,15 @@ def restore_markdown(manifest: dict[str, Any], final_path: Path) -> str:
         lines += [
             "### Config files", "",
             "Restored into a directory of your choice (never over the originals unless `--force`):", "",
-            "```bash", f"aetherops -p {profile} restore '{path_posix}' --only configs --configs-to ./restored-configs", "```", "",
-            "```powershell", f"aetherops -p {profile} restore '{path_win}' --only configs --configs-to .\\restored-configs", "```", "",
+            "```bash", f"aetherops -p {profile} restore {path_posix} --only configs --configs-to ../restored-configs", "```", "",
+            "```powershell", f"aetherops -p {profile} restore {path_win} --only configs --configs-to ..\\restored-configs", "```", "",
         ]
     if "silences" in comps and comps["silences"].get("status") == "ok":
         lines += [
             "### Alertmanager silences", "",
             "Recreated only when asked (those not yet expired):", "",
-            "```bash", f"aetherops -p {profile} restore '{path_posix}' --only silences", "```", "",
-            "```powershell", f"aetherops -p {profile} restore '{path_win}' --only silences", "```", "",
+            "```bash", f"aetherops -p {profile} restore {path_posix} --only silences", "```", "",
+            "```powershell", f"aetherops -p {profile} restore {path_win} --only silences", "```", "",
         ]
     prom = comps.get("prometheus", {})
     snap = (prom.get("meta") or {}).get("snapshot")
@@ -340,8 +406,8 @@ def restore_markdown(manifest: dict[str, Any], final_path: Path) -> str:
     elif snap:
         data_dir = (prom.get("meta") or {}).get("data_dir") or "<prometheus --storage.tsdb.path>"
         copied = (prom.get("meta") or {}).get("snapshot_copied")
-        src_posix = f"{path_posix}/prometheus/snapshot/{snap}" if copied else f"{data_dir}/snapshots/{snap}"
-        src_win = (f"{path_win}\\prometheus\\snapshot\\{snap}" if copied else f"{data_dir}\\snapshots\\{snap}")
+        src_posix = f"prometheus/snapshot/{snap}" if copied else f"{data_dir}/snapshots/{snap}"
+        src_win = (f"prometheus\\snapshot\\{snap}" if copied else f"{data_dir}\\snapshots\\{snap}")
         lines += [
             "### Prometheus TSDB snapshot", "",
             f"Snapshot `{snap}`" + (" is inside this backup." if copied else f" stays on the Prometheus host in `{data_dir}/snapshots/`."),

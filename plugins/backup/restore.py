@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from aetherops.errors import FindingsError
+from aetherops.errors import ConfigError, FindingsError
 from aetherops_plugins.backup.api import CHANGING_ACTIONS, RestoreJob
 from aetherops_plugins.backup.engine import collect_components, parse_names, resolve_base_dir, run_backup
 from aetherops_plugins.backup.manifest import MANIFEST, load_manifest, verify_backup
@@ -61,10 +61,30 @@ def _safety_base(ctx, safety_dir, target, folder: Path, workdirs: list[Path]) ->
 
     if safety_dir:
         return Path(safety_dir)
-    extracted = any(tmp in folder.resolve().parents for tmp in (w.resolve() for w in workdirs))
+    folder = folder.resolve()  # PATH may be "." (RESTORE.md's commands run from inside the backup)
+    extracted = any(tmp in folder.parents for tmp in (w.resolve() for w in workdirs))
     if not extracted and is_backup_name(folder.name):
-        return folder.resolve().parent.parent
+        return folder.parent.parent
     return resolve_base_dir(ctx, None, target)
+
+
+def _target_profile(ctx, backup_profile: str | None, to_profile: str | None):
+    """``--to-profile`` if given; else the backup's own profile. A profile selected explicitly (``-p`` or
+    AETHEROPS_PROFILE) that is not the backup's is refused: restoring prod into staging must be said."""
+    if to_profile:
+        return ctx.load_profile(to_profile)
+    selected = getattr(ctx, "profile_name", None)
+    if selected and backup_profile and selected != backup_profile:
+        raise click.UsageError(
+            f"this backup is of profile '{backup_profile}' but profile '{selected}' is selected; to restore it into "
+            f"'{selected}' anyway, say so with --to-profile {selected} (or select -p {backup_profile})")
+    if selected or not backup_profile:
+        return ctx.profile
+    try:
+        return ctx.load_profile(backup_profile)
+    except ConfigError as exc:
+        raise ConfigError(f"this backup is of profile '{backup_profile}', which cannot be loaded here "
+                          f"({exc.format_message()}); give --to-profile NAME") from None
 
 
 def run_restore(ctx: Context, path: Path, *, only: list[str] | None = None, dry_run: bool = False, force: bool = False,
@@ -93,7 +113,7 @@ def _run(ctx, path, only, dry_run, force, diff, folder_map, to_profile, configs_
         ids = ", ".join(str(m.get("id")) for m in manifest["missing"][:10])
         early_warnings.append(f"this backup is incomplete (made with --keep-going); not in it: {ids}")
 
-    target = ctx.load_profile(to_profile) if to_profile else ctx.profile
+    target = _target_profile(ctx, manifest.get("profile"), to_profile)
     ds_map = dict((target.section("backup") or {}).get("datasource_uid_map") or {})
     components = collect_components(ctx)
     in_backup = manifest.get("components", {})
@@ -164,6 +184,16 @@ def _run(ctx, path, only, dry_run, force, diff, folder_map, to_profile, configs_
             final_jobs[name] = job
 
     items = [i for j in final_jobs.values() for i in j.items]
+    # every change the plan announced must have been made: an item that ends not applied (skipped because
+    # the target refused it, failed, or turned into a conflict) makes the restore incomplete (exit 1)
+    planned_changes = {(i.component, i.kind, i.name): i.action for j in planned.values() for i in j.items
+                       if i.action in CHANGING_ACTIONS or (force and i.action == "conflict")}
+    not_applied = []
+    if not dry_run:
+        for item in items:
+            planned_action = planned_changes.get((item.component, item.kind, item.name))
+            if (item.action in CHANGING_ACTIONS or planned_action) and not item.applied:
+                not_applied.append({**item.as_dict(), "planned": planned_action or item.action})
     instructions = [t for j in final_jobs.values() for t in j.instructions]
     warnings += [w for j in final_jobs.values() for w in j.warnings]
     summary: dict[str, int] = {}
@@ -184,4 +214,6 @@ def _run(ctx, path, only, dry_run, force, diff, folder_map, to_profile, configs_
         "warnings": warnings,
         "errors": len(errors),
         "conflicts": summary.get("conflict", 0),
+        "not_applied": not_applied,
+        "complete": not dry_run and not not_applied and not errors and not summary.get("conflict", 0),
     }

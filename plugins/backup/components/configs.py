@@ -45,17 +45,9 @@ class ConfigsComponent:
                     continue
                 seen.add(resolved)
                 stored = _stored_name(path)
-                data = path.read_bytes()
-                try:
-                    text = data.decode("utf-8")
-                except UnicodeDecodeError:
-                    job.write_bytes(f"files/{stored}", data)
-                else:
-                    from aetherops.redact import redact
-
-                    if redact(text) != text:
-                        job.warn(f"{path}: a secret of the profile was masked in the copy")
-                    job.write_text(f"files/{stored}", text)
+                # the job masks every secret of the profile (all of them are registered at backup start,
+                # whichever components run) and warns naming the original file
+                job.write_bytes(f"files/{stored}", path.read_bytes(), source=str(path))
                 index.append({"file": f"files/{stored}", "original": str(resolved), "glob": pattern,
                               "mode": oct(path.stat().st_mode & 0o777)})
         job.write_json("index.json", {"files": index})

@@ -194,6 +194,11 @@ class GrafanaComponent:
             try:
                 doc = reader.get_json(f"/api/dashboards/uid/{quote(uid, safe='')}")
             except ServiceError as exc:
+                if exc.status == 404:  # listed by search, gone now: deleted while the backup ran
+                    job.warn(f"dashboard {uid} ({hit.get('title')}) was deleted during the backup (404 after search); "
+                             "not in this backup")
+                    job.count("dashboards_deleted_meanwhile")
+                    return
                 if job.keep_going:
                     job.add_missing("dashboard", uid, exc.format_message(), title=hit.get("title"))
                     return
@@ -432,12 +437,20 @@ class GrafanaComponent:
         current = svc.call("GET /api/datasources", api.datasource.list_datasources) or []
         by_uid = {d.get("uid"): d for d in current}
         by_name = {d.get("name"): d for d in current}
+        # uids this restore creates (not mapped, not there, no name clash): a map may point at one of them
+        created = {ds.get("uid") for ds in backed if ds.get("uid") not in ds_map and ds.get("uid") not in by_uid
+                   and ds.get("name") not in by_name}
         for ds in backed:
             uid, name = ds.get("uid"), ds.get("name")
             if uid in ds_map:
-                if ds_map[uid] not in by_uid:
-                    job.warn(f"backup.datasource_uid_map maps {uid} to {ds_map[uid]}, which the target Grafana does not have")
-                job.plan("datasource", name, "unchanged", f"uid {uid} mapped to the target's {ds_map[uid]}")
+                mapped = ds_map[uid]
+                if mapped not in by_uid and mapped not in created:
+                    message = (f"backup.datasource_uid_map maps {uid} to {mapped}, which the target Grafana does not have "
+                               "(and this restore does not create it): dashboards and alert rules would point at nothing")
+                    job.warn(message)
+                    job.plan("datasource", name, "conflict", message)
+                    continue
+                job.plan("datasource", name, "unchanged", f"uid {uid} mapped to the target's {mapped}")
                 continue
             if uid in by_uid:
                 job.plan("datasource", name, "unchanged", f"uid {uid} exists")

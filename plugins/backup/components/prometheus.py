@@ -39,14 +39,23 @@ class PrometheusComponent:
         if snapshot:
             job.count("snapshots")
             source = Path(data_dir) / "snapshots" / snapshot if data_dir else None
+            remove = bool((job.section("backup") or {}).get("remove_server_snapshot", True))
             if source is not None and source.is_dir():
-                n = job.copy_tree(source, f"snapshot/{snapshot}", link=True)
+                try:
+                    n = job.copy_tree(source, f"snapshot/{snapshot}", link=True)
+                except BaseException:
+                    # the backup fails (disk full...): the snapshot taken for it must not stay behind on the server
+                    if remove:
+                        import shutil
+
+                        shutil.rmtree(source, ignore_errors=True)
+                    raise
                 job.meta["snapshot_copied"] = True
                 job.count("snapshot_files", n)
                 if n == 0:
                     job.meta["snapshot_empty"] = True
                     job.note(f"snapshot {snapshot} is empty: Prometheus had no samples to persist yet")
-                if (job.section("backup") or {}).get("remove_server_snapshot", True):
+                if remove:
                     # Prometheus never prunes snapshots; the backup holds this one now (hard links share the data)
                     import shutil
 
