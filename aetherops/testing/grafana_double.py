@@ -1602,6 +1602,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000, help="0 picks a free port (default 3000)")
     parser.add_argument("--token", help="require 'Authorization: Bearer TOKEN'")
+    parser.add_argument("--token-file", help="like --token, read from this file (keeps it out of the process list)")
     parser.add_argument("--basic-auth", metavar="USER:PASSWORD", help="accept these Basic credentials")
     parser.add_argument("--latency-ms", type=float, default=0)
     parser.add_argument("--grafana-version", default="11.2.0")
@@ -1614,8 +1615,15 @@ def main(argv: list[str] | None = None) -> int:
         if not sep:
             parser.error("--basic-auth must be USER:PASSWORD")
         basic = (user, password)
+    token = args.token
+    if args.token_file:
+        try:
+            with open(args.token_file, encoding="utf-8") as fh:
+                token = fh.read().strip()
+        except OSError as exc:
+            parser.error(f"cannot read --token-file: {exc}")
     double = GrafanaDouble(
-        host=args.host, port=args.port, token=args.token, basic_auth=basic, latency_ms=args.latency_ms,
+        host=args.host, port=args.port, token=token, basic_auth=basic, latency_ms=args.latency_ms,
         grafana_version=args.grafana_version, hide_version=args.hide_version,
     )
     if args.seed_demo:

@@ -111,8 +111,8 @@ class Sandbox:
                     [str(prometheus), f"--config.file={d / 'prometheus.yml'}", f"--storage.tsdb.path={d / 'prometheus-data'}",
                      f"--web.listen-address=127.0.0.1:{prom_port}", "--web.enable-admin-api", "--web.enable-lifecycle"]),
             Service("grafana-double", grafana_port, "/api/health",
-                    [sys.executable, "-m", "aetherops_plugins.sandbox.grafana_runner", "--port", str(grafana_port),
-                     "--token-file", str(d / "grafana-token")]),
+                    [sys.executable, "-m", "aetherops.testing.grafana_double", "--port", str(grafana_port),
+                     "--token-file", str(d / "grafana-token"), "--seed-demo"]),
         ]
 
     def write_configs(self, services: list[Service]) -> None:
