@@ -24,7 +24,8 @@ CHECK_ACTIVE = (
     "s = json.load(urllib.request.urlopen(sys.argv[1] + '/api/v2/silences'))\n"
     "sys.exit(0 if any(x['status']['state'] == 'active' and x['comment'] == sys.argv[2] for x in s) else 9)\n"
 )
-JSON_KEYS = {"action", "id", "startsAt", "endsAt", "matchers", "createdBy", "comment", "previousId", "dryRun"}
+TERMINAL_GRACE = 2.0  # runner.TERMINAL_GRACE_SECONDS: a Ctrl-C forwarded by aetherops comes this late
+JSON_KEYS = {"action", "id", "startsAt", "endsAt", "matchers", "createdBy", "comment", "previousId", "dryRun", "warnings"}
 
 
 # ---------------------------------------------------------------- helpers
@@ -106,6 +107,17 @@ def test_matcher_set_needs_one_non_empty_matcher():
     assert len(m.parse_matchers(['env!="dev"', 'alertname=~".+"'])) == 2
 
 
+def test_braces_form_is_several_matchers():
+    # Alertmanager's and amtool's {a="b", c=~"d"}: commas inside quotes belong to the value; a trailing comma is fine
+    parsed = m.parse_matchers(['{env="prod", team=~"x,y"}', "{severity=critical,}"])
+    assert [m.format_matcher(x) for x in parsed] == ['env="prod"', 'team=~"x,y"', 'severity="critical"']
+    for bad, why in (("{}", "empty matcher"), ('{a="1",,b="2"}', "empty matcher"), ('{a="1" b="2"}', "unescaped double quote")):
+        with pytest.raises(m.MatcherError, match=why):
+            m.parse_matchers([bad])
+    with pytest.raises(m.MatcherError, match="2 matchers in braces"):
+        m.parse_matcher('{a="1", b="2"}')  # where exactly one is expected
+
+
 def test_normalized_sets_ignore_order_quoting_and_duplicates():
     a = m.parse_matchers(['a="1"', 'b=~"x.*"'])
     b = m.parse_matchers(["b=~x.*", "a=1", "a=1"])
@@ -153,6 +165,21 @@ def test_profile_max_minutes_default_matchers_and_author(alertmanager_server, pr
     assert m.normalize(silence["matchers"]) == m.normalize(m.parse_matchers(['team="db"', 'env!="dev"']))
 
 
+@pytest.mark.parametrize("value", [0, -5])
+def test_profile_max_minutes_below_1_is_a_config_error(alertmanager_server, profile_factory, profiles_dir, aetherops_cli,
+                                                       monkeypatch, value):
+    profile_factory("ops", alertmanager={"url": alertmanager_server.url}, maintenance={"max_minutes": value})
+    monkeypatch.setenv("AETHEROPS_PROFILE", "ops")
+    for args in (["--minutes", "5"], ["run", "--minutes", "5", "--", sys.executable, "-c", "pass"]):
+        result = aetherops_cli("maintenance", *args)
+        assert result.exit_code == 4, result
+        assert "maintenance.max_minutes" in result.stderr and str(value) in result.stderr
+        where = str(profiles_dir / "ops.yaml")
+        line = next(i for i, text in enumerate((profiles_dir / "ops.yaml").read_text().splitlines(), 1) if "max_minutes" in text)
+        assert f"{where}:{line}: maintenance.max_minutes" in result.stderr
+    assert server_silences(alertmanager_server) == []
+
+
 def test_bad_default_matcher_in_profile_is_a_config_error(alertmanager_server, profile_factory, aetherops_cli, monkeypatch):
     profile_factory("ops", alertmanager={"url": alertmanager_server.url}, maintenance={"default_matchers": ["team~db"]})
     monkeypatch.setenv("AETHEROPS_PROFILE", "ops")
@@ -169,6 +196,15 @@ def test_bad_matcher_exit_2_naming_it(am, aetherops_cli, bad):
     assert bad in result.stderr
     assert "Traceback" not in result.stderr
     assert server_silences(am) == []
+
+
+def test_braces_matchers_on_the_command_line(am, aetherops_cli):
+    made = aetherops_cli("maintenance", "--minutes", "5", "--match", '{env="prod", team=~"db|infra"}', "-o", "json")
+    assert made.exit_code == 0, made
+    wanted = m.parse_matchers(['env="prod"', 'team=~"db|infra"'])
+    assert m.normalize(active(am)[0]["matchers"]) == m.normalize(wanted)
+    listed = aetherops_cli("maintenance", "list", "--match", '{env="prod", team=~"db|infra"}', "-o", "json")
+    assert [r["id"] for r in listed.json()] == [made.json()["id"]]
 
 
 def test_options_before_a_subcommand_are_refused(am, aetherops_cli):
@@ -339,17 +375,28 @@ def test_dry_run_sends_nothing(am, aetherops_cli):
     assert server_silences(am) == []
     text = aetherops_cli("maintenance", "--minutes", "30", "--dry-run")
     assert text.exit_code == 0 and "dry run" in text.stdout and "POST" in text.stdout
-    run = aetherops_cli("maintenance", "run", "--minutes", "5", "--dry-run", "--", sys.executable, "-c", "raise SystemExit(7)")
-    assert run.exit_code == 0, run
+    run = aetherops_cli("maintenance", "run", "--minutes", "5", "--dry-run", "-o", "json", "--", sys.executable, "-c", "raise SystemExit(7)")
+    assert run.exit_code == 0, run  # the command was not run (it would exit 7)
+    assert run.json()["dryRun"] is True and run.json()["command"][-1] == "raise SystemExit(7)"
+    assert run.json()["request"]["method"] == "POST" and run.json()["request"]["body"]["matchers"][0]["name"] == "alertname"
     assert server_silences(am) == []
 
     made = aetherops_cli("maintenance", "--minutes", "10", "--match", "a=1", "-o", "json").json()
     before = server_silences(am)
-    for args in (["--minutes", "30", "--match", "a=1", "--dry-run"], ["extend", made["id"], "--minutes", "60", "--dry-run"],
-                 ["end", made["id"], "--dry-run"], ["end", "--mine", "--dry-run"]):
+    post, delete = ("POST", f"{am.url}/api/v2/silences"), ("DELETE", f"{am.url}/api/v2/silence/{made['id']}")
+    for args, action, request in ((["--minutes", "30", "--match", "a=1", "--dry-run"], "extend", post),
+                                  (["extend", made["id"], "--minutes", "60", "--dry-run"], "extend", post),
+                                  (["end", made["id"], "--dry-run"], "expire", delete),
+                                  (["end", "--mine", "--dry-run"], "expire", delete)):
         result = aetherops_cli("maintenance", *args, "-o", "json")
         assert result.exit_code == 0, result
-        assert result.json()  # what would be sent
+        data = result.json()
+        data = data[0] if isinstance(data, list) else data
+        assert (data["action"], data["id"], data["dryRun"]) == (action, made["id"], True), args
+        assert (data["request"]["method"], data["request"]["url"]) == request, args
+        if request is post:  # the body that would update the silence in place: its id, later end
+            assert data["request"]["body"]["id"] == made["id"]
+            assert engine.parse_time(data["request"]["body"]["endsAt"]) > engine.parse_time(made["endsAt"])
     assert server_silences(am) == before
     would = aetherops_cli("maintenance", "--minutes", "30", "--match", "a=1", "--dry-run", "-o", "json").json()
     assert would["action"] == "extend" and would["id"] == made["id"]
@@ -394,22 +441,20 @@ def test_run_does_not_start_the_command_without_a_silence(profile_factory, aethe
 
 
 def test_server_refusal_is_exit_3_with_its_message(am, aetherops_cli):
-    # Python's re accepts possessive quantifiers (3.11+); Alertmanager's RE2 does not: the server's answer is shown.
-    result = aetherops_cli("maintenance", "--minutes", "5", "--match", 'a=~"x++"')
-    if result.exit_code == 2:
-        pytest.skip("this Python refuses the regex itself")
+    # \\Z (end of text) is valid for Python's re on every version, but Go's RE2 has no \\Z: Alertmanager refuses it
+    result = aetherops_cli("maintenance", "--minutes", "5", "--match", r'a=~"x\Z"')
     assert result.exit_code == 3, result
-    assert "invalid" in result.stderr and am.url in result.stderr
+    assert "invalid escape sequence" in result.stderr and "HTTP 400" in result.stderr and am.url in result.stderr
     assert server_silences(am) == []
 
 
 # ---------------------------------------------------------------- run
 def test_run_passes_the_exit_code_through_and_expires(am, aetherops_cli):
     result = aetherops_cli("maintenance", "run", "--minutes", "5", "--comment", "run-fail", "-o", "json", "--",
-                           sys.executable, "-c", "import sys; sys.exit(3)")
-    assert result.exit_code == 3, result
+                           sys.executable, "-c", "import sys; sys.exit(7)")
+    assert result.exit_code == 7, result
     data = result.json()
-    assert data["exitCode"] == 3 and data["expired"] is True and data["command"][0] == sys.executable
+    assert data["exitCode"] == 7 and data["expired"] is True and data["command"][0] == sys.executable
     assert state_of(am, data["id"]) == "expired"
 
 
@@ -440,31 +485,133 @@ def test_run_missing_command_expires_the_silence(am, aetherops_cli):
     assert [s["status"]["state"] for s in server_silences(am)] == ["expired"]
 
 
+def _wait_for_a_silence(server, proc) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not active(server):
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    assert active(server), "the silence never became active"
+    time.sleep(0.3)  # let the command start
+
+
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child process is POSIX-only")
-def test_run_interrupted_exits_130_and_expires(am):
+@pytest.mark.parametrize("child, code", [
+    # traps SIGINT, cleans up and exits 5: run reports and exits with that 5, not with 130
+    ("import signal, sys, time; signal.signal(signal.SIGINT, lambda *a: sys.exit(5)); time.sleep(60)", 5),
+    # does not handle it: killed by SIGINT, 128 + 2
+    ("import signal, time; signal.signal(signal.SIGINT, signal.SIG_DFL); time.sleep(60)", 130),
+])
+def test_run_interrupted_reports_the_commands_own_code_and_expires(am, child, code):
     env = {**os.environ, "NO_COLOR": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "aetherops", "maintenance", "run", "--minutes", "5", "--comment", "interrupted", "--",
-         sys.executable, "-c", "import signal, sys, time; signal.signal(signal.SIGINT, lambda *a: sys.exit(1)); time.sleep(60)"],
+        [sys.executable, "-m", "aetherops", "maintenance", "run", "--minutes", "5", "--comment", "interrupted", "-o", "json",
+         "--", sys.executable, "-c", child],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not active(am):
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.05)
-        assert active(am), "the silence never became active"
-        time.sleep(0.3)  # let the child start
+        _wait_for_a_silence(am, proc)
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, (out, err)
+    assert proc.returncode == code, (out, err)
     assert time.monotonic() - started < 10  # the sleeping child was stopped, not waited out
     assert "Traceback" not in err
+    assert f"the command exited {code}" in err and "interrupted" in err
+    data = json.loads(out)
+    assert data["exitCode"] == code and data["interrupted"] is True and data["expired"] is True
     silences = server_silences(am)
     assert len(silences) == 1 and silences[0]["status"]["state"] == "expired", silences
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a pseudo-terminal as controlling terminal: Linux")
+def test_ctrl_c_on_a_terminal_reaches_the_command_in_the_foreground_group(am, tmp_path):
+    # aetherops runs as the foreground job of a terminal (a pty); typing Ctrl-C there signals the foreground group.
+    # The command must be in that group (so it can read the terminal) and get the Ctrl-C itself.
+    import fcntl
+    import pty
+    import termios
+
+    seen = tmp_path / "seen"
+    child = (f"import os, pathlib, signal, sys, time\n"
+             f"pathlib.Path({str(seen)!r}).write_text(str(os.tcgetpgrp(0) == os.getpgrp()))\n"
+             f"signal.signal(signal.SIGINT, lambda *a: sys.exit(5))\n"
+             f"time.sleep(60)\n")
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "aetherops", "maintenance", "run", "--minutes", "5", "-o", "json", "--",
+             sys.executable, "-c", child],
+            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"}, text=True,
+            start_new_session=True, preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+        try:
+            _wait_for_a_silence(am, proc)
+            deadline = time.monotonic() + 10
+            while not seen.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            started = time.monotonic()
+            os.write(master, b"\x03")  # Ctrl-C typed on the terminal
+            out, err = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert seen.read_text() == "True"  # the command was in the terminal's foreground group
+    assert proc.returncode == 5, (out, err)
+    assert time.monotonic() - started < TERMINAL_GRACE  # it got the Ctrl-C itself, not a forwarded one
+    assert json.loads(out)["exitCode"] == 5 and json.loads(out)["interrupted"] is True
+    assert [s["status"]["state"] for s in server_silences(am)] == ["expired"]
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    """Whether process ``pid`` has ended (a zombie waiting for its reaper counts as ended)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process groups and /proc: Linux")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signals_from_elsewhere_reach_the_commands_children(am, tmp_path, signum):
+    # the command's own child ignores SIGINT (trap ""): only a signal to the whole process group, escalated to
+    # SIGTERM by a second one, stops it; before, it outlived the run by 20 s
+    pidfile = tmp_path / "grandchild.pid"
+    script = f'trap "" INT; sleep 20 & echo $! > {pidfile}; wait'
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aetherops", "maintenance", "run", "--minutes", "5", "--", "sh", "-c", script],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"}, text=True)
+    grandchild = None
+    try:
+        _wait_for_a_silence(am, proc)
+        deadline = time.monotonic() + 10
+        while not (pidfile.exists() and pidfile.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        grandchild = int(pidfile.read_text())
+        started = time.monotonic()
+        proc.send_signal(signum)
+        if signum == signal.SIGINT:  # ignored by both: a second Ctrl-C terminates the command's group
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)  # the child holds our stdout: this waits for it too
+        assert time.monotonic() - started < 10, "the command's child outlived the run"
+        assert _gone(grandchild, 5), "the command's child survived the run"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if grandchild is not None and not _gone(grandchild, 0):
+            os.kill(grandchild, signal.SIGKILL)
+    assert proc.returncode == 128 + signal.SIGTERM, (out, err)
+    assert [s["status"]["state"] for s in server_silences(am)] == ["expired"]
 
 
 def test_run_without_double_dash_passes_the_rest_to_the_command(am, aetherops_cli):
@@ -528,9 +675,10 @@ def test_quiet_prints_only_the_id(am, aetherops_cli):
 
 
 class _SlowPostProxy:
-    """Forwards to Alertmanager; holds each POST for ``delay`` seconds (a slow network during silence creation)."""
+    """Forwards to Alertmanager; holds each POST for ``delay`` seconds (a slow network during silence creation):
+    before forwarding it, or with ``after`` once Alertmanager has carried it out (the answer is what is late)."""
 
-    def __init__(self, target: str, delay: float):
+    def __init__(self, target: str, delay: float, *, after: bool = False):
         import http.server
         import threading
 
@@ -544,14 +692,20 @@ class _SlowPostProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.command == "POST":
                     proxy.posts += 1
-                    time.sleep(delay)
+                    if not after:
+                        time.sleep(delay)
                 answer = httpx.request(self.command, target + self.path, content=body,
                                        headers={"Content-Type": self.headers.get("Content-Type", "application/json")}, timeout=10)
-                self.send_response(answer.status_code)
-                self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
+                if self.command == "POST" and after:
+                    time.sleep(delay)
+                try:
+                    self.send_response(answer.status_code)
+                    self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
+                    self.send_header("Content-Length", str(len(answer.content)))
+                    self.end_headers()
+                    self.wfile.write(answer.content)
+                except OSError:  # the client gave up
+                    pass
 
             do_GET = do_POST = do_DELETE = _forward
 
@@ -601,3 +755,130 @@ def test_a_clock_running_ahead_still_silences_at_once(am, aetherops_cli, monkeyp
     result = aetherops_cli("maintenance", "--minutes", "10", "-o", "json")
     assert result.exit_code == 0, result
     assert state_of(am, result.json()["id"]) == "active"  # not "pending" for 30 s
+
+
+# ---------------------------------------------------------------- a POST that fails after Alertmanager carried it out
+@pytest.fixture
+def late_answers(alertmanager_server, profile_factory, monkeypatch):
+    """Profile ``late``: Alertmanager behind a proxy that answers each POST 4 s late, after a 1 s client timeout."""
+    proxy = _SlowPostProxy(alertmanager_server.url, delay=4.0, after=True)
+    profile_factory("late", alertmanager={"url": proxy.url, "timeout": 1, "retries": 1})
+    monkeypatch.setenv("AETHEROPS_PROFILE", "late")
+    yield proxy
+    proxy.close()
+
+
+def test_create_whose_answer_timed_out_reports_the_silence_it_made(alertmanager_server, late_answers, aetherops_cli):
+    result = aetherops_cli("maintenance", "--minutes", "7", "--match", 'orphan="1"', "-o", "json")
+    assert result.exit_code == 0, result  # the silence the user asked for exists: its id is printed
+    made = active(alertmanager_server)
+    assert len(made) == 1 and made[0]["matchers"] == [{"name": "orphan", "value": "1", "isRegex": False, "isEqual": True}]
+    data = result.json()
+    assert data["id"] == made[0]["id"] and data["action"] == "created"
+    assert len(data["warnings"]) == 1 and "timed out" in data["warnings"][0] and made[0]["id"] in data["warnings"][0]
+    assert "warning:" in result.stderr and "timed out" in result.stderr and made[0]["id"] in result.stderr
+    assert late_answers.posts == 1  # looked up, not posted twice
+
+
+def test_run_whose_silence_answer_timed_out_expires_it(alertmanager_server, late_answers, aetherops_cli, tmp_path):
+    marker = tmp_path / "ran"
+    touch = f"import pathlib; pathlib.Path({str(marker)!r}).write_text('x')"
+    result = aetherops_cli("maintenance", "run", "--minutes", "7", "--match", 'orphan="1"', "--", sys.executable, "-c", touch)
+    assert result.exit_code == 3, result
+    assert not marker.exists()
+    silences = server_silences(alertmanager_server)
+    assert len(silences) == 1 and silences[0]["status"]["state"] == "expired", silences  # not left running for 7 minutes
+    assert "timed out" in result.stderr and silences[0]["id"] in result.stderr and "expired" in result.stderr
+    assert "not started" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- fake Alertmanagers: wrong JSON, 5xx
+class _FakeAlertmanager:
+    """Answers ``routes[(METHOD, path)] = (status, json_body)`` (query strings ignored); 404 otherwise."""
+
+    def __init__(self, routes: dict):
+        import http.server
+        import threading
+
+        fake = self
+        self.requests: list[tuple[str, str]] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                path = self.path.split("?", 1)[0]
+                fake.requests.append((self.command, path))
+                status, body = routes.get((self.command, path), (404, {"error": "no route"}))
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_DELETE = _answer
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_am(profile_factory, monkeypatch):
+    fakes = []
+
+    def make(routes: dict) -> _FakeAlertmanager:
+        fake = _FakeAlertmanager(routes)
+        fakes.append(fake)
+        profile_factory("fake", alertmanager={"url": fake.url, "timeout": 2, "retries": 1})
+        monkeypatch.setenv("AETHEROPS_PROFILE", "fake")
+        return fake
+
+    yield make
+    for fake in fakes:
+        fake.close()
+
+
+SILENCE = {"id": "5e1a0000-0000-4000-8000-000000000001", "status": {"state": "active"}, "matchers": [],
+           "startsAt": "2026-11-24T08:00:00.000Z", "endsAt": "2026-11-24T09:00:00.000Z", "createdBy": "x", "comment": "c",
+           "updatedAt": "2026-11-24T08:00:00.000Z"}
+
+
+@pytest.mark.parametrize("routes, args, path", [
+    ({("GET", "/api/v2/silences"): (200, {"silences": []})}, ["--minutes", "5"], "/api/v2/silences"),
+    ({("GET", "/api/v2/silences"): (200, [["not", "a", "silence"]])}, ["list"], "/api/v2/silences"),
+    ({("GET", "/api/v2/silences"): (200, [{**SILENCE, "id": None}])}, ["end", "--mine"], "/api/v2/silences"),
+    ({("GET", "/api/v2/silences"): (200, [{**SILENCE, "endsAt": 5}])}, ["list"], "/api/v2/silences"),
+    ({("GET", "/api/v2/silences"): (200, []), ("POST", "/api/v2/silences"): (200, {"id": "no silenceID key"})},
+     ["--minutes", "5"], "/api/v2/silences"),
+    ({("GET", "/api/v2/silence/" + SILENCE["id"]): (200, [SILENCE])}, ["end", SILENCE["id"]], "/api/v2/silence/" + SILENCE["id"]),
+])
+def test_wrong_shaped_json_is_exit_3_naming_the_url(fake_am, aetherops_cli, routes, args, path):
+    fake = fake_am(routes)
+    result = aetherops_cli("maintenance", *args)
+    assert result.exit_code == 3, result
+    assert "answered with unexpected JSON" in result.stderr and f"{fake.url}{path}" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_alertmanager_5xx_is_exit_3_with_its_message_and_url(fake_am, aetherops_cli, tmp_path):
+    fake = fake_am({("GET", "/api/v2/silences"): (200, []),
+                    ("POST", "/api/v2/silences"): (500, {"error": "silence store unavailable: disk full"})})
+    result = aetherops_cli("maintenance", "--minutes", "5")
+    assert result.exit_code == 3, result
+    assert "HTTP 500" in result.stderr and "silence store unavailable: disk full" in result.stderr
+    assert f"{fake.url}/api/v2/silences" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    # a 500 is an answer, a refusal: not retried, and no silence looked up afterwards (one GET: the idempotency check)
+    assert fake.requests == [("GET", "/api/v2/silences"), ("POST", "/api/v2/silences")]
+    marker = tmp_path / "ran"
+    run = aetherops_cli("maintenance", "run", "--minutes", "5", "--", sys.executable, "-c",
+                        f"import pathlib; pathlib.Path({str(marker)!r}).write_text('x')")
+    assert run.exit_code == 3 and "disk full" in run.stderr and "not started" in run.stderr, run
+    assert not marker.exists()

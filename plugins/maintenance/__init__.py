@@ -69,11 +69,38 @@ def _check_minutes(ctx: Context, minutes: int | None, *, what: str = "silence") 
     click_ctx = click.get_current_context()
     if minutes is None:
         raise click.UsageError(f"missing --minutes N: how long to {what} (e.g. --minutes 30)", ctx=click_ctx)
-    max_minutes = int(_settings(ctx).get("max_minutes") or DEFAULT_MAX_MINUTES)
+    max_minutes = _max_minutes(ctx)
     if not 1 <= minutes <= max_minutes:
         raise click.BadParameter(f"{minutes} is outside 1..{max_minutes} (maintenance.max_minutes of profile "
                                  f"'{ctx.profile.name}')", ctx=click_ctx, param_hint="'--minutes'")
     return minutes
+
+
+def _max_minutes(ctx: Context) -> int:
+    """The profile's maintenance.max_minutes, checked: a whole number >= 1 (else exit 4 naming the key)."""
+    value = _settings(ctx).get("max_minutes")
+    if value is None:
+        return DEFAULT_MAX_MINUTES
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        from aetherops.errors import ConfigError
+
+        where = getattr(ctx.profile, "_where", None)
+        try:
+            path, line = where(("maintenance", "max_minutes")) if where else (ctx.profile.path, None)
+        except Exception:  # noqa: BLE001 - the line is a nicety; the key and file are in the message anyway
+            path, line = ctx.profile.path, None
+        raise ConfigError(f"maintenance.max_minutes of profile '{ctx.profile.name}' must be a whole number of minutes, "
+                          f"at least 1 (got {value!r})", path=path, line=line)
+    return value
+
+
+def _match_list(match: tuple[str, ...]) -> list[dict] | None:
+    """``--match`` values of list/end as matchers (a braces form counts as several); None when none given."""
+    if not match:
+        return None
+    from aetherops_plugins.maintenance import matchers as m
+
+    return [m.parse_matcher(x) for x in m.expand(match)]
 
 
 def _matchers(ctx: Context, match: tuple[str, ...]) -> list[dict]:
@@ -120,6 +147,8 @@ def _show(ctx: Context, outcome, *, quiet: bool = False) -> None:
     data = outcome.as_dict()
     for note in outcome.notes:
         ctx.output.note(f"aetherops: {note}")
+    for warning in outcome.warnings:
+        ctx.output.warn(warning)
 
     def text() -> None:
         if quiet:
@@ -209,9 +238,8 @@ def list_cmd(ctx: Context, include_all, match, mine, author):
     Active ones by default (soonest end first); --all adds pending and expired.
     """
     from aetherops_plugins.maintenance import engine
-    from aetherops_plugins.maintenance import matchers as m
 
-    matchers = [m.parse_matcher(x) for x in match] if match else None
+    matchers = _match_list(match)
     who = _author(ctx, author) if (mine or author) else None
     rows = engine.list_silences(ctx.alertmanager, include_all=include_all, matchers=matchers, author=who)
 
@@ -259,7 +287,6 @@ def end_cmd(ctx: Context, silence_ids, mine, author, match, dry_run):
     ends nothing. JSON: a list, one object per silence.
     """
     from aetherops_plugins.maintenance import engine
-    from aetherops_plugins.maintenance import matchers as m
 
     if bool(silence_ids) == bool(mine):
         raise click.UsageError("give silence IDs or --mine (not both)", ctx=click.get_current_context())
@@ -268,7 +295,7 @@ def end_cmd(ctx: Context, silence_ids, mine, author, match, dry_run):
     am = ctx.alertmanager
     if mine:
         who = _author(ctx, author)
-        targets = engine.mine(am, who, [m.parse_matcher(x) for x in match] if match else None)
+        targets = engine.mine(am, who, _match_list(match))
         if not targets:
             ctx.output.note(f"aetherops: no active or pending silences by {who}")
     else:
@@ -277,6 +304,8 @@ def end_cmd(ctx: Context, silence_ids, mine, author, match, dry_run):
     for outcome in outcomes:
         for note in outcome.notes:
             ctx.output.note(f"aetherops: {note}")
+        for warning in outcome.warnings:
+            ctx.output.warn(warning)
 
     def text() -> None:
         for outcome in outcomes:
@@ -301,10 +330,11 @@ def end_cmd(ctx: Context, silence_ids, mine, author, match, dry_run):
 def run_cmd(ctx: Context, minutes, comment, author, match, dry_run, run_anyway, duration_seconds, command):
     """Silence, run COMMAND, and expire the silence when it ends (success, failure or Ctrl-C).
 
-    Exits with the command's own exit code (130 after Ctrl-C). While the
-    command runs, the silence is extended before it ends. If the silence
-    cannot be created the command is not started (exit 3) unless --run-anyway.
-    Options go before the command; everything after it is the command's.
+    Exits with the command's own exit code, also after Ctrl-C (a command
+    killed by the signal: 130). While the command runs, the silence is
+    extended before it ends. If the silence cannot be created the command is
+    not started (exit 3) unless --run-anyway. Options go before the command;
+    everything after it is the command's.
     """
     import datetime as dt
 

@@ -79,16 +79,17 @@ class Outcome:
     (A plain class, not a dataclass: this module is on the hot path of a 0.2 s command.)
     """
 
-    __slots__ = ("action", "silence", "previous_id", "dry_run", "request", "notes")
+    __slots__ = ("action", "silence", "previous_id", "dry_run", "request", "notes", "warnings")
 
     def __init__(self, action: str, silence: dict[str, Any], previous_id: str | None = None, dry_run: bool = False,
-                 request: dict[str, Any] | None = None, notes: list[str] | None = None):
+                 request: dict[str, Any] | None = None, notes: list[str] | None = None, warnings: list[str] | None = None):
         self.action = action
         self.silence = silence
         self.previous_id = previous_id
         self.dry_run = dry_run
         self.request = request
         self.notes = notes or []
+        self.warnings = warnings or []
 
     def as_dict(self) -> dict[str, Any]:
         s = self.silence
@@ -102,6 +103,7 @@ class Outcome:
             "comment": s.get("comment"),
             "previousId": self.previous_id,
             "dryRun": self.dry_run,
+            "warnings": list(self.warnings),
         }
         if self.request is not None:
             data["request"] = self.request
@@ -165,13 +167,133 @@ def new_silence_body(matchers: list[dict], start: dt.datetime, end: dt.datetime,
     return silence_body(matchers, start - START_MARGIN, end, author, comment)
 
 
+def _unexpected(am: AlertmanagerClient, path: str, what: str, data: Any) -> ServiceError:
+    """Alertmanager answered 2xx with JSON of the wrong shape: exit 3 naming the URL, not an internal error."""
+    import json
+
+    url = am.url(path)
+    try:
+        shown = json.dumps(data, ensure_ascii=False)
+    except (TypeError, ValueError):
+        shown = repr(data)
+    shown = shown if len(shown) <= 200 else shown[:200] + "..."
+    return ServiceError(f"alertmanager {url}: answered with unexpected JSON ({what}): {shown}", url=url)
+
+
+def checked_silence(am: AlertmanagerClient, path: str, silence: Any) -> dict[str, Any]:
+    """``silence`` if it has the shape of an Alertmanager v2 silence (what this module reads of it), else ServiceError."""
+    if not isinstance(silence, dict):
+        raise _unexpected(am, path, "expected a silence object", silence)
+    if not isinstance(silence.get("id"), str) or not silence["id"]:
+        raise _unexpected(am, path, "a silence without an id", silence)
+    matchers = silence.get("matchers")
+    if not isinstance(matchers, list) or not all(isinstance(x, dict) for x in matchers):
+        raise _unexpected(am, path, "a silence without a list of matchers", silence)
+    if not isinstance(silence.get("status", {}), dict):
+        raise _unexpected(am, path, "a silence whose status is not an object", silence)
+    for key in ("startsAt", "endsAt"):
+        value = silence.get(key)
+        try:
+            parse_time(value)
+        except (AttributeError, TypeError, ValueError):
+            raise _unexpected(am, path, f"a silence whose {key} is not a timestamp", silence) from None
+    return silence
+
+
+def get_silences(am: AlertmanagerClient, filters: list[str] | None = None) -> list[dict[str, Any]]:
+    """``GET /api/v2/silences`` (with ``filter`` parameters), every silence checked for shape."""
+    data = am.silences(filters)
+    if not isinstance(data, list):
+        raise _unexpected(am, "/api/v2/silences", "expected a list of silences", data)
+    return [checked_silence(am, "/api/v2/silences", s) for s in data]
+
+
 def post_silence(am: AlertmanagerClient, body: dict[str, Any]) -> str:
     response = am.request("POST", "/api/v2/silences", json=body)
     try:
-        return str(response.json()["silenceID"])
-    except (ValueError, KeyError, TypeError):
+        data = response.json()
+    except ValueError:
         raise ServiceError(f"alertmanager POST {am.url('/api/v2/silences')}: answered without a silenceID: {response.text[:200]}",
                            url=am.url("/api/v2/silences")) from None
+    if not isinstance(data, dict) or not isinstance(data.get("silenceID"), str) or not data["silenceID"]:
+        raise _unexpected(am, "/api/v2/silences", "no silenceID", data)
+    return data["silenceID"]
+
+
+class CreatedDespiteError(ServiceError):
+    """The POST creating a silence failed without a clear refusal, but Alertmanager has the silence:
+    ``silence`` is it (as found), ``cause`` the failure's own message."""
+
+    def __init__(self, cause: ServiceError, silence: dict[str, Any]):
+        self.cause = cause.message
+        self.silence = silence
+        super().__init__(f"{cause.message}; but Alertmanager created silence {silence['id']} anyway",
+                         url=cause.url, status=cause.status)
+
+
+#: statuses from a proxy in front of Alertmanager that do not tell whether the request reached it
+_UNCERTAIN_STATUS = (502, 504)
+#: how long after a failed POST the silence it may have created is looked for a second time
+RECHECK_SECONDS = 0.5
+
+
+def uncertain(exc: ServiceError) -> bool:
+    """Whether a failed request may still have been carried out: a timeout or a connection lost after sending
+    (the core client's "timed out" / "connection failed"), a gateway's 502/504, or a 2xx answer we could not read.
+    Not: a refusal with an HTTP status, or "cannot connect" (nothing was sent)."""
+    if exc.status is not None:
+        return exc.status in _UNCERTAIN_STATUS
+    return "cannot connect" not in exc.message
+
+
+def find_created(am: AlertmanagerClient, body: dict[str, Any], since: dt.datetime) -> dict | None:
+    """The silence a failed POST of ``body`` may have created: same matchers, author and comment, active or
+    pending, updated since ``since`` (less START_MARGIN, for a server clock behind ours). Newest first."""
+    wanted = m.normalize(body["matchers"])
+    cutoff = since - START_MARGIN
+    found = []
+    for s in _candidates(am, body["matchers"]):
+        if ((s.get("status") or {}).get("state") not in ("active", "pending") or s.get("createdBy") != body["createdBy"]
+                or s.get("comment") != body["comment"] or m.normalize(s.get("matchers", [])) != wanted):
+            continue
+        try:
+            if parse_time(s.get("updatedAt") or "") < cutoff:
+                continue
+        except (AttributeError, TypeError, ValueError):
+            pass  # no usable updatedAt: the other fields must do
+        found.append(s)
+    found.sort(key=lambda s: str(s.get("updatedAt") or ""), reverse=True)
+    return found[0] if found else None
+
+
+def post_new_silence(am: AlertmanagerClient, body: dict[str, Any]) -> str:
+    """POST a new silence (no ``id``) and return its id.
+
+    A POST can fail after Alertmanager has stored the silence (the answer timed out, the connection dropped). When
+    the failure is not a clear refusal (:func:`uncertain`), the silence is looked up (once more after
+    RECHECK_SECONDS when not found): if it exists, :class:`CreatedDespiteError` carries it, so the caller can
+    report or expire it; if not, or if the lookup fails too, the original ServiceError says so.
+    """
+    since = now()
+    try:
+        return post_silence(am, body)
+    except ServiceError as exc:
+        if not uncertain(exc):
+            raise
+        failure = exc
+    import time
+
+    try:
+        found = find_created(am, body, since)
+        if found is None:
+            time.sleep(RECHECK_SECONDS)
+            found = find_created(am, body, since)
+    except ServiceError as lookup:
+        raise ServiceError(f"{failure.message}; could not check whether Alertmanager created the silence anyway: {lookup.message}",
+                           url=failure.url, status=failure.status) from None
+    if found is None:
+        raise ServiceError(f"{failure.message} (checked: no silence was created)", url=failure.url, status=failure.status)
+    raise CreatedDespiteError(failure, found)
 
 
 def _request_info(am: AlertmanagerClient, method: str, path: str, body: dict | None = None) -> dict[str, Any]:
@@ -181,17 +303,22 @@ def _request_info(am: AlertmanagerClient, method: str, path: str, body: dict | N
     return info
 
 
-def find_active(am: AlertmanagerClient, matchers: list[dict], author: str) -> dict | None:
-    """The active silence with exactly these matchers (as a set) and this author, latest end first."""
-    wanted = m.normalize(matchers)
+def _candidates(am: AlertmanagerClient, matchers: list[dict]) -> list[dict]:
+    """Silences having these matchers (Alertmanager's ``filter``), or all of them when it refuses our filter."""
     try:
-        candidates = am.silences(filters_for(matchers))
+        return get_silences(am, filters_for(matchers))
     except ServiceError as exc:
         if exc.status != 400:
             raise
         # this Alertmanager does not take our filter (another version's parser): compare every silence ourselves;
         # a matcher it cannot take at all is then refused by the POST, with its own message
-        candidates = am.silences()
+        return get_silences(am)
+
+
+def find_active(am: AlertmanagerClient, matchers: list[dict], author: str) -> dict | None:
+    """The active silence with exactly these matchers (as a set) and this author, latest end first."""
+    wanted = m.normalize(matchers)
+    candidates = _candidates(am, matchers)
     found = [
         s for s in candidates
         if (s.get("status") or {}).get("state") == "active" and s.get("createdBy") == author and m.normalize(s.get("matchers", [])) == wanted
@@ -212,7 +339,13 @@ def create_or_extend(am: AlertmanagerClient, matchers: list[dict], *, seconds: f
         shown = {**body, "startsAt": fmt_time(start)}
         if dry_run:
             return Outcome("create", {**shown, "id": None}, dry_run=True, request=_request_info(am, "POST", "/api/v2/silences", body))
-        new_id = post_silence(am, body)
+        try:
+            new_id = post_new_silence(am, body)
+        except CreatedDespiteError as exc:
+            warning = (f"{exc.cause}; but the silence was created (found on the server): {exc.silence['id']}"
+                       f" until {exc.silence.get('endsAt')}")
+            return Outcome("created", {**shown, "id": exc.silence["id"], "endsAt": exc.silence.get("endsAt", shown["endsAt"])},
+                           warnings=[warning])
         return Outcome("created", {**shown, "id": new_id})
     old_end = parse_time(existing["endsAt"])
     notes = []
@@ -231,7 +364,7 @@ def resolve_id(am: AlertmanagerClient, silence_id: str) -> dict:
     """The silence with this id, or with this unique id prefix (at least 4 characters)."""
     silence_id = silence_id.strip()
     if re.match(_PREFIX, silence_id):
-        hits = [s for s in am.silences() if str(s.get("id", "")).lower().startswith(silence_id.lower())]
+        hits = [s for s in get_silences(am) if str(s.get("id", "")).lower().startswith(silence_id.lower())]
         if len(hits) == 1:
             return hits[0]
         if len(hits) > 1:
@@ -240,7 +373,7 @@ def resolve_id(am: AlertmanagerClient, silence_id: str) -> dict:
                            url=am.url("/api/v2/silences"), status=404)
     path = f"/api/v2/silence/{urlquote(silence_id, safe='')}"
     try:
-        return am.get_json(path)
+        return checked_silence(am, path, am.get_json(path))
     except ServiceError as exc:
         if exc.status == 404:
             raise ServiceError(f"no silence with id {silence_id!r}: {exc.message}", url=exc.url, status=404) from None
@@ -286,7 +419,7 @@ def expire_id(am: AlertmanagerClient, silence_id: str, *, dry_run: bool = False)
 
 def mine(am: AlertmanagerClient, author: str, matchers: list[dict] | None = None) -> list[dict]:
     """Active and pending silences created by ``author`` (and having ``matchers``, when given)."""
-    silences = am.silences(filters_for(matchers) if matchers else None)
+    silences = get_silences(am, filters_for(matchers) if matchers else None)
     return [s for s in silences if s.get("createdBy") == author and (s.get("status") or {}).get("state") in ("active", "pending")]
 
 
@@ -294,7 +427,7 @@ def list_silences(am: AlertmanagerClient, *, include_all: bool = False, matchers
                   author: str | None = None) -> list[dict]:
     """Silences as rows: active ones (all states with ``include_all``), soonest end first."""
     at = now()
-    rows = [silence_row(s, at) for s in am.silences(filters_for(matchers) if matchers else None)]
+    rows = [silence_row(s, at) for s in get_silences(am, filters_for(matchers) if matchers else None)]
     if not include_all:
         rows = [r for r in rows if r["state"] == "active"]
     if author is not None:

@@ -74,7 +74,10 @@ def parse_matcher(text: str) -> dict:
         raise MatcherError(f"bad matcher {text!r}: empty (expected NAME=VALUE, NAME!=VALUE, NAME=~REGEX or NAME!~REGEX)")
     body = text.strip()
     if body.startswith("{") and body.endswith("}"):
-        body = body[1:-1].strip()
+        items = split_braces(body, text)
+        if len(items) != 1:
+            raise MatcherError(f"bad matcher {text!r}: {len(items)} matchers in braces where one is expected")
+        body = items[0]
     match = re.match(_SPLIT, body)
     if not match:
         raise MatcherError(f"bad matcher {text!r}: expected NAME=VALUE, NAME!=VALUE, NAME=~REGEX or NAME!~REGEX")
@@ -88,6 +91,45 @@ def parse_matcher(text: str) -> dict:
     if is_regex:
         check_regex(value, text)
     return {"name": name, "value": value, "isRegex": is_regex, "isEqual": op in ("=", "=~")}
+
+
+def split_braces(body: str, text: str) -> list[str]:
+    """``{a="b", c=~"d"}`` -> ``['a="b"', 'c=~"d"']``: Alertmanager's (and amtool's) braces form, split at the
+    commas outside double quotes; a trailing comma is allowed."""
+    inner = body.strip()[1:-1]
+    items: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
+    for ch in inner:
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quoted:
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif ch == "," and not quoted:
+            items.append("".join(current).strip())
+            current = []
+            continue
+        current.append(ch)
+    last = "".join(current).strip()
+    if last or not items:
+        items.append(last)
+    if not items or any(not item for item in items):
+        raise MatcherError(f"bad matcher {text!r}: empty matcher in braces (expected {{NAME=VALUE, ...}})")
+    return items
+
+
+def expand(texts: Iterable[str]) -> list[str]:
+    """Each text as one matcher, a braces form ``{a="b", c=~"d"}`` as several."""
+    out: list[str] = []
+    for text in texts:
+        body = text.strip() if isinstance(text, str) else text
+        if isinstance(body, str) and body.startswith("{") and body.endswith("}"):
+            out.extend(split_braces(body, text))
+        else:
+            out.append(text)
+    return out
 
 
 def check_regex(value: str, text: str) -> None:
@@ -104,14 +146,15 @@ def check_regex(value: str, text: str) -> None:
 
 
 def parse_matchers(texts: Iterable[str]) -> list[dict]:
-    """Parse several matchers, drop exact duplicates, and check the set as Alertmanager will.
+    """Parse several matchers (a braces form ``{a="b", c="d"}`` counts as several), drop exact duplicates,
+    and check the set as Alertmanager will.
 
     A silence needs at least one matcher, and at least one that does not
     match the empty string (``env!="dev"`` alone would silence every alert
     without an ``env`` label, so Alertmanager refuses it).
     """
     out: list[dict] = []
-    for text in texts:
+    for text in expand(texts):
         matcher = parse_matcher(text)
         if matcher not in out:
             out.append(matcher)

@@ -6,11 +6,24 @@ opened). While the command runs, a background thread extends the silence
 whenever less than a third of its length remains. When the command ends, by
 success, failure, Ctrl-C or SIGTERM, the silence is expired in a ``finally``.
 
-Ctrl-C: on a terminal the command receives the Ctrl-C itself (it runs in our
-process group, so it can still read the terminal); if it is still running a
-moment later, or when we were signalled from elsewhere, the SIGINT is
-forwarded. A second Ctrl-C terminates the command, a third kills it. The run
-then exits 130 (SIGTERM: 143).
+Signals (POSIX): when we are the foreground job of a terminal, the command
+runs in our process group, so the terminal's Ctrl-C (and Ctrl-Z) reaches the
+whole command tree and the command can still read the terminal; if it is
+still running a moment after a Ctrl-C, the SIGINT is forwarded to it.
+Otherwise (CI, a service, a background job) the command gets its own process
+group and every signal we forward goes to that group, so the command's own
+children are stopped too. A SIGINT/SIGTERM/SIGHUP to aetherops is forwarded;
+a second Ctrl-C sends SIGTERM, a third SIGKILL. Windows: the command gets its
+own process group (CREATE_NEW_PROCESS_GROUP) and Ctrl-C is forwarded as
+CTRL_BREAK_EVENT.
+
+The run exits with the command's own exit status, also after a Ctrl-C (a
+command that handles it and exits 5 gives 5; one killed by SIGINT gives 130);
+130 / 128+N only when the signal came before the command was started.
+
+A POST that fails without a clear refusal (timed out, connection lost after
+sending) may still have created the silence: it is looked up and expired (the
+command is not started), see engine.post_new_silence.
 """
 
 from __future__ import annotations
@@ -143,42 +156,83 @@ def _in_terminal_foreground() -> bool:
         return False
 
 
-def _forward(proc: subprocess.Popen, signum: int) -> None:
+def _own_group() -> bool:
+    """Whether the command gets its own process group, so signals we forward reach everything it started.
+
+    Always on Windows (CREATE_NEW_PROCESS_GROUP; Ctrl-C is then forwarded as CTRL_BREAK_EVENT). On POSIX, unless
+    we are the foreground job of a terminal: there the command stays in our group, so the terminal's own Ctrl-C
+    and Ctrl-Z reach the whole command tree and the command can still read the terminal (a background process
+    group reading it would be stopped by SIGTTIN: a password or "continue? [y/N]" prompt would hang the run).
+    """
+    return os.name == "nt" or not _in_terminal_foreground()
+
+
+def _group_kwargs(own_group: bool) -> dict[str, Any]:
+    if not own_group:
+        return {}
+    if os.name == "nt":  # pragma: no cover - Windows only
+        return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x200)}
+    if sys.version_info >= (3, 11):
+        return {"process_group": 0}
+    return {"preexec_fn": os.setpgrp}  # pragma: no cover - Python 3.10
+
+
+def _signal(proc: subprocess.Popen, signum: int, own_group: bool) -> None:
+    """Send ``signum`` to the command: to its whole process group when it has its own."""
     if proc.poll() is not None:
         return
     try:
         if os.name == "posix":
-            proc.send_signal(signum)
-        elif signum != signal.SIGINT:
+            if own_group:
+                os.killpg(proc.pid, signum)
+            else:
+                proc.send_signal(signum)
+        elif signum == signal.SIGINT:  # pragma: no cover - Windows only
+            if own_group:  # a new process group ignores the console's Ctrl-C: Ctrl-Break reaches the group
+                proc.send_signal(getattr(signal, "CTRL_BREAK_EVENT", signal.SIGTERM))
+            # else the console already delivered CTRL_C_EVENT to the command
+        else:  # pragma: no cover - Windows only
             proc.terminate()
-        # Windows + Ctrl-C: the console already delivered CTRL_C_EVENT to the command
-    except OSError:
+    except (OSError, ValueError):
         pass
 
 
-def _wait_interrupted(proc: subprocess.Popen, signum: int) -> None:
-    """After our Ctrl-C/SIGTERM: let the command stop (forwarding the signal), escalating on more Ctrl-Cs."""
-    escalation = [lambda: None, proc.terminate, proc.kill]
+def _forward(proc: subprocess.Popen, signum: int, own_group: bool = False) -> None:
+    _signal(proc, signum, own_group)
+
+
+def _wait_interrupted(proc: subprocess.Popen, signum: int, own_group: bool = False) -> int:
+    """After our Ctrl-C/SIGTERM: let the command stop (forwarding the signal), escalating on more Ctrl-Cs.
+    Returns the command's exit status (negative: killed by that signal)."""
+    kill = getattr(signal, "SIGKILL", signal.SIGTERM)
+    escalation = [lambda: None, lambda: _signal(proc, signal.SIGTERM, own_group), lambda: _signal(proc, kill, own_group)]
     step = 0
-    grace = TERMINAL_GRACE_SECONDS if signum == signal.SIGINT and _in_terminal_foreground() else 0.0
+    # only a command in our own terminal process group got the terminal's Ctrl-C itself
+    grace = TERMINAL_GRACE_SECONDS if signum == signal.SIGINT and not own_group and _in_terminal_foreground() else 0.0
     first = True
     while True:
         try:
             if first:
                 first = False
                 try:
-                    proc.wait(timeout=grace)
-                    return
+                    return proc.wait(timeout=grace)
                 except subprocess.TimeoutExpired:
-                    _forward(proc, signum)
-            proc.wait()
-            return
+                    _forward(proc, signum, own_group)
+            return proc.wait()
         except (KeyboardInterrupt, _Signalled):
             step = min(step + 1, len(escalation) - 1)
-            try:
-                escalation[step]()
-            except OSError:
-                pass
+            escalation[step]()
+
+
+def _expire_orphan(am: AlertmanagerClient, exc: Any) -> str:
+    """The silence a failed POST created anyway is expired (the command is not started): the message saying so."""
+    silence = exc.silence
+    try:
+        engine.expire(am, {**silence, "status": {"state": "active"}})
+    except ServiceError as failure:
+        return (f"{exc.cause}; Alertmanager created silence {silence['id']} anyway and it could not be expired "
+                f"({failure.message}): it ends by itself at {silence.get('endsAt')}")
+    return f"{exc.cause}; Alertmanager created silence {silence['id']} anyway: it has been expired"
 
 
 def run(am: AlertmanagerClient, body: dict[str, Any], command: Sequence[str], *, seconds: float,
@@ -212,12 +266,19 @@ def run(am: AlertmanagerClient, body: dict[str, Any], command: Sequence[str], *,
             set_handler(sig, lambda signum, frame: held.append(signum))
     try:
         try:
-            silence: dict[str, Any] | None = {**body, "id": engine.post_silence(am, body)}
+            try:
+                silence: dict[str, Any] | None = {**body, "id": engine.post_new_silence(am, body)}
+            except engine.CreatedDespiteError as exc:
+                if not run_anyway:
+                    raise ServiceError(_expire_orphan(am, exc), url=exc.url, status=exc.status) from None
+                warn(f"{exc.cause}; but Alertmanager created silence {exc.silence['id']} anyway: running under it")
+                silence = {**body, "id": exc.silence["id"], "endsAt": exc.silence.get("endsAt", body["endsAt"])}
             silence["startsAt"] = engine.fmt_time(engine.parse_time(body["startsAt"]) + engine.START_MARGIN)
         except ServiceError as exc:
             if not run_anyway:
                 restore()
-                raise ServiceError(f"{exc.message}; the command was not started (--run-anyway runs it without a silence)",
+                hint = "" if "Alertmanager created silence" in exc.message else " (--run-anyway runs it without a silence)"
+                raise ServiceError(f"{exc.message}; the command was not started{hint}",
                                    url=exc.url, status=exc.status) from None
             warn(f"{exc.message}; running the command without a silence (--run-anyway)")
             silence = None
@@ -249,8 +310,9 @@ def run(am: AlertmanagerClient, body: dict[str, Any], command: Sequence[str], *,
                  f"{silence['endsAt']}, extended while the command runs")
             keeper = Keeper(am, silence, seconds, warn, interval)
         note(f"aetherops: running: {shlex.join(command)}")
+        own_group = _own_group()
         try:
-            proc = subprocess.Popen(list(command))
+            proc = subprocess.Popen(list(command), **_group_kwargs(own_group))
         except FileNotFoundError:
             warn(f"command not found: {command[0]}")
             report.exit_code = 127
@@ -270,12 +332,11 @@ def run(am: AlertmanagerClient, body: dict[str, Any], command: Sequence[str], *,
             code = proc.wait()
         except KeyboardInterrupt:
             report.interrupted = True
-            _wait_interrupted(proc, signal.SIGINT)
-            code = 130
+            code = _wait_interrupted(proc, signal.SIGINT, own_group)
         except _Signalled as sig:
             report.interrupted = True
-            _wait_interrupted(proc, sig.signum)
-            code = 128 + sig.signum
+            code = _wait_interrupted(proc, sig.signum, own_group)
+        # the command's own exit status, also after Ctrl-C (a command killed by signal N: 128 + N)
         report.exit_code = 128 + abs(code) if code < 0 else code
     finally:
         # The cleanup must not be cut short by another Ctrl-C or SIGTERM: it is bounded by the client's timeouts.
