@@ -43,6 +43,28 @@ def _set_output(ctx: click.Context, param: click.Parameter, value: str | None) -
         obj.output.format = value
 
 
+def _set_profile(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Callback of the per-command ``-p/--profile``: ``aetherops health -p prod`` works like ``aetherops -p prod health``."""
+    if value is None:
+        return
+    from aetherops.context import Context
+
+    obj = ctx.find_object(Context)
+    if obj is not None:
+        obj.profile_name = value
+
+
+def _add_profile_option(command: click.Command) -> None:
+    names = {opt for param in command.params for opt in getattr(param, "opts", []) + getattr(param, "secondary_opts", [])}
+    if not names & {"-p", "--profile"}:
+        command.params.append(click.Option(["-p", "--profile"], metavar="NAME", default=None, expose_value=False,
+                                           callback=_set_profile, is_eager=True, shell_complete=_complete_profiles,
+                                           help="Profile to use (same as the global -p)."))
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_profile_option(sub)
+
+
 def _output_option() -> click.Option:
     return click.Option(["-o", "--output"], type=click.Choice(FORMATS), default=None, expose_value=False,
                         callback=_set_output, is_eager=True, help="Result format: text (default) or json.")
@@ -82,10 +104,36 @@ def build_cli(pm) -> click.Group:
         ctx.call_on_close(context.close)
 
     cli.help = "Operate a Prometheus + Alertmanager + Grafana stack. Every command comes from a plugin; see `aetherops plugins`."
-    pm.hook.aetherops_register_commands(cli=cli)
+    _register_commands(pm, cli)
     for command in cli.commands.values():
         _add_output_option(command)
+        _add_profile_option(command)
     return cli
+
+
+def _register_commands(pm, cli: click.Group) -> None:
+    """Let each plugin add its commands; a plugin that raises, or takes a name another plugin
+    already has, is reported and skipped instead of taking the CLI down."""
+    owners: dict[str, str] = {}
+    pm.trace_call("aetherops_register_commands", {"cli": cli}, pm.hook.aetherops_register_commands.get_hookimpls())
+    for impl in pm.hook.aetherops_register_commands.get_hookimpls():  # registration order: the first owner of a name keeps it
+        before = dict(cli.commands)
+        try:
+            impl.function(cli=cli)
+        except Exception as exc:  # noqa: BLE001 - the plugin's fault, never the CLI's
+            cli.commands.clear()
+            cli.commands.update(before)
+            pm.fail_plugin(impl.plugin_name, f"aetherops_register_commands raised {type(exc).__name__}: "
+                                             f"{' '.join(str(exc).split())}")
+            continue
+        for name, command in list(cli.commands.items()):
+            if name in before and before[name] is not command:
+                cli.commands[name] = before[name]
+                pm.warnings.append(f"plugin '{impl.plugin_name}' adds a command '{name}' that plugin "
+                                   f"'{owners.get(name, '?')}' already has; ignored")
+                pm.on_warning(pm.warnings[-1])
+            elif name not in before:
+                owners[name] = impl.plugin_name
 
 
 def _prescan(argv: Sequence[str]) -> tuple[list[str], list[str], bool]:
@@ -123,9 +171,16 @@ def main(argv: Sequence[str] | None = None, prog_name: str = "aetherops") -> Non
     args = list(sys.argv[1:] if argv is None else argv)
     extra, blocked, debug = _prescan(args)
     debug = debug or os.environ.get("AETHEROPS_DEBUG", "").lower() in ("1", "true", "yes")
+    completing = any(k.startswith("_AETHEROPS_COMPLETE") for k in os.environ)
     pm = make_plugin_manager(extra=extra, blocked=blocked)
+
+    def warn(message: str) -> None:
+        if not completing:  # never print into the user's command line while they press TAB
+            click.echo(f"aetherops: warning: {message}", err=True)
+
     for warning in pm.warnings:
-        click.echo(f"aetherops: warning: {warning}", err=True)
+        warn(warning)
+    pm.on_warning = warn
     cli = build_cli(pm)
     try:
         rv = cli.main(args=args, prog_name=prog_name, standalone_mode=False)
@@ -135,6 +190,9 @@ def main(argv: Sequence[str] | None = None, prog_name: str = "aetherops") -> Non
     except KeyboardInterrupt:
         click.echo("aetherops: interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+        sys.exit(exc.exit_code)
     except click.UsageError as exc:
         # one line, like every other error; the usage itself is one --help away
         from aetherops.redact import redact
@@ -145,22 +203,30 @@ def main(argv: Sequence[str] | None = None, prog_name: str = "aetherops") -> Non
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         if debug:
-            raise
+            _print_traceback()
         exc.show()
-        sys.exit(exc.exit_code)
+        sys.exit(exc.exit_code)  # --debug adds the traceback, never changes the exit code
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(ExitCode.OK)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, unless --debug
-        if debug:
-            raise
         from aetherops.redact import redact
 
-        click.echo(f"aetherops: internal error: {type(exc).__name__}: {redact(' '.join(str(exc).split()))} "
-                   "(run with --debug for a traceback)", err=True)
+        if debug:
+            _print_traceback()
+        click.echo(f"aetherops: internal error: {type(exc).__name__}: {redact(' '.join(str(exc).split()))}"
+                   + ("" if debug else " (run with --debug for a traceback)"), err=True)
         sys.exit(ExitCode.FINDINGS)
     sys.exit(rv if isinstance(rv, int) else ExitCode.OK)
+
+
+def _print_traceback() -> None:
+    import traceback
+
+    from aetherops.redact import redact
+
+    click.echo(redact(traceback.format_exc()).rstrip(), err=True)
 
 
 def _utf8_streams() -> None:

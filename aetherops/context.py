@@ -42,9 +42,18 @@ class Context:
     @cached_property
     def profiles(self) -> ProfileStore:
         """Every profile visible from here, validated against every declared section."""
-        from aetherops.profiles import ProfileStore
+        from aetherops.profiles import CORE_SECTIONS, ProfileStore
 
-        sections = [s for result in self.pm.hook.aetherops_profile_sections() for s in (result or [])]
+        owners = {s.name: "core" for s in CORE_SECTIONS}
+        sections = []
+        for plugin, result in self.pm.call_each("aetherops_profile_sections"):
+            for section in result or []:
+                if section.name in owners:
+                    self.pm.fail_plugin(plugin, f"declares profile section '{section.name}', which "
+                                                f"{owners[section.name]!r} already declares; ignored")
+                    continue
+                owners[section.name] = plugin
+                sections.append(section)
         return ProfileStore(sections, profiles_dir=self.profiles_dir)
 
     @cached_property

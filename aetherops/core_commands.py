@@ -53,7 +53,7 @@ def profiles_group():
 @profiles_group.command("list")
 @pass_context
 def profiles_list(ctx: Context):
-    """Every profile visible, where it comes from, and whether it loads."""
+    """Every profile visible, where it comes from, and whether it loads (exit 4 if any does not)."""
     from aetherops.errors import ConfigError
 
     store = ctx.profiles
@@ -72,6 +72,8 @@ def profiles_list(ctx: Context):
                          [("default", ""), ("name", "NAME"), ("status", "STATUS"), ("path", "FILE")])
 
     ctx.output.result(rows, text)
+    if any(r["status"] != "ok" for r in rows):
+        raise SystemExit(4)  # so CI can validate a profiles dir with `aetherops profiles list`
 
 
 @profiles_group.command("show")

@@ -74,6 +74,48 @@ class AetheropsPluginManager(pluggy.PluginManager):
         self.infos[info.name] = info
         self.warnings.append(f"plugin '{info.name}' ({info.module}) failed to load: {error}")
 
+    def call_each(self, hook_name: str, **kwargs) -> list[tuple[str, object]]:
+        """Call every implementation of ``hook_name`` on its own, in registration order.
+
+        A plugin whose implementation raises is reported (one warning, ``error`` in
+        ``aetherops plugins``) and skipped; the others' results are returned as
+        ``(plugin_name, result)``. Used for the hooks the CLI cannot run without.
+        """
+        caller = getattr(self.hook, hook_name)
+        results = []
+        self.trace_call(hook_name, kwargs, caller.get_hookimpls())
+        for impl in caller.get_hookimpls():  # registration order: core, built-ins, entry points, --plugin
+            try:
+                result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            except Exception as exc:  # noqa: BLE001 - the plugin's fault, never the CLI's
+                self.fail_plugin(impl.plugin_name, f"{hook_name} raised {_one_line(exc)}")
+                continue
+            results.append((impl.plugin_name, result))
+        return results
+
+    def fail_plugin(self, name: str, error: str) -> None:
+        """Mark a loaded plugin as broken (status ``error``) and warn once."""
+        info = self.infos.get(name) or PluginInfo(name, "?", name)
+        info.status = "error"
+        info.error = error
+        self.infos[name] = info
+        message = f"plugin '{name}': {error}"
+        self.warnings.append(message)
+        self.on_warning(message)
+
+    def on_warning(self, message: str) -> None:
+        """Where warnings found after start-up go (the CLI prints them on stderr)."""
+
+    tracing = False
+
+    def trace_call(self, hook_name: str, kwargs: dict, impls) -> None:
+        """With AETHEROPS_TRACE_PLUGINS=1: one stderr line per hook call and who answers it."""
+        if self.tracing:
+            import click
+
+            names = ", ".join(impl.plugin_name for impl in impls)
+            click.echo(f"[aetherops trace] {hook_name}({', '.join(kwargs)}) -> {names}", err=True)
+
     def register_checked(self, plugin: object, info: PluginInfo) -> bool:
         """Register ``plugin``; refuse it (recorded as an error) if it names an unknown hook."""
         if info.name in self.infos and self.infos[info.name].status == "ok":
@@ -103,7 +145,7 @@ class AetheropsPluginManager(pluggy.PluginManager):
         info = PluginInfo(name, source, module_name)
         try:
             plugin = _import_object(module_name)
-        except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's, not ours
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - any import failure is the plugin's, not ours
             self._record_failure(info, _one_line(exc))
             return
         self.register_checked(plugin, info)
@@ -115,11 +157,15 @@ class AetheropsPluginManager(pluggy.PluginManager):
                 info.status = "blocked"
                 self.infos[ep.name] = info
                 continue
-            if self.get_plugin(ep.name) is not None or (ep.name in self.infos and self.infos[ep.name].status == "ok"):
-                continue  # same name installed twice (e.g. editable + site-packages): first wins
+            first = self.infos.get(ep.name)
+            if first is not None and first.status == "ok":
+                if first.distribution != ep.distribution:
+                    self.warnings.append(f"plugin name '{ep.name}' is taken by {first.distribution} "
+                                         f"{first.version}; the one of {ep.distribution} {ep.version} is ignored")
+                continue  # same name twice: the built-in (or the first found) wins
             try:
                 plugin = _import_object(ep.value)
-            except Exception as exc:  # noqa: BLE001
+            except (Exception, SystemExit) as exc:  # noqa: BLE001
                 self._record_failure(info, _one_line(exc))
                 continue
             self.register_checked(plugin, info)
@@ -175,9 +221,10 @@ def discover_entry_points() -> list[EntryPoint]:
     from importlib.metadata import entry_points
 
     found = []
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
         dist = getattr(ep, "dist", None)
         found.append(EntryPoint(ep.name, ep.value, getattr(dist, "name", None), getattr(dist, "version", None)))
+    found.sort(key=lambda e: (e.name, e.distribution != "aetherops"))  # a built-in wins a name clash
     if cache is not None:
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
@@ -224,16 +271,14 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _trace(pm: pluggy.PluginManager) -> None:
+def _trace(pm: AetheropsPluginManager) -> None:
     def before(hook_name, hook_impls, kwargs):
-        names = ", ".join(impl.plugin_name for impl in hook_impls)
-        import click
-
-        click.echo(f"[aetherops trace] {hook_name}({', '.join(kwargs)}) -> {names}", err=True)
+        pm.trace_call(hook_name, kwargs, hook_impls)
 
     def after(outcome, hook_name, hook_impls, kwargs):
         return None
 
+    pm.tracing = True
     pm.add_hookcall_monitoring(before, after)
 
 
@@ -246,6 +291,9 @@ def make_plugin_manager(extra: Iterable[str] = (), blocked: Iterable[str] = (), 
 
     pm.register_checked(core_commands, PluginInfo("core", "core", core_commands.__name__, version=_version()))
     for name in blocked:
+        if name == "core":
+            pm.warnings.append("the core cannot be blocked (--no-plugin core ignored)")
+            continue
         pm.set_blocked(name)
     if autoload is None:
         autoload = env.get("AETHEROPS_DISABLE_PLUGIN_AUTOLOAD", "").lower() not in TRUTHY
@@ -255,6 +303,9 @@ def make_plugin_manager(extra: Iterable[str] = (), blocked: Iterable[str] = (), 
         pm.load_module(module, "--plugin")
     for module in filter(None, (m.strip() for m in env.get("AETHEROPS_PLUGINS", "").split(","))):
         pm.load_module(module, "AETHEROPS_PLUGINS")
+    for name in blocked:
+        if name != "core" and name not in pm.infos:
+            pm.warnings.append(f"--no-plugin {name}: no plugin of that name (see `aetherops plugins`)")
     pm.check_pending()  # every registered hookimpl has a spec: unknown ones were refused above
     if env.get("AETHEROPS_TRACE_PLUGINS", "").lower() in TRUTHY:
         _trace(pm)

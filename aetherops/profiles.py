@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from aetherops.errors import ConfigError
-from aetherops.redact import is_secret_key, redact_data, register_secret
+from aetherops.redact import is_secret_header, is_secret_key, redact_data, register_secret
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -59,6 +59,8 @@ _TLS = {
     "key_file": Field(str, None, "Client certificate key (mutual TLS)."),
 }
 _AUTH = {
+    "token": Field(str, None, "A bearer token, only as a reference: `token: ${VAR}`."),
+    "password": Field(str, None, "The basic-auth password, only as a reference: `password: ${VAR}`."),
     "token_env": Field(str, None, "Environment variable holding a bearer token."),
     "token_file": Field(str, None, "File holding a bearer token."),
     "bearer_token_env": Field(str, None, "Alias of token_env."),
@@ -184,15 +186,19 @@ class ServiceConfig:
     options: dict[str, Any] = field(default_factory=dict)
 
     def auth_headers(self) -> dict[str, str]:
-        """Headers carrying the credentials (never printed)."""
+        """Headers carrying the credentials (registered as secrets: never printed)."""
         if self.bearer_token:
-            return {"Authorization": f"Bearer {self.bearer_token}"}
-        if self.basic_auth:
+            value = f"Bearer {self.bearer_token}"
+        elif self.basic_auth:
             import base64
 
             raw = ":".join(self.basic_auth).encode("utf-8")
-            return {"Authorization": "Basic " + base64.b64encode(raw).decode("ascii")}
-        return {}
+            value = "Basic " + base64.b64encode(raw).decode("ascii")
+            register_secret(value.split(" ", 1)[1])
+        else:
+            return {}
+        register_secret(value)
+        return {"Authorization": value}
 
 
 @dataclass
@@ -204,9 +210,17 @@ class Profile:
     data: dict[str, Any]
     lines: _MergedLines | None = field(default=None, repr=False)
     description: str = ""
+    #: declared sections the file lacks although they have required keys: an error when a plugin asks for them
+    missing: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def section(self, name: str) -> Any:
-        """The section's data, defaults filled in (``{}`` or ``[]`` when absent)."""
+        """The section's data, defaults filled in (``{}`` or ``[]`` when absent).
+
+        A declared section with required keys that the profile lacks is a ConfigError here,
+        when a command needs it, not when any command loads the profile."""
+        if name in self.missing:
+            keys = ", ".join(f"{name}.{k}" for k in self.missing[name])
+            raise ConfigError(f"profile '{self.name}' has no '{name}' section ({keys} required)", path=self.path)
         return self.data.get(name, {})
 
     def has_service(self, name: str) -> bool:
@@ -220,22 +234,32 @@ class Profile:
             raise ConfigError(f"profile '{self.name}' has no {name}.url", path=self.path)
         tls = section.get("tls") or {}
         verify: bool | str = tls.get("verify", True)
+
+        def tls_file(key: str) -> str:
+            resolved = _resolve_path(tls[key], self.path)
+            if not resolved.is_file():
+                tls_path, tls_line = self._where((name, "tls", key))
+                raise ConfigError(f"{name}.tls.{key}: no such file {resolved}", path=tls_path, line=tls_line)
+            return str(resolved)
+
         if verify and tls.get("ca_file"):
-            verify = str(_resolve_path(tls["ca_file"], self.path))
+            verify = tls_file("ca_file")
         cert = None
         if tls.get("cert_file"):
-            cert_file = str(_resolve_path(tls["cert_file"], self.path))
-            cert = (cert_file, str(_resolve_path(tls["key_file"], self.path))) if tls.get("key_file") else cert_file
+            cert = (tls_file("cert_file"), tls_file("key_file")) if tls.get("key_file") else tls_file("cert_file")
         auth = section.get("auth") or {}
         where = self._where((name, "auth"))
-        token = _secret(auth, "token", where, self.path) or _secret(auth, "bearer_token", where, self.path)
+        token = auth.get("token") or _secret(auth, "token", where, self.path) or _secret(auth, "bearer_token", where, self.path)
         basic = None
         if auth.get("username"):
-            password = _secret(auth, "password", where, self.path)
+            password = auth.get("password") or _secret(auth, "password", where, self.path)
             if password is None:
                 raise ConfigError(f"{name}.auth.username needs password_env or password_file", path=where[0], line=where[1])
             basic = (str(auth["username"]), password)
         headers = {str(k): str(v) for k, v in (section.get("headers") or {}).items()}
+        for key, value in headers.items():
+            if is_secret_header(key):
+                register_secret(value)
         options = {k: v for k, v in section.items() if k not in {"url", "headers", "tls", "timeout", "auth", "retries"}}
         return ServiceConfig(
             name=name,
@@ -346,6 +370,8 @@ class ProfileStore:
     """Finds, lists and loads profiles; validates them against declared sections."""
 
     def __init__(self, sections: Iterable[ProfileSection] = (), profiles_dir=None):
+        if profiles_dir and not Path(profiles_dir).is_dir():
+            raise ConfigError(f"profiles dir {profiles_dir} does not exist (--profiles-dir / AETHEROPS_PROFILES_DIR)")
         self.dirs = search_dirs(profiles_dir)
         self.sections: dict[str, ProfileSection] = {}
         for section in (*CORE_SECTIONS, *sections):
@@ -392,7 +418,8 @@ class ProfileStore:
         _refuse_inline_secrets(raw, (), lines)
         raw = _expand_env(raw, (), lines)
         data = self._validate(raw, lines)
-        return Profile(name=name, path=path, data=data, lines=lines, description=str(raw.get("description") or ""))
+        return Profile(name=name, path=path, data=data, lines=lines, description=str(raw.get("description") or ""),
+                       missing=self.missing_required(raw))
 
     def _load_merged(self, name: str, chain: tuple[str, ...]):
         if name in chain:
@@ -410,6 +437,13 @@ class ProfileStore:
         if parent:
             if not isinstance(parent, str):
                 raise ConfigError("'extends' must be a profile name", path=path, line=lines.line(("extends",)))
+            if parent in chain + (name,):
+                raise ConfigError(f"profile 'extends' cycle: {' -> '.join(chain + (name, parent))}", path=path,
+                                  line=lines.line(("extends",)))
+            if self.find(parent) is None:
+                known = ", ".join(sorted(self.available())) or "none"
+                raise ConfigError(f"extends unknown profile '{parent}'; known profiles: {known}", path=path,
+                                  line=lines.line(("extends",)))
             base, base_lines = self._load_merged(parent, chain + (name,))
             data = _deep_merge(base, {k: v for k, v in data.items() if k not in ("extends", "default")})
             merged_lines = _MergedLines(lines, base_lines)
@@ -429,6 +463,12 @@ class ProfileStore:
             if name not in data:
                 data[name] = [] if section.many else _defaults(section)
         return data
+
+    def missing_required(self, raw: dict) -> dict[str, list[str]]:
+        """Declared sections absent from the profile although they have required keys."""
+        return {name: [k for k, f in section.fields.items() if f.required]
+                for name, section in self.sections.items()
+                if name not in raw and not section.many and any(f.required for f in section.fields.values())}
 
 
 def _marked_default(path: Path) -> bool:
@@ -450,14 +490,15 @@ class _MergedLines:
     def path(self) -> Path:
         return self.lines.path
 
+    def has(self, keypath: tuple) -> bool:
+        return keypath in self.lines.by_path or (self.base is not None and self.base.has(keypath))
+
     def where(self, keypath) -> tuple[Path, int | None]:
+        """The file and line a merged value came from: the nearest profile of the chain that sets it."""
         keypath = tuple(keypath)
-        if keypath in self.lines.by_path or self.base is None:
+        if keypath in self.lines.by_path or self.base is None or not self.base.has(keypath):
             return self.lines.path, self.lines.line(keypath)
-        base_where = self.base.where(keypath)
-        if base_where[1] is not None and keypath[:1] not in {k for k in self.lines.by_path if len(k) == 1}:
-            return base_where
-        return self.lines.path, self.lines.line(keypath) or base_where[1]
+        return self.base.where(keypath)
 
 
 def _deep_merge(base: Any, override: Any) -> Any:

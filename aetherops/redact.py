@@ -13,9 +13,11 @@ from typing import Any
 MASK = "***"
 _SECRETS: set[str] = set()
 _SECRET_KEY = re.compile(
-    r"(^|_)(token|password|passwd|secret|api_?key|apikey|credentials?|webhook_url|auth_key|service_key|routing_key|bot_token)$",
+    r"(^|[_-])(token|password|passwd|secret|api[_-]?key|apikey|credentials?|webhook[_-]?url|auth[_-]key|service[_-]key"
+    r"|routing[_-]key|bot[_-]token|authorization|cookie)$",
     re.IGNORECASE,
 )
+_SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|password|credential|signature", re.IGNORECASE)
 
 
 def register_secret(value: str | None) -> None:
@@ -32,6 +34,11 @@ def known_secrets() -> frozenset[str]:
 def is_secret_key(key: str) -> bool:
     """True for keys that hold a secret value (``token``, ``basic_auth_password``...)."""
     return bool(_SECRET_KEY.search(str(key)))
+
+
+def is_secret_header(name: str) -> bool:
+    """True for HTTP headers that carry credentials (Authorization, X-Api-Key, Cookie...)."""
+    return bool(_SECRET_HEADER.search(str(name)))
 
 
 def redact(text: str) -> str:

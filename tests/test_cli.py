@@ -69,8 +69,9 @@ def test_unexpected_error_is_one_line_unless_debug(aetherops_cli, plugin_module)
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
         "aetherops: internal error: ValueError: unexpected thing (run with --debug for a traceback)"]
-    with pytest.raises(ValueError):
-        aetherops_cli("--debug", "--plugin", plugin_module, "fail", "bug")
+    debug = aetherops_cli("--debug", "--plugin", plugin_module, "fail", "bug")
+    assert debug.exit_code == 1  # --debug adds the traceback, never changes the exit code
+    assert "Traceback (most recent call last)" in debug.stderr and "ValueError: unexpected thing" in debug.stderr
 
 
 def test_findings_exit_code_passes_through(aetherops_cli, plugin_module):
@@ -110,3 +111,50 @@ def test_colour_follows_no_color_and_force_color(aetherops_cli):
     assert "\x1b[" not in plain.stdout
     piped = aetherops_cli("plugins", env={"NO_COLOR": None, "FORCE_COLOR": None})  # not a terminal
     assert "\x1b[" not in piped.stdout
+
+
+def test_profile_option_after_the_command(aetherops_cli, profile_factory):
+    profile_factory("after", prometheus={"url": "http://127.0.0.1:9"})
+    result = aetherops_cli("profiles", "show", "-o", "json", "-p", "after")
+    assert result.exit_code == 0 and result.json()["name"] == "after"
+    assert aetherops_cli("health", "-p", "nosuch").exit_code == 4
+
+
+def test_debug_keeps_the_exit_code(aetherops_cli):
+    result = aetherops_cli("--debug", "-p", "nosuch", "health")
+    assert result.exit_code == 4 and "Traceback" in result.stderr and "unknown profile 'nosuch'" in result.stderr
+
+
+def test_group_without_subcommand_prints_its_help(aetherops_cli):
+    result = aetherops_cli("profiles")
+    assert result.exit_code == 2
+    assert "Usage:" in result.stdout and "list" in result.stdout and "show" in result.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+def test_ctrl_c_during_health_ends_at_once(aetherops_env, tmp_path):
+    import os
+    import signal
+    import socket
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # accepts connections, never answers
+    port = listener.getsockname()[1]
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "slow.yaml").write_text(
+        f"prometheus: {{url: 'http://127.0.0.1:{port}', timeout: 30, retries: 3}}\n", encoding="utf-8")
+    env = {**os.environ, "AETHEROPS_PROFILES_DIR": str(tmp_path / "profiles")}
+    proc = subprocess.Popen([sys.executable, "-m", "aetherops", "-p", "slow", "health"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(1.5)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+        assert proc.returncode == 130
+        assert time.monotonic() - started < 5
+    finally:
+        proc.kill()
+        listener.close()

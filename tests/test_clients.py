@@ -178,3 +178,60 @@ def test_grafana_service_retries_and_maps_errors(grafana_double):
     bad = GrafanaService(ServiceConfig(name="grafana", url=grafana_double.url, bearer_token="glsa_wrong", retries=3))
     with pytest.raises(ServiceError, match="HTTP 401"):
         bad.call("search", bad.api.search.search_dashboards)
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """A loopback HTTPS server with a self-signed certificate answering 200 with a non-JSON body."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            body = b"<html>not grafana</html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", cert, hits
+    server.shutdown()
+    server.server_close()
+
+
+def test_certificate_errors_are_not_retried(tls_server):
+    url, cert, hits = tls_server
+    with pytest.raises(ServiceError, match="TLS error") as info:
+        HTTPService(service(url, retries=3)).get_json("/api/v1/status/buildinfo")
+    assert "certificate verify failed" in info.value.format_message().lower()
+    grafana = GrafanaService(ServiceConfig(name="grafana", url=url, retries=3, timeout=2))
+    with pytest.raises(ServiceError, match="TLS error"):
+        grafana.call("GET /api/health", grafana.api.client.GET, "/health")
+    assert hits == []  # no request got through the handshake, and nothing was retried into it
+
+
+def test_ca_file_trusts_the_server_and_non_json_is_named(tls_server):
+    url, cert, hits = tls_server
+    grafana = GrafanaService(ServiceConfig(name="grafana", url=url, retries=3, timeout=2, verify=str(cert)))
+    with pytest.raises(ServiceError, match="answered with something that is not JSON") as info:
+        grafana.health()
+    assert info.value.status == 200 and hits == ["/api/health"]  # reachable, and not retried

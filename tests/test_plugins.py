@@ -190,3 +190,73 @@ def test_hook_aetherops_anomaly_detectors(example_pm):
     detectors = {d.name: d for result in example_pm.hook.aetherops_anomaly_detectors() for d in result}
     found = detectors["example_threshold"].detect([1, 2, 3], [1.0, 9.0, 2.0], {"threshold": 5})
     assert [p["timestamp"] for p in found] == [2]
+
+
+# ---- a plugin that fails inside a hook is reported and skipped, never fatal
+def test_register_commands_raising_is_a_warning(plugin_dir, aetherops_cli):
+    plugin_dir("raising_plugin", """
+        import aetherops
+
+        @aetherops.hookimpl
+        def aetherops_register_commands(cli):
+            raise RuntimeError("no commands today")
+    """)
+    result = aetherops_cli("--plugin", "raising_plugin", "plugins", "-o", "json")
+    assert result.exit_code == 0, result
+    assert "raising_plugin" in result.stderr and "no commands today" in result.stderr and "Traceback" not in result.stderr
+    row = next(r for r in result.json() if r["name"] == "raising_plugin")
+    assert row["status"] == "error" and "aetherops_register_commands raised RuntimeError" in row["error"]
+    assert aetherops_cli("--plugin", "raising_plugin", "--help").exit_code == 0
+
+
+def test_profile_sections_raising_or_clashing_is_a_warning(plugin_dir, aetherops_cli, profile_factory):
+    plugin_dir("sections_plugin", """
+        import aetherops
+        from aetherops.profiles import Field, ProfileSection
+
+        @aetherops.hookimpl
+        def aetherops_profile_sections():
+            return [ProfileSection("prometheus", {"x": Field(str)})]
+    """)
+    plugin_dir("boom_sections", """
+        import aetherops
+
+        @aetherops.hookimpl
+        def aetherops_profile_sections():
+            raise ValueError("sections boom")
+    """)
+    profile_factory("p", prometheus={"url": "http://127.0.0.1:9"})
+    result = aetherops_cli("--plugin", "sections_plugin", "--plugin", "boom_sections", "-p", "p", "profiles", "show")
+    assert result.exit_code == 0, result
+    assert "plugin 'sections_plugin': declares profile section 'prometheus', which 'core' already declares" in result.stderr
+    assert "plugin 'boom_sections': aetherops_profile_sections raised ValueError: sections boom" in result.stderr
+
+
+def test_system_exit_at_import_is_a_load_failure(plugin_dir, aetherops_cli):
+    plugin_dir("exiting_plugin", "import sys\nsys.exit(3)\n")
+    result = aetherops_cli("--plugin", "exiting_plugin", "plugins", "-o", "json")
+    assert result.exit_code == 0 and "exiting_plugin" in result.stderr
+    assert next(r for r in result.json() if r["name"] == "exiting_plugin")["status"] == "error"
+
+
+def test_command_name_clash_keeps_the_first(plugin_dir, aetherops_cli):
+    plugin_dir("clash_plugin", """
+        import click
+        import aetherops
+
+        @aetherops.hookimpl
+        def aetherops_register_commands(cli):
+            @cli.command("plugins")
+            def impostor():
+                click.echo("impostor")
+    """)
+    result = aetherops_cli("--plugin", "clash_plugin", "plugins", "-o", "json")
+    assert result.exit_code == 0 and "impostor" not in result.stdout
+    assert "plugin 'clash_plugin' adds a command 'plugins' that plugin 'core' already has; ignored" in result.stderr
+
+
+def test_core_cannot_be_blocked_and_unknown_names_warn(aetherops_cli):
+    result = aetherops_cli("--no-plugin", "core", "--no-plugin", "nosuchplugin", "plugins")
+    assert result.exit_code == 0
+    assert "the core cannot be blocked" in result.stderr
+    assert "--no-plugin nosuchplugin: no plugin of that name" in result.stderr

@@ -178,7 +178,7 @@ def test_profiles_list_shows_broken_ones(profile_factory, aetherops_cli):
     profile_factory("good", prometheus={"url": "http://p"})
     profile_factory("broken", text="prometheus: [\n")
     result = aetherops_cli("profiles", "list", "--output", "json")
-    assert result.exit_code == 0, result
+    assert result.exit_code == 4, result  # so CI can validate a profiles dir
     rows = {r["name"]: r for r in result.json()}
     assert rows["good"]["status"] == "ok"
     assert rows["broken"]["status"] == "error" and "broken.yaml" in rows["broken"]["error"]
@@ -214,3 +214,61 @@ def test_bad_service_urls_are_config_errors(profile_factory, aetherops_cli, url,
     assert result.exit_code == 4, result
     assert needle in result.stderr and "u.yaml:3:" in result.stderr
     assert "hunter2-secret" not in result.stderr
+
+
+def test_errors_in_a_parent_profile_name_the_parent(profile_factory):
+    profile_factory("parent", text="# parent\nprometheus:\n  timeout: slow\n")
+    profile_factory("child", text="extends: parent\nprometheus:\n  url: http://x\n")
+    with pytest.raises(ConfigError) as info:
+        store().load("child")
+    assert "parent.yaml:3:" in info.value.format_message()
+
+
+def test_extends_unknown_profile_names_the_line(profile_factory):
+    profile_factory("child", text="# c\nextends: nowhere\n")
+    with pytest.raises(ConfigError) as info:
+        store().load("child")
+    assert "child.yaml:2:" in info.value.format_message() and "extends unknown profile 'nowhere'" in info.value.format_message()
+
+
+def test_missing_profiles_dir_is_a_config_error(aetherops_cli, tmp_path):
+    result = aetherops_cli("--profiles-dir", str(tmp_path / "nope"), "profiles", "list")
+    assert result.exit_code == 4 and "does not exist" in result.stderr
+
+
+def test_required_section_is_checked_when_asked_for(profile_factory):
+    section = ProfileSection("loki", {"url": Field(str, None, "Loki", required=True)})
+    profile_factory("p", prometheus={"url": "http://x"})
+    profile = ProfileStore([section]).load("p")  # loading works: other commands do not need loki
+    with pytest.raises(ConfigError, match=r"has no 'loki' section \(loki.url required\)"):
+        profile.section("loki")
+
+
+def test_missing_tls_file_is_a_config_error_with_line(profile_factory, aetherops_cli, tmp_path):
+    profile_factory("t", text=f"prometheus:\n  url: https://x\n  tls:\n    ca_file: {tmp_path / 'nope.pem'}\n")
+    result = aetherops_cli("-p", "t", "health")
+    assert result.exit_code == 4, result
+    assert "prometheus.tls.ca_file: no such file" in result.stderr and "t.yaml:4:" in result.stderr
+
+
+def test_token_as_env_reference_in_auth(profile_factory, monkeypatch):
+    monkeypatch.setenv("QA_TOKEN", SECRET)
+    profile_factory("p", text="grafana:\n  url: http://g\n  auth: {token: '${QA_TOKEN}'}\n")
+    profile = store().load("p")
+    assert profile.service("grafana").bearer_token == SECRET
+    assert SECRET not in str(profile.redacted())
+
+
+def test_secret_headers_and_basic_auth_are_redacted(profile_factory, monkeypatch, aetherops_cli, tmp_path):
+    from aetherops.redact import redact
+
+    monkeypatch.setenv("HDR_KEY", "HdrKeySECRET456")
+    pw = tmp_path / "pw"
+    pw.write_text("S3cretPassw0rd", encoding="utf-8")
+    profile_factory("p", text=f"prometheus:\n  url: http://x\n  headers: {{X-Api-Key: '${{HDR_KEY}}', X-Scope-OrgID: t1}}\n"
+                              f"  auth: {{username: admin, password_file: '{pw}'}}\n")
+    shown = aetherops_cli("-p", "p", "profiles", "show", "-o", "json")
+    assert "HdrKeySECRET456" not in shown.stdout and "t1" in shown.stdout
+    headers = store().load("p").service("prometheus")
+    basic = headers.auth_headers()["Authorization"]
+    assert redact(f"sent {basic} and HdrKeySECRET456") == "sent *** and ***"

@@ -81,9 +81,14 @@ class GrafanaService:
                 if status not in TRANSIENT_STATUS and status != 0:
                     raise ServiceError(f"grafana {self.url} {what}: HTTP {status}: {redact(message)}", url=self.url, status=status) from None
                 last = f"HTTP {status}" if status else f"connection failed ({redact(message)})"
+            except niquests.exceptions.SSLError as exc:  # a certificate problem does not fix itself: no retry
+                raise ServiceError(f"grafana {self.url} {what}: TLS error ({_tls_reason(exc)})", url=self.url) from None
             except (niquests.exceptions.RequestException, OSError) as exc:
                 last = f"cannot connect ({type(exc).__name__})"
                 status = None
+            except ValueError:  # the server answered, but not with JSON (a proxy's HTML page, a wrong URL...)
+                raise ServiceError(f"grafana {self.url} {what}: answered with something that is not JSON "
+                                   "(is grafana.url right?)", url=self.url, status=200) from None
             if attempt < attempts:
                 time.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
         suffix = f" (after {attempts} attempts)" if attempts > 1 else ""
@@ -92,7 +97,20 @@ class GrafanaService:
     def health(self) -> dict:
         """``GET /api/health`` (no auth needed; grafana-client's own ``health.check`` reads
         ``/api/frontend/settings`` instead, which needs credentials and says nothing of the database)."""
-        return self.call("GET /api/health", self.api.client.GET, "/health")
+        body = self.call("GET /api/health", self.api.client.GET, "/health")
+        if not isinstance(body, dict):  # grafana-client hands back text/* bodies as strings
+            raise ServiceError(f"grafana {self.url} GET /api/health: answered with something that is not JSON "
+                               "(is grafana.url right?)", url=self.url, status=200)
+        return body
+
+
+def _tls_reason(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    for marker in ("certificate verify failed", "CERTIFICATE_VERIFY_FAILED", "wrong version number", "hostname"):
+        if marker.lower() in text.lower():
+            start = text.lower().index(marker.lower())
+            return redact(text[start:start + 120].split(")")[0])
+    return redact(text[:160]) or type(exc).__name__
 
 
 def _user_agent() -> str:

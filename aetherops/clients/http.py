@@ -85,6 +85,8 @@ class HTTPService:
             except httpx.TimeoutException:
                 last_error = f"timed out after {self.config.timeout:g}s"
             except httpx.ConnectError as exc:
+                if _is_tls_error(exc):  # a certificate problem does not fix itself: no retry
+                    raise ServiceError(f"{self.name} {method.upper()} {url}: TLS error ({_reason(exc)})", url=url) from None
                 last_error = f"cannot connect ({_reason(exc)})"
             except httpx.TransportError as exc:
                 last_error = f"connection failed ({_reason(exc)})"
@@ -120,6 +122,17 @@ def _verify(verify: bool | str):
 
         return ssl.create_default_context(cafile=verify)
     return verify
+
+
+def _is_tls_error(exc: Exception) -> bool:
+    import ssl
+
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in type(exc).__name__
 
 
 def _reason(exc: Exception) -> str:

@@ -31,7 +31,8 @@ def aetherops_env(tmp_path_factory, monkeypatch) -> dict[str, str]:
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    for key in ("AETHEROPS_PROFILE", "AETHEROPS_PROFILES_DIR", "AETHEROPS_PLUGINS", "AETHEROPS_DISABLE_PLUGIN_AUTOLOAD", "FORCE_COLOR"):
+    for key in ("AETHEROPS_PROFILE", "AETHEROPS_PROFILES_DIR", "AETHEROPS_PLUGINS", "AETHEROPS_DISABLE_PLUGIN_AUTOLOAD",
+                "AETHEROPS_DEBUG", "AETHEROPS_TRACE_PLUGINS", "FORCE_COLOR"):
         monkeypatch.delenv(key, raising=False)
     return env
 

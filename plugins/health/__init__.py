@@ -40,7 +40,10 @@ def health(ctx: Context, services: tuple[str, ...]):
 
     ctx.output.result(results, text)
     if not results:
-        raise click.UsageError("the profile names no service (prometheus/alertmanager/grafana/blackbox url)")
+        from aetherops.errors import ConfigError
+
+        raise ConfigError(f"profile '{ctx.profile.name}' names no service (prometheus/alertmanager/grafana/blackbox url)",
+                          path=ctx.profile.path)
     if not any(r["reachable"] for r in results):
         ctx.output.note("no service could be reached")
         raise SystemExit(3)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from aetherops.context import Context
 from aetherops.errors import ServiceError
@@ -66,5 +66,12 @@ def check_services(ctx: Context, services=None) -> list[dict]:
         client = ctx.client(s)
         if s == "grafana":
             client.api  # noqa: B018 - import grafana-client now so its import time is not counted as latency
-    with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as pool:
-        return list(pool.map(lambda s: check_one(ctx, s), wanted))
+    # daemon threads, not a ThreadPoolExecutor: Ctrl-C must end the command now, not after every timeout and retry
+    results: dict[str, dict] = {}
+    threads = [threading.Thread(target=lambda s=s: results.__setitem__(s, check_one(ctx, s)), daemon=True) for s in wanted]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.1)
+    return [results[s] for s in wanted if s in results]

@@ -181,7 +181,8 @@ class Sandbox:
                     continue
                 if _port_in_use(service.port):
                     raise ConfigError(f"port {service.port} for the sandbox's {service.name} is in use by another program; "
-                                      f"stop it or change the port in profile '{self.profile.name}'", path=self.profile.path)
+                                      f"stop it, or copy profile '{self.profile.name}' into ./profiles/ and change the port "
+                                      "there (aetherops profiles show shows where it is read from)", path=self.profile.path)
                 log = self.dir / f"{service.name}.log"
                 process = _spawn(service.command, log, cwd=self.dir)
                 state[service.name] = {"pid": process.pid, "port": service.port, "url": service.url, "command": service.command,
