@@ -82,6 +82,14 @@ def profiles_list(ctx: Context):
 def profiles_show(ctx: Context, name: str | None):
     """Show a profile, merged, with defaults filled in and secrets redacted."""
     profile = ctx.load_profile(name) if name else ctx.profile
+    known = set(ctx.profiles.sections)
+    for key in profile.data:
+        if key not in known:
+            import difflib
+
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "its plugin may not be installed"
+            ctx.output.warn(f"profile '{profile.name}': no loaded plugin reads section '{key}' ({hint})")
     data = {"name": profile.name, "path": str(profile.path) if profile.path else None, "description": profile.description,
             "profile": profile.redacted()}
 

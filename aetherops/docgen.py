@@ -72,6 +72,10 @@ def profiles_md() -> str:
         "exactly `${VAR}`. A key named like a secret (`token`, `password`, `secret`, `api_key`, `webhook_url`, ...) holding",
         "a literal value is refused (exit 4). Every error names the file and line and exits with code 4.",
         "",
+        "Relative file paths in a profile (`password_file`, `token_file`, `ca_file`, globs...) are relative to the",
+        "current directory, like every command-line path; `~` is expanded. `aetherops profiles show NAME` warns about",
+        "top-level sections no loaded plugin reads (a typo, or a plugin that is not installed).",
+        "",
     ]
 
     def table(fields) -> list[str]:

@@ -272,3 +272,10 @@ def test_secret_headers_and_basic_auth_are_redacted(profile_factory, monkeypatch
     headers = store().load("p").service("prometheus")
     basic = headers.auth_headers()["Authorization"]
     assert redact(f"sent {basic} and HdrKeySECRET456") == "sent *** and ***"
+
+
+def test_profiles_show_warns_about_unread_sections(profile_factory, aetherops_cli):
+    profile_factory("typo", text="prometheus: {url: 'http://x'}\nmaintenanse: {max_minutes: 5}\n")
+    result = aetherops_cli("profiles", "show", "typo")
+    assert result.exit_code == 0
+    assert "no loaded plugin reads section 'maintenanse' (did you mean 'maintenance'?)" in result.stderr
