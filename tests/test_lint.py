@@ -257,6 +257,9 @@ POSITION_CASES = [
     "sum(rate(x[5m])) by (job) >", 'label_replace(x, "a")', "x @ foo", "count_values(x, y)", "(x", "x)", "x]",
     "sum without(job (x)", "abs(x, y)", "x > 1 unless", '"str" + 1', "sum(x) by job", "rate(x[5m] offset)", 'x{a!~"[" }',
     "min_over_time(rate(x[5m]))", "x == bool y and", 'increase(x{a="b"}[5m)',
+    # the failing token also appears earlier: the position is where the expression stops being completable
+    "sum(rate(x[5m])) / sum(rate(y[5m)) > 0.1", 'up{job="a"} == 0 and up{job="b" == 0', "up == 0 and sum(rate(x[5m])) by (job",
+    "rate(x[5m]) > 1 and rate(y[5m) > 1", "rate(x[5m]) + rate(y[5m)) ",
     'sum(rate(http_requests_total{job="api"}[5m])) by (job) / on(job) sum(rate(http_requests_total[5m] by (job)',
     "histogram_quantile(0.9, rate(x_bucket[5m]) by (le))", "sum by (job) (rate(x[5m]) > 0.5 unles y",
 ]
@@ -573,3 +576,388 @@ def test_parallel_shards_find_the_same_as_one_process(tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "PARALLEL_MIN_RULES", 10**9)
     sequential = [f.to_dict() for f in lint([tmp_path]).findings]
     assert parallel == sequential and len(parallel) >= 60
+
+
+# ------------------------------------------------------------------ QA round 2
+def _rule_file(tmp_path: Path, expr_yaml: str, name: str = "r.yml", extra: str = "        for: 5m\n") -> Path:
+    p = tmp_path / name
+    p.write_text("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: " + expr_yaml + "\n" + extra, encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("terms", [1000, 5000])
+def test_huge_expression_does_not_crash(tmp_path, terms):
+    """promql-parser overflows the C stack (segfault) on ~4,200 chained operators: lint must not go down with it."""
+    import subprocess
+    import sys
+
+    expr = " or ".join(f'up{{job="j{i}"}} == 0' for i in range(terms))
+    p = _rule_file(tmp_path, f"'{expr}'")
+    r = subprocess.run([sys.executable, "-m", "aetherops", "lint", str(p), "--format", "json"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode in (0, 1), (r.returncode, r.stderr[-500:])
+    findings = json.loads(r.stdout)["findings"]
+    assert not [f for f in findings if "crashed" in f["message"]], findings
+    big = [f for f in findings if f["check"] == "syntax/promql"]
+    assert len(big) == 1 and big[0]["severity"] == "warning" and "too large/deep" in big[0]["message"]
+
+
+def test_nesting_just_below_the_limit_is_analysed(tmp_path):
+    from aetherops_plugins.lint.promql import MAX_NESTING, analyze, nesting
+
+    expr = " or ".join(f'up{{job="j{i}"}} == 0' for i in range(MAX_NESTING // 2 - 1))
+    assert nesting(expr) <= MAX_NESTING
+    facts = analyze(expr)  # parsed (in a big-stack thread) and walked
+    assert len(facts.selectors) == MAX_NESTING // 2 - 1 and facts.filters
+
+
+ML_RULES = """groups:
+  - name: g
+    rules:
+      - record: a:b:c
+        expr: sum(up)
+          / sum(rate(x[5m)
+      - record: a:b:d
+        expr: |-
+          sum(up)
+            / sum(rate(x[5m)
+      - record: a:b:e
+        expr: >-
+          sum(up)
+          / sum(rate(x[5m)
+      - record: a:b:f
+        expr: "sum(up)\\n
+          / sum(rate(x[5m)"
+      - record: a:b:g
+        expr: "sum(up) \\
+          / sum(rate(x[5m)"
+      - record: a:b:h
+        expr: 'sum(up)
+          / sum(rate(x[5m)'
+      - record: a:b:i
+        expr: "sum(up{a=\\"b\\"}) / sum(rate(x[5m)"
+"""
+
+
+def test_positions_in_multi_line_scalars_of_every_style(tmp_path):
+    (tmp_path / "r.yml").write_text(ML_RULES, encoding="utf-8")
+    got = {f.name: (f.line, f.column) for f in lint([tmp_path]).findings if f.check == "syntax/promql"}
+    # the stray ')' after x[5m: on the expression's second line for every multi-line style
+    lines = ML_RULES.splitlines()
+    for name, (line, col) in got.items():
+        assert lines[line - 1][col - 1] == ")", (name, line, col)
+    assert got == {"a:b:c": (6, 26), "a:b:d": (10, 28), "a:b:e": (14, 26), "a:b:f": (17, 26), "a:b:g": (20, 26),
+                   "a:b:h": (23, 26), "a:b:i": (25, 48)}
+
+
+def test_bare_off_in_severity_overrides_means_off(files, aetherops_cli, profile_factory):
+    # `promql/regex-literal: off` in YAML is the boolean false
+    profile_factory("bare", lint={"paths": ["bad.yml"], "severity_overrides": {"syntax/promql": False, "alerts/for": True}})
+    r = aetherops_cli("-p", "bare", "lint", "--format", "json")
+    assert r.exit_code in (0, 1), r
+    checks = {f["check"] for f in r.json()["findings"]}
+    assert "syntax/promql" not in checks
+
+
+def test_docs_profile_example_is_accepted():
+    import yaml
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "lint.md").read_text(encoding="utf-8")
+    m = re.search(r"```yaml\nlint:\n(.*?)```", text, re.S)
+    assert m, "profile example missing from docs/lint.md"
+    section = yaml.safe_load("lint:\n" + m.group(1))["lint"]
+    from aetherops_plugins.lint.cli import _overrides
+
+    assert all(v in ("error", "warning", "info", "off") for v in _overrides(section["severity_overrides"]).values())
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("groups: foo\n", "cannot unmarshal !!str `foo`"),
+    ("groups:\n- name: g\n  rules: foo\n", "cannot unmarshal !!str `foo`"),
+    ("groups:\n- name: g\n  rules:\n  - foo\n", "rule 1 is not a mapping"),
+    ("groups:\n- name: g\n  rules:\n  - record: a:b:c\n    expr: limitk(1, up)\n", 'unknown function with name "limitk"'),
+    ("groups:\n- name: g\n  rules:\n  - record: a:b:c\n    expr: sort_by_label(up, \"a\")\n",
+     'unknown function with name "sort_by_label"'),
+    ("groups:\n- name: g\n  rules:\n  - record: a:b:c\n    expr: 'up{\"job\"=\"a\"}'\n", "quoted label names"),
+    ("groups:\n- name: g\n  rules:\n  - record: a:b:c\n    expr: '{\"up\"}'\n", "quoted label names"),
+    ("- a\n- b\n", "the document is a list"),
+])
+def test_promtool_rejects_so_do_we(tmp_path, text, needle):
+    import shutil
+    import subprocess
+
+    p = tmp_path / "r.yml"
+    p.write_text(text, encoding="utf-8")
+    errors = [f for f in lint([p]).findings if f.severity == "error"]
+    assert any(needle in f.message for f in errors), [f.to_dict() for f in errors]
+    assert not any("experimental" in f.message or "YSeq" in f.message or "YMap" in f.message for f in errors)
+    if shutil.which("promtool"):
+        assert subprocess.run(["promtool", "check", "rules", str(p)], capture_output=True).returncode == 1
+
+
+def test_for_null_is_accepted_like_promtool(tmp_path):
+    p = _rule_file(tmp_path, "up == 0", extra="        for: null\n")
+    findings = lint([p]).findings
+    assert not [f for f in findings if f.severity == "error"]
+    assert [f.message for f in findings if f.check == "alerts/for"] == [
+        "alert has no `for`: it fires on the first evaluation (one bad scrape, a restart)"]
+
+
+AM_TI_BASE = "route:\n  receiver: r\n  routes:\n  - receiver: r\n    active_time_intervals: [biz]\nreceivers:\n  - name: r\n"
+
+
+@pytest.mark.parametrize("extra, needle", [
+    ('    webhook_configs:\n      - url: "${WEBHOOK_URL}"\n', 'unsupported scheme ""'),
+    ("    webhook_configs:\n      - url: ftp://x/y\n", 'unsupported scheme "ftp"'),
+    ("    slack_configs:\n      - api_url: $SLACK_URL\n        channel: x\n", 'unsupported scheme ""'),
+    ("    webhook_configs:\n      - url: http://x/y\n        max_alerts: -1\n", "max_alerts"),
+    ("time_intervals:\n  - name: biz\n    time_intervals: [{weekdays: [funday]}]\n", "funday is not a valid weekday"),
+    ("time_intervals:\n  - name: biz\n    time_intervals: [{weekdays: ['friday:monday']}]\n", "start day"),
+    ("time_intervals:\n  - name: biz\n    time_intervals: [{months: [jan]}]\n", "jan is not a valid month"),
+    ("time_intervals:\n  - name: biz\n    time_intervals: [{days_of_month: ['32']}]\n", "not a valid day of the month"),
+    ("time_intervals:\n  - name: biz\n    time_intervals: [{times: [{start_time: '17:00', end_time: '09:00'}]}]\n",
+     "start time cannot be equal or greater"),
+    ("time_intervals:\n  - name: biz\n    time_intervals: [{times: [{start_time: '9:00', end_time: '17:00'}]}]\n",
+     "couldn't parse timestamp 9:00"),
+    ("time_intervals:\n  - name: biz\n    time_intervals: [{years: ['2020:2019']}]\n", "end year 2019"),
+])
+def test_amtool_rejects_so_do_we(tmp_path, extra, needle):
+    import shutil
+    import subprocess
+
+    text = AM_TI_BASE + extra
+    if "time_intervals:" not in extra:
+        text += "time_intervals:\n  - name: biz\n    time_intervals: [{weekdays: ['monday:friday']}]\n"
+    p = tmp_path / "alertmanager.yml"
+    p.write_text(text, encoding="utf-8")
+    errors = [f for f in lint([p]).findings if f.severity == "error"]
+    assert any(needle in f.message for f in errors), [f.to_dict() for f in errors]
+    if shutil.which("amtool"):
+        assert subprocess.run(["amtool", "check-config", str(p)], capture_output=True).returncode != 0
+
+
+def test_amtool_accepts_valid_time_intervals(tmp_path):
+    text = AM_TI_BASE + ("time_intervals:\n  - name: biz\n    time_intervals:\n    - weekdays: ['monday:friday', saturday]\n"
+                      "      months: ['january:march', '12']\n      days_of_month: ['1:5', '-3:-1', '-1']\n"
+                      "      years: ['2020:2030']\n      times: [{start_time: '09:00', end_time: '24:00'}]\n")
+    p = tmp_path / "alertmanager.yml"
+    p.write_text(text, encoding="utf-8")
+    assert not [f.to_dict() for f in lint([p]).findings if f.severity == "error"]
+
+
+def test_env_references_are_not_inline_secrets(tmp_path):
+    p = tmp_path / "alertmanager.yml"
+    p.write_text("route:\n  receiver: r\nreceivers:\n  - name: r\n    pagerduty_configs:\n      - routing_key: \"${PD_KEY}\"\n"
+                 "    opsgenie_configs:\n      - api_key: ${OPSGENIE_KEY}\n    telegram_configs:\n      - bot_token: $TG\n"
+                 "        chat_id: 1\n    victorops_configs:\n      - api_key: abcdefabcdef0123\n        routing_key: x\n",
+                 encoding="utf-8")
+    found = [f for f in lint([p]).findings if f.check == "alertmanager/inline-secret"]
+    assert [f.line for f in found] == [13], [f.to_dict() for f in found]
+    assert not any("environment substitution" in (f.hint or "") for f in lint([p]).findings)
+
+
+@pytest.mark.parametrize("extra, needle", [
+    ("    scrape_intervall: 10s\n", "field scrape_intervall not found"),
+    ("    scrape_interval: 10s\n    scrape_timeout: 20s\n", "scrape timeout greater than scrape interval"),
+    ("    relabel_configs: [{action: foo}]\n", 'unknown relabel action "foo"'),
+    ('    relabel_configs: [{regex: "("}]\n', "error parsing regexp"),
+    ('    metric_relabel_configs: [{source_labels: [a], regex: "a(?=b)"}]\n', "unsupported Perl syntax"),
+    ('    static_configs: [{targets: ["http://x:9"]}]\n', "is not a valid hostname"),
+])
+def test_promtool_check_config_rejects_so_do_we(tmp_path, extra, needle):
+    import shutil
+    import subprocess
+
+    p = tmp_path / "prometheus.yml"
+    p.write_text("global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: a\n" + extra, encoding="utf-8")
+    errors = [f for f in lint([p]).findings if f.severity == "error"]
+    assert any(needle in f.message and f.line and f.line >= 4 for f in errors), [f.to_dict() for f in errors]
+    if shutil.which("promtool"):
+        assert subprocess.run(["promtool", "check", "config", "--syntax-only", str(p)], capture_output=True).returncode != 0
+
+
+def test_valid_scrape_config_has_no_errors(tmp_path):
+    p = tmp_path / "prometheus.yml"
+    p.write_text("global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n"
+                 "    relabel_configs: [{action: labelmap, regex: 'foo_(.+)'}, {action: hashmod, source_labels: [a], modulus: 4, "
+                 "target_label: b}]\n    static_configs: [{targets: ['x:9', 'localhost:9090', '[::1]:80'], labels: {a: b}}]\n",
+                 encoding="utf-8")
+    assert not [f.to_dict() for f in lint([p]).findings if f.severity == "error"]
+
+
+def test_probe_urls_in_targets_are_fine_when_relabelled(tmp_path):
+    # the blackbox_exporter pattern: promtool 2.42 accepts URLs in targets when relabel_configs can rewrite __address__
+    p = tmp_path / "prometheus.yml"
+    p.write_text("scrape_configs:\n  - job_name: bb\n    metrics_path: /probe\n"
+                 "    static_configs: [{targets: ['http://127.0.0.1:3000/api/health']}]\n"
+                 "    relabel_configs:\n      - {source_labels: [__address__], target_label: __param_target}\n"
+                 "      - {target_label: __address__, replacement: '127.0.0.1:9115'}\n", encoding="utf-8")
+    assert not [f.to_dict() for f in lint([p]).findings if f.severity == "error"]
+
+
+def test_a_path_with_nothing_to_lint_is_exit_4(tmp_path, aetherops_cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("emptydir").mkdir()
+    Path("txt").mkdir()
+    Path("txt/notes.txt").write_text("hello", encoding="utf-8")
+    for path in ("emptydir", "txt"):
+        r = aetherops_cli("lint", path)
+        assert r.exit_code == 4 and f"no rule, config or dashboard files found under {path}" in r.stderr, (r.stdout, r.stderr)
+    Path("empty.yml").write_text("", encoding="utf-8")
+    r = aetherops_cli("lint", "empty.yml", "--format", "json")
+    assert r.exit_code == 0
+    assert [(f["check"], f["severity"], f["message"]) for f in r.json()["findings"]] == [
+        ("syntax/file", "warning", "empty file: no YAML document in it")]
+    assert r.json()["summary"]["files"] == 1
+
+
+def test_bad_inputs_do_not_hang_or_abort(tmp_path, aetherops_cli, monkeypatch):
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    d = Path("repo")
+    d.mkdir()
+    (d / "ok.yml").write_text("groups:\n- name: g\n  rules:\n  - record: job:up:sum\n    expr: sum by (job) (up)\n", encoding="utf-8")
+    (d / "dangling.yml").symlink_to(tmp_path / "gone.yml")
+    (d / "bin.yml").write_bytes(b"\x00\x01\xff\xfe" * 50)
+    (d / "list.yml").write_text("- a\n- b\n", encoding="utf-8")
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(d / "fifo.yml")
+    r = aetherops_cli("lint", "repo", "--format", "json")
+    assert r.exit_code == 1, (r.stdout, r.stderr)
+    assert "dangling.yml: a broken symbolic link; skipped" in r.stderr
+    if hasattr(os, "mkfifo"):
+        assert "fifo.yml: not a regular file" in r.stderr
+    msgs = {f["file"]: f["message"] for f in r.json()["findings"] if f["check"] == "syntax/file"}
+    assert msgs["repo/bin.yml"] == "a binary file, not YAML or JSON"
+    assert msgs["repo/list.yml"].startswith("the document is a list")
+    assert not any("indentation" in (f["hint"] or "") for f in r.json()["findings"] if f["file"] == "repo/bin.yml")
+    assert r.json()["summary"]["files"] == 3  # ok.yml, bin.yml, list.yml
+    if hasattr(os, "mkfifo"):
+        r = aetherops_cli("lint", "repo/fifo.yml")
+        assert r.exit_code == 4 and "not a regular file" in r.stderr
+
+
+@pytest.mark.parametrize("expr, flagged", [
+    ("up == 0 and on() (vector(time()) % 86400) > 32400", True),
+    ("up == 0 and on() vector(time() / 3600 % 24) > 9", True),
+    ("up == 0 and on() vector(time() % 604800) > 86400", True),
+    ("time() - process_start_time_seconds < 300", False),
+    ("(time() - last_success_timestamp_seconds) / 3600 > 24", False),  # an age in hours, not a time of day
+])
+def test_time_arithmetic_guards_are_flagged(tmp_path, expr, flagged):
+    p = _rule_file(tmp_path, f"'{expr}'")
+    found = [f for f in lint([p]).findings if f.check == "alerts/time-of-day"]
+    assert bool(found) == flagged, [f.to_dict() for f in found]
+    if found:
+        assert found[0].line == 5 and found[0].column == 16 + expr.find("time(")
+
+
+def test_record_name_hint_says_newest_operation_first(tmp_path):
+    p = tmp_path / "r.yml"
+    p.write_text("groups:\n- name: g\n  rules:\n  - record: http_requests_rate\n    expr: sum by (job) (rate(x_total[5m]))\n",
+                 encoding="utf-8")
+    f = next(f for f in lint([p]).findings if f.check == "rules/record-name")
+    assert "newest first" in f.hint and "newest operation last" not in f.hint
+
+
+def test_dashboard_findings_point_at_the_right_panel_when_queries_repeat(tmp_path):
+    dash = {"title": "D", "uid": "d", "panels": [
+        {"title": "A", "type": "timeseries", "targets": [{"expr": "sum(rate(x[5m])"}]},
+        {"title": "B", "type": "row", "panels": [], "collapsed": False},
+        {"title": "C", "type": "timeseries", "targets": [{"expr": "up"}, {"expr": "sum(rate(x[5m])"}]},
+        {"title": "", "type": "timeseries", "targets": [{"expr": "job:missing:rate5m"}]},
+        {"title": "E", "type": "timeseries", "targets": [{"expr": "job:missing:rate5m"}]},
+    ]}
+    text = json.dumps(dash, indent=2)
+    (tmp_path / "d.json").write_text(text, encoding="utf-8")
+    (tmp_path / "r.yml").write_text("groups:\n- name: g\n  rules:\n  - record: job:up:sum\n    expr: sum by (job) (up)\n",
+                                    encoding="utf-8")
+    lines = text.splitlines()
+    expr_lines = [i for i, ln in enumerate(lines, 1) if '"expr"' in ln]
+    findings = lint([tmp_path]).findings
+    bad = sorted(f.line for f in findings if f.check == "dashboard/promql")
+    assert bad == [expr_lines[0], expr_lines[2]], (bad, expr_lines)
+    missing = sorted(f.line for f in findings if f.check == "crossfile/dashboard-recording-rule")
+    assert missing == [expr_lines[3], expr_lines[4]]
+    untitled = [f.line for f in findings if f.check == "dashboard/title"]
+    assert untitled == [expr_lines[3]]
+
+
+def test_baseline_counts_identical_findings(tmp_path, aetherops_cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rules = Path("rules.yml")
+    # two groups with an identical alert: identical fingerprints (check, file, name, message)
+    one = "- name: {g}\n  rules:\n  - alert: Same\n    expr: up == 0\n"
+    rules.write_text("groups:\n" + one.format(g="a") + one.format(g="b"), encoding="utf-8")
+    assert aetherops_cli("lint", "rules.yml", "--write-baseline", "baseline.json").exit_code == 0
+    entries = json.loads(Path("baseline.json").read_text(encoding="utf-8"))["findings"]
+    assert any(e["check"] == "alerts/for" and e["count"] == 2 for e in entries), entries
+    r = aetherops_cli("lint", "rules.yml", "--baseline", "baseline.json", "--severity-threshold", "warning", "--format", "json")
+    assert r.exit_code == 0 and r.json()["findings"] == []
+    # a third identical alert is new: it must not hide behind the other two
+    rules.write_text("groups:\n" + one.format(g="a") + one.format(g="b") + one.format(g="c"), encoding="utf-8")
+    r = aetherops_cli("lint", "rules.yml", "--baseline", "baseline.json", "--severity-threshold", "warning", "--format", "json")
+    assert r.exit_code == 1
+    new = [f for f in r.json()["findings"] if f["check"] == "alerts/for"]
+    assert len(new) == 1 and new[0]["group"] == "c"
+
+
+def test_corpus_licences_are_shipped():
+    notice = (CORPUS / "NOTICE").read_text(encoding="utf-8")
+    assert "Apache License" in (CORPUS / "LICENSE-Apache-2.0.txt").read_text(encoding="utf-8")
+    for folder in ("rules/prometheus-testdata", "alertmanager/testdata", "rules/kube-prometheus", "rules/awesome-prometheus-alerts"):
+        assert folder in notice and (CORPUS / folder).is_dir()
+    assert "Creative Commons Attribution 4.0" in notice and "Samuel Berthe" in notice
+
+
+def test_duplicate_recording_rules_selecting_disjoint_series_are_only_info(tmp_path):
+    rec = ("  - record: code_verb:apiserver_request_total:increase1h\n    expr: sum by (code, verb) "
+           "(increase(apiserver_request_total{{job=\"apiserver\",code=~\"{code}\"}}[1h]))\n")
+    p = tmp_path / "r.yml"
+    p.write_text("groups:\n- name: g\n  rules:\n" + "".join(rec.format(code=c) for c in ("2..", "3..", "4..", "5..", "5..")),
+                 encoding="utf-8")
+    dups = [(f.line, f.severity) for f in lint([p]).findings if f.check == "rules/duplicate"]
+    # only the real repeat (the second 5..) is a warning; the disjoint ones are info (promtool --lint calls them duplicates)
+    assert dups == [(6, "info"), (8, "info"), (10, "info"), (12, "warning")], dups
+
+
+@pytest.mark.parametrize("name, labels, expected", [
+    ("Watchdog", "", None), ("DeadMansSwitch", "", None), ("Heartbeat2", "", None), ("Beacon", "severity: none", None),
+    ("Beacon", "severity: warning", "info"),
+])
+def test_heartbeat_alerts_are_not_comparison_findings(tmp_path, name, labels, expected):
+    p = tmp_path / "r.yml"
+    p.write_text(f"groups:\n- name: g\n  rules:\n  - alert: {name}\n    expr: vector(1)\n    labels: {{{labels}}}\n",
+                 encoding="utf-8")
+    got = [f.severity for f in lint([p]).findings if f.check == "alerts/comparison"]
+    assert got == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize("expr, flagged", [
+    ("job:errors:rate5m / job:requests:rate5m > 0.05", True),
+    ("job:errors:rate5m / job:requests:rate5m > 0.05 and job:requests:rate5m > 1", False),
+    ("sum(rate(e_total[5m])) / (sum(rate(r_total[5m])) > 0) > 0.05", False),
+    ("sum(rate(e_total[5m])) / sum(rate(r_total[5m])) > 0.05", True),
+    ("job:up:sum / job:targets:count < 0.5", False),
+])
+def test_traffic_guard_with_recorded_rates_and_denominator_guards(tmp_path, expr, flagged):
+    p = _rule_file(tmp_path, f"'{expr}'")
+    assert bool([f for f in lint([p]).findings if f.check == "alerts/traffic-guard"]) == flagged
+
+
+@pytest.mark.parametrize("expr, words", [("1 +", "unexpected end of input"), ("x{a=}", 'unexpected "}"'),
+                                         ("foo bar", 'unexpected identifier "bar"')])
+def test_bare_invalid_promql_query_message_says_what_is_wrong(expr, words):
+    from aetherops_plugins.lint.promql import PromQLError, _analyze_uncached
+
+    err = _analyze_uncached(expr)
+    assert isinstance(err, PromQLError) and words in err.message and err.message != "invalid promql query"
+
+
+def test_rate_range_positions_follow_each_selector(tmp_path):
+    expr = "rate(x_total[1m]) / rate(x_total[30s]) > 1"
+    p = _rule_file(tmp_path, f"'{expr}'")
+    cols = sorted(f.column for f in lint([p]).findings if f.check == "promql/rate-range")
+    first = 16 + expr.find("x_total")
+    assert cols == [first, 16 + expr.find("x_total", first - 16 + 1)]

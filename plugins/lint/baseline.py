@@ -2,8 +2,10 @@
 
 ``aetherops lint --write-baseline lint-baseline.json`` records the fingerprint of
 every current finding (check, file, rule name and message; not the line, so
-edits elsewhere in the file do not invalidate it). ``--baseline FILE`` then
-reports only findings that are not in it.
+edits elsewhere in the file do not invalidate it) with how many times it occurs.
+``--baseline FILE`` then reports only findings that are not in it, and the
+occurrences beyond the recorded count (a new, identical finding is not hidden).
+Version 1 files (no counts) still hide every occurrence.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from aetherops.errors import ConfigError
 FORMAT = "aetherops-lint-baseline"
 
 
-def read(path: str | os.PathLike) -> set[str]:
+def read(path: str | os.PathLike) -> dict[str, int | None]:
+    """fingerprint -> occurrences to hide (None: all of them, for version 1 baselines)."""
     p = Path(path)
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
@@ -28,7 +31,12 @@ def read(path: str | os.PathLike) -> set[str]:
         raise ConfigError(f"baseline is not JSON: {exc}", path=p) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("findings"), list):
         raise ConfigError(f"not an aetherops lint baseline (expected {{'format': '{FORMAT}', 'findings': [...]}})", path=p)
-    return {str(f.get("fingerprint")) for f in data["findings"] if isinstance(f, dict) and f.get("fingerprint")}
+    out: dict[str, int | None] = {}
+    for f in data["findings"]:
+        if isinstance(f, dict) and f.get("fingerprint"):
+            count = f.get("count")
+            out[str(f["fingerprint"])] = count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else None
+    return out
 
 
 def write(path: str | os.PathLike, findings: list) -> int:
@@ -36,8 +44,15 @@ def write(path: str | os.PathLike, findings: list) -> int:
     p = Path(path)
     entries = sorted(({"fingerprint": f.fingerprint(), "check": f.check, "file": f.file, "name": f.name, "message": f.message}
                       for f in findings), key=lambda e: (e["file"], e["check"], e["name"] or "", e["message"]))
-    unique = list({e["fingerprint"]: e for e in entries}.values())
-    body = json.dumps({"format": FORMAT, "version": 1, "findings": unique}, indent=2, ensure_ascii=False) + "\n"
+    unique: dict[str, dict] = {}
+    for e in entries:
+        if e["fingerprint"] in unique:
+            unique[e["fingerprint"]]["count"] += 1
+        else:
+            e["count"] = 1
+            unique[e["fingerprint"]] = e
+    body = json.dumps({"format": FORMAT, "version": 2, "findings": list(unique.values())}, indent=2,
+                      ensure_ascii=False) + "\n"
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".baseline-", dir=str(p.parent))
     try:
@@ -47,4 +62,4 @@ def write(path: str | os.PathLike, findings: list) -> int:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return len(unique)
+    return len(findings)

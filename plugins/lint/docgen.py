@@ -91,10 +91,13 @@ def render() -> str:
     w("### Exit codes\n")
     w("| code | when |\n| --- | --- |\n| 0 | no finding at or above the threshold |\n| 1 | a finding at or above the threshold |\n"
       "| 2 | bad command line |\n| 3 | `--online` and the Prometheus API cannot be reached or answers with an error |\n"
-      "| 4 | a path cannot be read, a baseline file is invalid, or the profile is invalid |\n")
+      "| 4 | a path cannot be read, a path yields no rule, config or dashboard file (`no rule, config or dashboard files "
+      "found under PATH`: almost always a typo in a CI path), a baseline file is invalid, or the profile is invalid |\n")
+    w("FIFOs, devices and broken symbolic links found in a directory are skipped with a warning; an empty file named "
+      "explicitly is a `syntax/file` warning (\"empty file\").\n")
     w("## Profile settings (`lint:`)\n")
     w("```yaml\nlint:\n  paths: [rules/, alertmanager/alertmanager.yml, prometheus/prometheus.yml, dashboards/]\n"
-      "  disable: [alerts/annotations]\n  severity_overrides: {promql/regex-literal: off, alerts/for: error}\n"
+      "  disable: [alerts/annotations]\n  severity_overrides: {promql/regex-literal: \"off\", alerts/for: error}\n"
       "  allowed_severities: [critical, warning, info]\n```\n")
     w("| key | type | default | meaning |\n| --- | --- | --- | --- |")
     for key, field in section.fields.items():
@@ -127,8 +130,9 @@ def render() -> str:
     w(_both("aetherops lint rules/ --write-baseline lint-baseline.json\naetherops lint rules/ --baseline lint-baseline.json",
             "aetherops lint rules\\ --write-baseline lint-baseline.json\naetherops lint rules\\ --baseline lint-baseline.json"))
     w("The baseline stores fingerprints (check, file path as shown in findings, rule name, message), so edits elsewhere in a "
-      "file do not invalidate it; write and use it from the same directory (the repository root). `lint.baseline` in the "
-      "profile applies one without `--baseline`.\n")
+      "file do not invalidate it, and how many times each occurs (`count`): a new finding identical to a recorded one "
+      "(say, a third copy of an alert) is reported rather than hidden. Write and use it from the same directory (the "
+      "repository root). `lint.baseline` in the profile applies one without `--baseline`.\n")
     w("## Checks\n")
     w("| check | severity | looks at | what |\n| --- | --- | --- | --- |")
     for c in checks:
@@ -137,6 +141,15 @@ def render() -> str:
     w("Parity: on the corpus in `tests/data/lint/corpus/` (rule files from awesome-prometheus-alerts, kube-prometheus and "
       "Prometheus' own test data; Alertmanager's test configs), every file promtool 2.42 or amtool 0.25 rejects gets at "
       "least one error, and no file they accept gets an error from a `syntax/*` check (`tests/test_lint.py`).\n")
+    w("PromQL is checked against Prometheus 2.42: functions and aggregations added later (`limitk`, `sort_by_label`, "
+      "`info`, ...) are reported as unknown functions, and quoted label names (`{\"job\"=\"a\"}`, Prometheus 3 syntax) are "
+      "errors. Alertmanager URLs must be http(s) (amtool refuses `${VAR}`: Alertmanager does not expand environment "
+      "variables, so render such files before deploying; `alertmanager/inline-secret` treats `${VAR}`/`$VAR` values "
+      "as references, not inline secrets).\n")
+    w("Very large expressions: an expression with more than 500 operators and nesting levels (e.g. 250 alternatives "
+      "joined by `or`) is not handed to the PromQL parser, which overflows its stack (a crash, at about 4,200 chained "
+      "operators); it gets one `syntax/promql` warning, \"expression too large/deep to analyse\", and the checks that "
+      "read the expression skip that rule.\n")
     for c in checks:
         w(_check_section(c))
     w("## Online checks\n")
@@ -191,7 +204,9 @@ def render() -> str:
     w("Files are read by libyaml (PyYAML's `CSafeLoader`), composing nodes so every key keeps its line and column, "
       "each expression is parsed once by `promql-parser` and analysed in one pass "
       "shared by every check, and on inputs of thousands of rules the per-rule checks run in worker processes as well. "
-      "`benchmarks/lint.py` times `aetherops lint` against `promtool check rules` on the same 10,000-rule file:\n")
+      "`benchmarks/lint.py` times `aetherops lint` against `promtool check rules` on the same 10,000-rule file (half "
+      "recording rules, half alerts with annotations), and on a file of the same size that produces 30,000 findings, "
+      "and prints both ratios:\n")
     w(_both("python benchmarks/lint.py", "python benchmarks\\lint.py"))
     return "\n".join(out).rstrip("\n") + "\n"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable
 
 from aetherops.errors import AetheropsError
@@ -20,7 +21,7 @@ class Options:
     severity_overrides: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     online: Any = None  # OnlineContext
-    baseline: set | None = None
+    baseline: dict | set | None = None  #: fingerprint -> occurrences to hide (None: all), or a set of fingerprints
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Report:
     targets: list[Target]
     unknown: list[str]
     checks_run: list[str]
+    warnings: list[str] = field(default_factory=list)
+    collected: int = 0  #: files read
     suppressed: int = 0
     baselined: int = 0
     seconds: float = 0.0
@@ -211,10 +214,11 @@ def run(opts: Options, checks: list) -> Report:
 
 def _run(opts: Options, checks: list) -> Report:
     started = time.perf_counter()
-    files = collect_files(opts.paths)
     loaded = LoadResult()
+    files = collect_files(opts.paths, loaded.warnings)
+    explicit = {Path(raw) for raw in opts.paths}
     for p in files:
-        load_file(p, loaded)
+        load_file(p, loaded, explicit=p in explicit)
     project = Project(targets=loaded.targets, settings=opts.settings, online=opts.online)
     project.load_errors = loaded.syntax  # type: ignore[attr-defined]
     checks = validate_checks(checks)
@@ -233,7 +237,11 @@ def _run(opts: Options, checks: list) -> Report:
     is_suppressed = _Suppressor(loaded.targets)
     kept: list[Finding] = []
     suppressed = baselined = 0
-    baseline = dict.fromkeys(opts.baseline or (), 0)
+    # fingerprint -> occurrences still hidden (None: all); a set (old API) hides every occurrence
+    raw_baseline = opts.baseline or {}
+    baseline = dict(raw_baseline) if isinstance(raw_baseline, dict) else dict.fromkeys(raw_baseline)
+    if baseline:
+        findings.sort(key=Finding.sort_key)  # the first occurrences are the baselined ones, deterministically
     seen = set()
     for f in findings:
         key = (f.check, f.file, f.line, f.column, f.message)
@@ -247,13 +255,19 @@ def _run(opts: Options, checks: list) -> Report:
         if is_suppressed(f):
             suppressed += 1
             continue
-        if opts.baseline is not None and f.fingerprint() in baseline:
-            baselined += 1
-            continue
+        if baseline:
+            fp = f.fingerprint()
+            if fp in baseline:
+                left = baseline[fp]
+                if left is None or left > 0:
+                    if left is not None:
+                        baseline[fp] = left - 1
+                    baselined += 1
+                    continue
         kept.append(f)
     kept.sort(key=Finding.sort_key)
-    return Report(findings=kept, files=[t.display for t in loaded.targets] and sorted({t.display for t in loaded.targets}),
-                  targets=loaded.targets, unknown=loaded.unknown, checks_run=[c.id for c in selected], suppressed=suppressed,
+    return Report(findings=kept, files=sorted({t.display for t in loaded.targets} | {f.file for f in kept}),
+                  targets=loaded.targets, unknown=loaded.unknown, warnings=loaded.warnings, collected=len(files), checks_run=[c.id for c in selected], suppressed=suppressed,
                   baselined=baselined, seconds=time.perf_counter() - started)
 
 

@@ -12,7 +12,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ def parse_duration(value: Any) -> float | None:
     return float(sum(int(g) * u for g, u in zip(m.groups(), _DURATION_UNITS) if g))
 
 
+@lru_cache(maxsize=256)
 def format_duration(seconds: float) -> str:
     seconds = int(seconds)
     if seconds and seconds % 86400 == 0:
@@ -115,21 +116,83 @@ class Rule:
 
     def expr_position(self, offset: int) -> tuple[int, int]:
         """File line/column of character ``offset`` of ``expr``."""
-        return value_position(self.data, "expr", self.expr, offset, self.line)
+        return value_position(self.data, "expr", self.expr, offset, self.line, self.target.lines)
 
 
-def value_position(data: YMap, key: str, text: str, offset: int, default_line: int) -> tuple[int, int]:
+def value_position(data: YMap, key: str, text: str, offset: int, default_line: int,
+                   lines: list[str] | None = None) -> tuple[int, int]:
+    """File line/column of character ``offset`` of the string value ``text`` of ``data[key]``.
+
+    Literal blocks (``|``) keep the source's lines; plain, folded (``>``) and quoted scalars fold line breaks into
+    spaces and may hold escapes, so their characters are aligned with the source text. When the alignment fails the
+    value's first position is returned (never a line after the scalar).
+    """
     pos = data.value_pos(key) if isinstance(data, YMap) else None
     if not pos:
         return default_line, 1
     vline, vcol, style = pos
+    offset = max(0, min(offset, len(text)))
     before = text[:offset]
     nl = before.count("\n")
-    if style in ("|", ">") or nl == 0:
+    if style == "|":
         if nl == 0:
             return vline, vcol + offset
         return vline + nl, vcol + (offset - before.rfind("\n") - 1)
-    return vline + nl, offset - before.rfind("\n")
+    if lines is None or not 0 < vline <= len(lines):
+        return (vline, vcol + offset) if nl == 0 else (vline, vcol)
+    first = lines[vline - 1]
+    if first[vcol - 1:vcol - 1 + offset] == before:  # on the value's first line, no escapes before it
+        return vline, vcol + offset
+    got = _align(lines, vline - 1, vcol - 1, text, offset, style)
+    return got if got else (vline, vcol)
+
+
+def _align(lines: list[str], li: int, ci: int, text: str, offset: int, style) -> tuple[int, int] | None:
+    """Walk the value and its source together (whitespace and line breaks fold, escapes unfold)."""
+    n = len(lines)
+    last = (li + 1, ci + 1)
+    for i in range(min(offset + 1, len(text))):
+        c = text[i]
+        if c in " \t\n" and i < offset:
+            continue
+        while True:
+            if li >= n:
+                return None
+            line = lines[li]
+            if ci >= len(line):
+                li, ci = li + 1, 0
+                continue
+            s = line[ci]
+            if i == offset and c in " \t\n":
+                return li + 1, ci + 1
+            if s == c and not (style == '"' and s == "\\"):
+                if i == offset:
+                    return li + 1, ci + 1
+                ci += 1
+                if style == "'" and c == "'" and ci < len(line) and line[ci] == "'":
+                    ci += 1
+                break
+            if s in " \t":
+                ci += 1
+                continue
+            if style == '"' and s == "\\":
+                nxt = line[ci + 1] if ci + 1 < len(line) else ""
+                if nxt == "":  # a line continuation
+                    li, ci = li + 1, 0
+                    continue
+                if nxt in "nrt" and c not in "nrt":  # an escaped line break or tab: whitespace in the value
+                    ci += 2
+                    continue
+                if i == offset:
+                    return li + 1, ci + 1
+                if nxt == c or (c == "\\" and nxt == "\\"):
+                    ci += 2
+                    break
+                ci += 2  # another escape (\x41, \u00e9...): give up on exactness
+                return None
+            return None
+        last = (li + 1, ci + 1)
+    return last
 
 
 @dataclass(eq=False)
@@ -261,10 +324,16 @@ class Project:
 
 
 # ------------------------------------------------------------------ finding files
-def collect_files(paths: list[str]) -> list[Path]:
-    """Files named, and lintable files under directories named (sorted, hidden dirs skipped)."""
+def collect_files(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
+    """Files named, and lintable files under directories named (sorted, hidden dirs skipped).
+
+    Non-regular files (FIFOs, devices) and broken symlinks are skipped with a warning in ``warnings`` (reading a FIFO
+    would hang; one dangling link in a repository must not stop the run). A named path that does not exist is a
+    :class:`ReadError`.
+    """
     out: list[Path] = []
     seen: set = set()
+    warns = warnings if warnings is not None else []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
@@ -273,10 +342,18 @@ def collect_files(paths: list[str]) -> list[Path]:
                 for f in sorted(files):
                     if f.endswith(YAML_SUFFIXES + JSON_SUFFIXES) and not f.startswith("."):
                         fp = Path(root) / f
-                        if fp not in seen:
-                            seen.add(fp)
-                            out.append(fp)
+                        if fp in seen:
+                            continue
+                        if not fp.is_file():
+                            what = "a broken symbolic link" if fp.is_symlink() and not fp.exists() else "not a regular file"
+                            warns.append(f"{fp.as_posix()}: {what}; skipped")
+                            continue
+                        seen.add(fp)
+                        out.append(fp)
         elif p.exists():
+            if not p.is_file():
+                warns.append(f"{display_path(p)}: not a regular file (a FIFO or device); skipped")
+                continue
             if p not in seen:
                 seen.add(p)
                 out.append(p)
@@ -299,6 +376,8 @@ def detect_kind(data: Any) -> str | None:
         return None
     if "groups" in data and isinstance(data.get("groups"), (list, type(None))):
         return "rules"
+    if "groups" in data and not any(k in data for k in ("route", "receivers", "scrape_configs", "global", "panels")):
+        return "rules"  # `groups: foo`: a broken rule file (promtool: cannot unmarshal), not an unknown file
     if data.get("kind") == "PrometheusRule" and "spec" in data:
         return "rules"
     if any(k in data for k in ("route", "receivers", "inhibit_rules")):
@@ -327,6 +406,7 @@ class LoadResult:
         self.targets: list[Target] = []
         self.syntax: list = []  # (display, line, col, message, kind)
         self.unknown: list[str] = []
+        self.warnings: list[str] = []
 
 
 def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None:
@@ -338,7 +418,9 @@ def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        result.syntax.append((display, None, None, f"not valid UTF-8 at byte {exc.start}", "yaml"))
+        binary = b"\0" in raw[:8192]
+        result.syntax.append((display, None, None, "a binary file, not YAML or JSON" if binary else
+                              f"not valid UTF-8 at byte {exc.start} (save the file as UTF-8)", "encoding"))
         return
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -352,6 +434,10 @@ def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None
         result.syntax.append((display, exc.line, exc.column, f"YAML: {exc.message}", "yaml"))
         return
     if not docs:
+        if explicit:
+            result.syntax.append((display, 1, None, "empty file: no YAML document in it", "empty"))
+        else:
+            result.unknown.append(display)
         return
     found = False
     for index, doc in enumerate(docs):
@@ -361,7 +447,7 @@ def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None
                 kind = "dashboard"
             elif not isinstance(doc, dict):
                 line = getattr(doc, "line", 1) or 1
-                result.syntax.append((display, line, 1, f"the document is a {type(doc).__name__}, not a mapping: not a rule file, "
+                result.syntax.append((display, line, 1, f"the document is {_kind_of_value(doc)}, not a mapping: not a rule file, "
                                       "Alertmanager, Prometheus config or dashboard", "yaml"))
                 found = True
                 continue
@@ -376,6 +462,18 @@ def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None
         result.targets.append(target)
     if not found:
         result.unknown.append(display)
+
+
+def _kind_of_value(value) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "not a mapping"
 
 
 def _load_json(path: Path, display: str, text: str, result: LoadResult) -> None:

@@ -19,6 +19,16 @@ try:  # functions Prometheus 2.x knows that promql-parser dropped
 except ValueError:  # already registered (or built in)
     pass
 
+#: the PromQL functions and aggregations of Prometheus 2.42 (the parser knows newer ones: they are reported as unknown)
+PROMETHEUS_VERSION = "2.42"
+FUNCTIONS_2_42 = frozenset("""abs absent absent_over_time acos acosh asin asinh atan atanh avg_over_time ceil changes clamp
+clamp_max clamp_min cos cosh count_over_time days_in_month day_of_month day_of_week day_of_year deg delta deriv exp floor
+histogram_count histogram_sum histogram_fraction histogram_quantile holt_winters hour idelta increase irate label_replace
+label_join last_over_time ln log10 log2 max_over_time min_over_time minute month pi predict_linear present_over_time
+quantile_over_time rad rate resets round scalar sgn sin sinh sort sort_desc sqrt stddev_over_time stdvar_over_time
+sum_over_time tan tanh time timestamp vector year""".split())
+AGGREGATIONS_2_42 = frozenset("sum min max avg group stddev stdvar count count_values bottomk topk quantile".split())
+
 _VS, _MS, _CALL, _AGG, _BIN = P.VectorSelector, P.MatrixSelector, P.Call, P.AggregateExpr, P.BinaryExpr
 _PAREN, _UNARY, _SUB, _NUM, _STR = P.ParenExpr, P.UnaryExpr, P.SubqueryExpr, P.NumberLiteral, P.StringLiteral
 
@@ -106,7 +116,7 @@ class Facts:
     @property
     def ast(self):
         if self._ast is None:
-            self._ast = P.parse(self.expr)
+            self._ast = _parse_big_stack(self.expr) if nesting(self.expr) > _THREAD_NESTING else P.parse(self.expr)
         return self._ast
 
     @property
@@ -124,16 +134,81 @@ class PromQLError(Exception):
         self.offset = offset
 
 
-def _analyze_uncached(expr: str):
+class TooComplex(PromQLError):
+    """The expression is too large or too deeply nested to hand to the parser safely."""
+
+
+#: nesting (binary operators + bracket depth) above which an expression is not parsed: promql-parser recurses on the
+#: C stack and overflows it (a segfault, not an exception) at about 4,190 chained binary operators with Linux's 8 MB main
+#: stack (bisected in a subprocess; ``(((...)))`` 6,000 deep still parses). Windows' main stack is 1 MB, and the AST
+#: walks here recurse in Python too: 500 keeps a wide margin everywhere. Real rules stay far below (kube-prometheus: < 40).
+MAX_NESTING = 500
+#: above this, parse in a thread with a big stack (a parser panic/overflow there still cannot happen below MAX_NESTING)
+_THREAD_NESTING = 120
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
+_OPERATORS = re.compile(r"==|!=|>=|<=|[-+*/%^<>]|\b(?:and|or|unless|atan2)\b")
+
+
+def nesting(expr: str) -> int:
+    """A cheap upper bound of the AST depth: binary/unary operators plus the deepest bracket nesting."""
+    if len(expr) < 400:
+        return 0
+    bare = _STRINGS.sub('""', expr)
+    depth = deepest = 0
+    for c in bare:
+        if c in "([{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif c in ")]}":
+            depth -= 1
+    return len(_OPERATORS.findall(bare)) + deepest
+
+
+def _parse_big_stack(expr: str):
+    import threading
+
+    box: list = []
+
+    def work():
+        try:
+            box.append(P.parse(expr))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box.append(exc)
+
+    old = threading.stack_size()
     try:
-        ast = P.parse(expr)
+        threading.stack_size(64 * 1024 * 1024)
+        t = threading.Thread(target=work, name="promql-parse")
+        t.start()
+    finally:
+        threading.stack_size(old)
+    t.join()
+    if isinstance(box[0], BaseException):
+        raise box[0]
+    return box[0]
+
+
+def _analyze_uncached(expr: str):
+    depth = nesting(expr)
+    if depth > MAX_NESTING:
+        return TooComplex(f"expression too large/deep to analyse ({depth} operators and nesting levels, limit "
+                          f"{MAX_NESTING}); promtool-level syntax only", 0)
+    try:
+        ast = _parse_big_stack(expr) if depth > _THREAD_NESTING else P.parse(expr)
     except ValueError as exc:
         msg = str(exc)
-        return PromQLError(msg, error_offset(expr, msg))
+        offset = error_offset(expr, msg)
+        if msg.strip() == "invalid promql query":  # the parser says no more: name what is at the position
+            msg = f"{msg}: {_describe_at(expr, offset)}"
+        return PromQLError(msg, offset)
     except BaseException as exc:  # noqa: BLE001 - a panic in the parser must not kill lint
         return PromQLError(f"cannot parse: {exc}", 0)
     facts = Facts(expr, ast)
-    known, excluded, filters, _rate, _scalar = _walk(ast, facts, None)
+    try:
+        known, excluded, filters, _rate, _scalar = _walk(ast, facts, None)
+    except RecursionError:
+        return TooComplex("expression too deep to analyse (Python recursion limit); promtool-level syntax only", 0)
     facts.labels = (known, excluded)
     facts.filters = filters
     return facts
@@ -153,7 +228,7 @@ def _batch(exprs: list[str]) -> list:
     out = []
     for e in exprs:
         r = _analyze_uncached(e)
-        out.append(("err", r.message, r.offset) if isinstance(r, PromQLError) else r)
+        out.append(("big" if isinstance(r, TooComplex) else "err", r.message, r.offset) if isinstance(r, PromQLError) else r)
     return out
 
 
@@ -180,9 +255,10 @@ def analyze_many(exprs, *, parallel_min: int = 3000) -> None:
             _cache[e] = _analyze_uncached(e)
         for chunk, results in zip(chunks, pending.get()):
             for e, r in zip(chunk, results):
-                _cache[e] = PromQLError(r[1], r[2]) if isinstance(r, tuple) else r
+                _cache[e] = (TooComplex if r[0] == "big" else PromQLError)(r[1], r[2]) if isinstance(r, tuple) else r
 
 
+_RECORDED_RATE = re.compile(r":[^:]*(?:^|_|:)(?:i?rate|increase)\d*[smhdwy]?(?:_|$)|:(?:i?rate|increase)\d")
 _EMPTY = frozenset()
 _NAME_ONLY = frozenset({"__name__"})
 
@@ -191,8 +267,10 @@ def _walk(n, f: Facts, func):
     """One pass: record selectors/calls/ops in ``f``; return (known, excluded, filters, has_rate, scalar)."""
     t = type(n)
     if t is _VS:
-        f.selectors.append(Selector(n.name, tuple((m.name, _op(m.op), m.value) for m in n.matchers.matchers), None, func))
-        return None, _NAME_ONLY, False, False, False
+        name = n.name
+        f.selectors.append(Selector(name, tuple((m.name, _op(m.op), m.value) for m in n.matchers.matchers), None, func))
+        # a recorded rate (job:errors:rate5m, ...:increase1h) counts as a rate
+        return None, _NAME_ONLY, False, bool(name and ":" in name and _RECORDED_RATE.search(name)), False
     if t is _MS:
         v = n.vector_selector
         f.selectors.append(Selector(v.name, tuple((m.name, _op(m.op), m.value) for m in v.matchers.matchers),
@@ -281,6 +359,8 @@ def _walk(n, f: Facts, func):
         if op == "/":
             if rr:
                 f.divides_by_rate = True
+            if rf:  # a filtering denominator: `/ (sum(rate(r[5m])) > 0)` drops the no-traffic series itself
+                f.guarded = True
             r0 = rhs
             while type(r0) is _PAREN:
                 r0 = r0.expr
@@ -359,8 +439,18 @@ def error_offset(expr: str, message: str) -> int:
     m = re.search(r"syntax: (\S+)$", message)
     if m and m.group(1) in expr:
         return expr.find(m.group(1))
+    if "inside brackets" in low or "inside braces" in low or "inside parenthes" in low:
+        # the parser names the character it stumbled on, which may appear earlier too: find the first place no
+        # completion can save (what promtool reports), instead of the token's first occurrence
+        k = _prefix_offset(expr, -1)
+        if k >= 0:
+            return k
     for m in _QUOTED.finditer(message):
         token = m.group(1) or m.group(2)
+        if "right parenthesis" not in low and len(expr) <= 1500 and _count_outside_strings(expr, token) > 1:
+            k = _prefix_offset(expr, -1)
+            if k >= 0 and expr.startswith(token, k):
+                return k
         if token == ")" and "right parenthesis" in low:  # promtool points just after a stray ')' (and at a stray ']')
             return min(_scan_offset(expr) + 1, len(expr))
         if token in ("]", "}") or (len(token) == 1 and token in "([{"):
@@ -371,6 +461,24 @@ def error_offset(expr: str, message: str) -> int:
     if _TRAILING_OP.search(expr):
         return len(expr)
     return _prefix_offset(expr)
+
+
+_TOKEN = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*|\d[\w.]*|==|!=|>=|<=|=~|!~|\"(?:[^\"\\\\]|\\\\.)*\"?|'[^']*'?|\S")
+
+
+def _describe_at(expr: str, offset: int) -> str:
+    """promtool-like words for what is at ``offset``: unexpected end of input / identifier "x" / "}"."""
+    rest = expr[offset:].lstrip()
+    if not rest:
+        return "unexpected end of input"
+    tok = _TOKEN.match(rest).group(0)  # type: ignore[union-attr]
+    if tok[0].isalpha() or tok[0] in "_:":
+        return f'unexpected identifier "{tok}"'
+    if tok[0].isdigit():
+        return f'unexpected number "{tok}"'
+    if tok[0] in "\"'":
+        return f"unexpected string {tok}"
+    return f'unexpected "{tok}"'
 
 
 def _ident(c: str) -> bool:
@@ -427,7 +535,8 @@ def _prefix_offset(expr: str, default: int | None = None) -> int:
     if n > 1500:
         return start if default is None else default
     for k in range(start + 1, n + 1):
-        if (k < n and _ident(expr[k - 1]) and _ident(expr[k])) or expr[k - 1].isspace():
+        if (k < n and ((_ident(expr[k - 1]) and _ident(expr[k])) or (expr[k - 1] in _OPCHARS and expr[k] in _OPCHARS))
+                or expr[k - 1].isspace()):
             continue
         if _completable(expr[:k]):
             continue
@@ -435,11 +544,27 @@ def _prefix_offset(expr: str, default: int | None = None) -> int:
         if _ident(expr[j]):
             while j > start and _ident(expr[j - 1]):
                 j -= 1
+        elif expr[j] in _OPCHARS:
+            while j > start and expr[j - 1] in _OPCHARS:
+                j -= 1
         return j
     return start if default is None else default
 
 
-def _find_outside_strings(expr: str, token: str) -> int:
+_OPCHARS = frozenset("=!<>~")
+
+
+def _count_outside_strings(expr: str, token: str) -> int:
+    n = 0
+    k = _find_outside_strings(expr, token)
+    while k != -1:
+        n += 1
+        nxt = _find_outside_strings(expr[k + len(token):], token, exact=True)
+        k = -1 if nxt == -1 else k + len(token) + nxt
+    return n
+
+
+def _find_outside_strings(expr: str, token: str, exact: bool = False) -> int:
     in_str = None
     i = 0
     n = len(expr)
@@ -458,7 +583,7 @@ def _find_outside_strings(expr: str, token: str) -> int:
         elif expr.startswith(token, i):
             return i
         i += 1
-    return expr.find(token)
+    return -1 if exact else expr.find(token)
 
 
 def _scan_offset(expr: str) -> int:
@@ -515,3 +640,39 @@ def substitute_grafana(expr: str) -> list[str]:
         return "".join(out)
 
     return [outside("grafana_var"), outside("1")]
+
+
+_MAYBE_QUOTED_NAME = re.compile(r"[{,]\s*[\"'`]")
+
+
+def quoted_label_names(expr: str) -> list[int]:
+    """Offsets of quoted label names inside ``{...}`` (``{"job"="a"}``, ``{"up"}``): newer syntax than 2.42."""
+    out: list[int] = []
+    if not _MAYBE_QUOTED_NAME.search(expr):
+        return out
+    depth = 0
+    i, n = 0, len(expr)
+    expect_name = False
+    while i < n:
+        c = expr[i]
+        if c in "\"'`":
+            j = i + 1
+            while j < n and expr[j] != c:
+                j += 2 if expr[j] == "\\" and c != "`" else 1
+            if depth and expect_name:
+                out.append(i)
+            expect_name = False
+            i = j + 1
+            continue
+        if c == "{":
+            depth += 1
+            expect_name = True
+        elif c == "}":
+            depth = max(0, depth - 1)
+            expect_name = False
+        elif c == "," and depth:
+            expect_name = True
+        elif not c.isspace():
+            expect_name = False
+        i += 1
+    return out

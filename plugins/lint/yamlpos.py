@@ -59,10 +59,33 @@ class YSeq(list):
         self.lines: list[int] = []
 
 
-def _loader():
-    import yaml
+_LOADER = None
 
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def _loader():
+    """libyaml's loader (``yaml.CSafeLoader``) with a fast path in tag resolution.
+
+    libyaml calls the Python resolver for every plain scalar; most rule-file values (names, PromQL, label values)
+    start with a character no implicit type (int, float, bool, null, timestamp...) can start with, so they are strings
+    without trying the resolver's regexes.
+    """
+    global _LOADER
+    if _LOADER is None:
+        import yaml
+
+        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        first = frozenset(k for k in base.yaml_implicit_resolvers if k)
+        scalar, str_tag = yaml.ScalarNode, "tag:yaml.org,2002:str"
+        base_resolve = base.resolve
+
+        class _Loader(base):  # type: ignore[misc,valid-type]
+            def resolve(self, kind, value, implicit):
+                if kind is scalar and implicit[0] and value and value[0] not in first and not self.yaml_path_resolvers:
+                    return str_tag
+                return base_resolve(self, kind, value, implicit)
+
+        _LOADER = _Loader
+    return _LOADER
 
 
 def load_documents(text: str) -> list:

@@ -82,6 +82,105 @@ def _url_error(value: str) -> str | None:
     return None
 
 
+#: URL fields amtool 0.25 parses as http(s) URLs (config.URL / SecretURL): any other scheme is refused
+HTTP_URL_KEYS = {"url", "api_url", "slack_api_url", "pagerduty_url", "opsgenie_api_url", "wechat_api_url", "victorops_api_url",
+                 "telegram_api_url", "webex_api_url", "webhook_url"}
+URL_FILE_KEYS = {"url_file", "api_url_file", "slack_api_url_file", "webhook_url_file"}
+#: ``${VAR}`` / ``$VAR``: a reference rendered by a deploy tool, not an inline secret (Alertmanager itself does not expand it)
+ENV_REF = re.compile(r"^\$(?:\{[A-Za-z_][A-Za-z0-9_]*(?::?[-=?+][^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$")
+
+
+def _scheme_error(value: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    scheme = urlsplit(value.strip()).scheme.lower()
+    if scheme not in ("http", "https"):
+        return f'unsupported scheme "{scheme}" for URL'
+    return None
+
+
+_WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+           "december")
+_HHMM = re.compile(r"^(\d\d):(\d\d)$")
+
+
+def _range_parts(item) -> tuple[str, str]:
+    text = str(item).strip().lower()
+    if ":" in text and not text.startswith("-") or text.count(":") == 1:
+        a, _, b = text.partition(":")
+        return a.strip(), b.strip()
+    return text, text
+
+
+def time_interval_errors(ti) -> list[tuple[str, str]]:
+    """(field, message) for each value amtool 0.25 refuses in one ``time_intervals`` entry."""
+    out: list[tuple[str, str]] = []
+    if not isinstance(ti, dict):
+        return out
+    for item in ti.get("weekdays") or []:
+        a, b = _range_parts(item)
+        bad = [x for x in (a, b) if x not in _WEEKDAYS]
+        if bad:
+            out.append(("weekdays", f"{bad[0]} is not a valid weekday"))
+        elif _WEEKDAYS.index(a) > _WEEKDAYS.index(b):
+            out.append(("weekdays", "start day cannot be before end day"))
+    for item in ti.get("months") or []:
+        a, b = _range_parts(item)
+        for x in (a, b):
+            if not (x in _MONTHS or x.isdigit()):
+                out.append(("months", f"{x} is not a valid month"))
+                break
+    for item in ti.get("days_of_month") or []:
+        text = str(item).strip()
+        a, sep, b = text.partition(":") if not text.startswith("-") or text.count(":") else (text, "", text)
+        if not sep:
+            b = a
+        for x in (a, b):
+            try:
+                v = int(x)
+            except ValueError:
+                out.append(("days_of_month", f"{x} is not a valid day of the month"))
+                break
+            if v == 0 or not -31 <= v <= 31:
+                out.append(("days_of_month", f"{x} is not a valid day of the month: out of range"))
+                break
+    for item in ti.get("years") or []:
+        a, b = _range_parts(item)
+        try:
+            ya, yb = int(a), int(b)
+        except ValueError:
+            out.append(("years", f'invalid year "{item}"'))
+            continue
+        if yb < ya:
+            out.append(("years", f"end year {yb} is before start year {ya}"))
+    for t in ti.get("times") or []:
+        if not isinstance(t, dict):
+            out.append(("times", f"bad time range {t!r}"))
+            continue
+        mins = []
+        for k in ("start_time", "end_time"):
+            m = _HHMM.match(str(t.get(k, "")))
+            if not m or int(m.group(1)) > 24 or int(m.group(2)) > 59 or (int(m.group(1)) == 24 and int(m.group(2))):
+                out.append(("times", f"couldn't parse timestamp {t.get(k)}, invalid format"))
+                break
+            mins.append(int(m.group(1)) * 60 + int(m.group(2)))
+        else:
+            if mins[0] >= mins[1]:
+                out.append(("times", "start time cannot be equal or greater than end time"))
+    loc = ti.get("location")
+    if isinstance(loc, str) and loc not in ("", "UTC", "Local"):
+        try:
+            import zoneinfo
+
+            zoneinfo.ZoneInfo(loc)
+        except (ValueError, OSError):
+            out.append(("location", f"unknown time zone {loc}"))
+        except Exception:  # noqa: BLE001 - no tz database on this system: cannot tell
+            pass
+    return out
+
+
 def _regex_ok(value) -> bool:
     if value is None or isinstance(value, (dict, list)):
         return False
@@ -140,9 +239,16 @@ class AlertmanagerSchema(Check):
             for k, v in m.items():
                 if k in URL_KEYS and isinstance(v, str) and v and "{{" not in v:
                     err = _url_error(v)
+                    if err is None and k in HTTP_URL_KEYS:
+                        err = _scheme_error(v)
                     if err:
-                        yield f(target, f"invalid URL in {k}: {err}", line=_kl(m, k, default_line), name=name,
-                                hint="write a full URL such as https://host:port/path")
+                        hint = "write a full URL such as https://host:port/path"
+                        if ENV_REF.match(v.strip()):
+                            hint = ("Alertmanager does not expand environment variables: render the file before deploying "
+                                    f"(envsubst, Helm), or use {k}_file" if k + "_file" in URL_FILE_KEYS else
+                                    "Alertmanager does not expand environment variables: render the file before deploying "
+                                    "(envsubst, Helm)")
+                        yield f(target, f"invalid URL in {k}: {err}", line=_kl(m, k, default_line), name=name, hint=hint)
 
         yield from unknown(d, TOP, "the Alertmanager config", 1)
         g = d.get("global") if isinstance(d.get("global"), dict) else {}
@@ -236,6 +342,16 @@ class AlertmanagerSchema(Check):
                     for name in r.get(k) or []:
                         if str(name) not in intervals:
                             yield f(target, f'undefined time interval "{name}" used in route', line=_kl(r, k, rl))
+        # time intervals (weekdays, months, days, times as amtool parses them)
+        for key in ("time_intervals", "mute_time_intervals"):
+            for t in d.get(key) or []:
+                if not isinstance(t, dict):
+                    continue
+                for ti in t.get("time_intervals") or []:
+                    for field_name, msg in time_interval_errors(ti):
+                        yield f(target, msg, line=_kl(ti, field_name, _kl(t, "time_intervals", 1)), name=str(t.get("name") or ""),
+                                hint="weekdays: sunday..saturday, months: january..december or 1..12, days_of_month: "
+                                     "1..31 or -31..-1, times: HH:MM with start before end, ranges as start:end")
         # inhibit rules
         ilines = getattr(d.get("inhibit_rules") or [], "lines", [])
         for i, ir in enumerate(d.get("inhibit_rules") or []):
@@ -265,6 +381,12 @@ class AlertmanagerSchema(Check):
             if n.get(a) and n.get(b):
                 return f(target, f"at most one of {a} & {b} must be configured", line=_kl(n, b, line), name=receiver)
             return None
+
+        if kind == "webhook_configs" and "max_alerts" in n:
+            v = n.get("max_alerts")
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                yield f(target, f"max_alerts must be a non-negative integer (0 = no limit), not {v!r}",
+                        line=_kl(n, "max_alerts", line), name=receiver, hint="use 0 for no limit, or a positive number")
 
         pairs = {"slack_configs": [("api_url", "api_url_file")], "opsgenie_configs": [("api_key", "api_key_file")],
                  "victorops_configs": [("api_key", "api_key_file")],
@@ -457,7 +579,7 @@ class InlineSecret(Check):
         d = target.data
         g = d.get("global") if isinstance(d.get("global"), dict) else {}
         for k in ("smtp_auth_password", "smtp_auth_secret", "slack_api_url", "opsgenie_api_key", "wechat_api_secret", "victorops_api_key"):
-            if g.get(k):
+            if g.get(k) and not ENV_REF.match(str(g.get(k)).strip()):
                 yield self.finding(target, f"global.{k} is inline", line=_kl(g, k, 1), hint=f"use {k}_file (or a templated secret mount)")
         for r in d.get("receivers") or []:
             if not isinstance(r, dict):
@@ -467,8 +589,8 @@ class InlineSecret(Check):
                     if not isinstance(n, dict):
                         continue
                     for k, v in n.items():
-                        if not v or isinstance(v, (dict, list, bool, int, float)):
-                            continue
+                        if not v or isinstance(v, (dict, list, bool, int, float)) or ENV_REF.match(str(v).strip()):
+                            continue  # ${VAR}/$VAR: a reference the deploy tooling fills in, not an inline secret
                         secret = k in ("auth_password", "auth_secret", "routing_key", "service_key", "user_key", "token", "api_key",
                                        "api_secret", "bot_token") or SECRET_WHEN_URL.get(kind) == k
                         if kind == "victorops_configs" and k == "routing_key":
@@ -478,7 +600,8 @@ class InlineSecret(Check):
                         if secret:
                             yield self.finding(target, f"{kind[:-1]} {k} of receiver {r.get('name')!r} is inline", line=_kl(n, k, None),
                                                name=str(r.get("name") or ""), hint=f"use {k}_file" if k + "_file" in NOTIFIERS[kind]
-                                               else "keep it out of the file (environment substitution or a secret store)")
+                                               else "keep it out of the file: render it at deploy time from a secret store "
+                                               "(Alertmanager itself does not expand environment variables)")
                     http = n.get("http_config")
                     if isinstance(http, dict):
                         for key in ("bearer_token", "password"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from aetherops_plugins.lint.api import Check, Finding, RuleCheck
 
@@ -231,6 +232,49 @@ def json_line(target, needle_value: str, key: str = "expr") -> int | None:
     return None
 
 
+_EXPR_KEY = re.compile(r'(?<!\\)"expr"\s*:')
+_EXPR_LINES: dict = {}
+
+
+def _expr_lines(target) -> dict:
+    """id(dict holding "expr") -> its line, pairing the n-th ``"expr":`` key of the JSON text with the n-th such dict of
+    the document (walked in document order: json keeps key order). Empty when the two counts differ."""
+    key = id(target)
+    got = _EXPR_LINES.get(key)
+    if got is not None and got[0] is target:
+        return got[1]
+    holders = []
+    stack = [target.data]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, dict):
+            if "expr" in n:
+                holders.append(n)
+            stack.extend(reversed([v for v in n.values() if isinstance(v, (dict, list))]))
+        elif isinstance(n, list):
+            stack.extend(reversed([v for v in n if isinstance(v, (dict, list))]))
+    text = target.text
+    offsets = [m.start() for m in _EXPR_KEY.finditer(text)]
+    lines: dict = {}
+    if len(offsets) == len(holders):
+        line, last = 1, 0
+        for off, h in zip(offsets, holders):
+            line += text.count("\n", last, off)
+            last = off
+            lines[id(h)] = line
+    _EXPR_LINES[key] = (target, lines)
+    return lines
+
+
+def query_line(target, query: dict, expr: str) -> int | None:
+    """Line of one panel target's ``expr`` (the right one when two panels share the same query text)."""
+    kl = getattr(query, "key_line", None)
+    if kl is not None:  # a dashboard read from YAML: positions are known
+        return kl("expr", None)
+    line = _expr_lines(target).get(id(query))
+    return line if line is not None else json_line(target, expr)
+
+
 class DashboardPromQL(Check):
     id = "dashboard/promql"
     severity = "error"
@@ -244,7 +288,7 @@ class DashboardPromQL(Check):
     def check(self, target, project):
         from aetherops_plugins.lint.promql import PromQLError, analyze, substitute_grafana
 
-        for panel, _t, expr in panel_queries(target.data):
+        for panel, query, expr in panel_queries(target.data):
             error = None
             for candidate in substitute_grafana(expr):
                 try:
@@ -255,7 +299,7 @@ class DashboardPromQL(Check):
                     error = error or exc
             if error:
                 yield self.finding(target, f"panel {panel.get('title')!r}: could not parse expression: {error.message}",
-                                   line=json_line(target, expr), name=str(panel.get("title") or ""),
+                                   line=query_line(target, query, expr), name=str(panel.get("title") or ""),
                                    hint="fix the query (Grafana variables are substituted before parsing)")
 
 
@@ -302,8 +346,9 @@ class DashboardTitle(Check):
             if p.get("type") in ("row", "text") or not p.get("targets"):
                 continue
             if not str(p.get("title") or "").strip():
-                exprs = [t.get("expr") for t in p.get("targets") or [] if isinstance(t, dict) and t.get("expr")]
-                yield self.finding(target, f"panel {p.get('id', '?')} has no title", line=json_line(target, exprs[0]) if exprs else None,
+                qs = [t for t in p.get("targets") or [] if isinstance(t, dict) and t.get("expr")]
+                yield self.finding(target, f"panel {p.get('id', '?')} has no title",
+                                   line=query_line(target, qs[0], qs[0]["expr"]) if qs else None,
                                    hint='add a "title" saying what the panel shows')
 
 
@@ -325,7 +370,7 @@ class DashboardRecordingRule(Check):
             return
         recorded = project.recorded
         for t in project.of_kind("dashboard"):
-            for panel, _tg, expr in panel_queries(t.data):
+            for panel, query, expr in panel_queries(t.data):
                 facts = None
                 for candidate in substitute_grafana(expr):
                     try:
@@ -337,7 +382,7 @@ class DashboardRecordingRule(Check):
                     continue
                 for name in dict.fromkeys(s.name for s in facts.selectors if s.name and ":" in s.name):
                     if name not in recorded:
-                        yield Finding(check=self.id, severity=self.severity, file=t.display, line=json_line(t, expr),
+                        yield Finding(check=self.id, severity=self.severity, file=t.display, line=query_line(t, query, expr),
                                       name=str(panel.get("title") or ""),
                                       message=f"panel {panel.get('title')!r} queries {name!r}, which no linted rule file records",
                                       hint="lint the rule files with the dashboards, or fix the name")

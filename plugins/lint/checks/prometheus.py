@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.loader import parse_duration
 
@@ -12,6 +14,33 @@ GLOBAL = {"scrape_interval", "scrape_timeout", "evaluation_interval", "external_
           "keep_dropped_targets", "scrape_protocols", "rule_query_offset", "scrape_failure_log_file", "metric_name_validation_scheme",
           "metric_name_escaping_scheme", "always_scrape_classic_histograms", "convert_classic_histograms_to_nhcb",
           "scrape_native_histograms", "extra_scrape_metrics"}
+
+
+#: scrape_config fields of Prometheus 2.42 (plus every ``*_sd_configs``: which ones exist depends on the build)
+SCRAPE = {"job_name", "honor_labels", "honor_timestamps", "params", "scrape_interval", "scrape_timeout", "metrics_path", "scheme",
+          "body_size_limit", "sample_limit", "target_limit", "label_limit", "label_name_length_limit", "label_value_length_limit",
+          "relabel_configs", "metric_relabel_configs", "static_configs", "authorization", "basic_auth", "bearer_token",
+          "bearer_token_file", "oauth2", "proxy_url", "no_proxy", "proxy_from_environment", "proxy_connect_header", "tls_config",
+          "follow_redirects", "enable_http2"}
+STATIC = {"targets", "labels"}
+RELABEL = {"source_labels", "separator", "regex", "modulus", "target_label", "replacement", "action"}
+ACTIONS = {"replace", "keep", "drop", "keepequal", "dropequal", "hashmod", "labelmap", "labeldrop", "labelkeep", "lowercase",
+           "uppercase"}
+_HOSTPORT = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+|\$\{?\w+\}?)(?::\d+)?$")
+_RE2_UNSUPPORTED = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P?=|\(\?>|\\Z|\(\?\(")
+
+
+def regex_error(value) -> str | None:
+    """Why Go's RE2 (what Prometheus uses, anchored) refuses ``value``; Python's ``re`` stands in for the syntax."""
+    text = str(value)
+    m = _RE2_UNSUPPORTED.search(text)
+    if m:
+        return f"error parsing regexp: invalid or unsupported Perl syntax: `{m.group(0)}`"
+    try:
+        re.compile(f"^(?:{text})$")
+    except re.error as exc:
+        return f"error parsing regexp: {exc}"
+    return None
 
 
 def _kl(d, key, default=None):
@@ -43,6 +72,9 @@ class PrometheusSchema(Check):
             for k in ("scrape_interval", "scrape_timeout", "evaluation_interval"):
                 if k in g and parse_duration(g.get(k)) is None:
                     yield f(target, f"invalid duration {k}: {g.get(k)!r}", line=_kl(g, k), hint="use a duration such as 15s or 1m")
+            gi, gt = parse_duration(g.get("scrape_interval", "1m")), parse_duration(g.get("scrape_timeout", "10s"))
+            if gi and gt and gt > gi and "scrape_timeout" in g:
+                yield f(target, "global scrape timeout greater than scrape interval", line=_kl(g, "scrape_timeout"))
         seen = {}
         scs = d.get("scrape_configs") or []
         lines = getattr(scs, "lines", [])
@@ -61,6 +93,58 @@ class PrometheusSchema(Check):
             for k in ("scrape_interval", "scrape_timeout"):
                 if k in sc and parse_duration(sc.get(k)) is None:
                     yield f(target, f"invalid duration {k}: {sc.get(k)!r}", line=_kl(sc, k, line), name=str(name or ""))
+            yield from self.scrape_config(target, sc, line, str(name or ""), g if isinstance(g, dict) else {})
+
+    def scrape_config(self, target, sc, line, name, g):
+        f = self.finding
+        for k in sc:
+            if k not in SCRAPE and not str(k).endswith("_sd_configs"):
+                yield f(target, f"field {k} not found in type config.ScrapeConfig", line=_kl(sc, k, line), name=name,
+                        hint="remove it or fix its spelling (Prometheus 2.42 scrape_config reference)")
+        interval = parse_duration(sc.get("scrape_interval")) if "scrape_interval" in sc else None
+        if interval is None:
+            interval = parse_duration(g.get("scrape_interval")) if "scrape_interval" in g else 60.0
+        timeout = parse_duration(sc.get("scrape_timeout")) if "scrape_timeout" in sc else None
+        if interval and timeout and timeout > interval:
+            yield f(target, f'scrape timeout greater than scrape interval for scrape config with job name "{name}"',
+                    line=_kl(sc, "scrape_timeout", line), name=name, hint="make scrape_timeout at most scrape_interval")
+        for key in ("relabel_configs", "metric_relabel_configs"):
+            rcs = sc.get(key)
+            for rc in rcs if isinstance(rcs, list) else []:
+                rl = _kl(sc, key, line)
+                if not isinstance(rc, dict):
+                    yield f(target, f"{key} entries must be mappings", line=rl, name=name)
+                    continue
+                rl = getattr(rc, "line", rl) or rl
+                for k in rc:
+                    if k not in RELABEL:
+                        yield f(target, f"field {k} not found in type relabel.Config", line=_kl(rc, k, rl), name=name)
+                action = str(rc.get("action", "replace")).lower()
+                if action not in ACTIONS:
+                    yield f(target, f'unknown relabel action "{rc.get("action")}"', line=_kl(rc, "action", rl), name=name,
+                            hint=f"one of {', '.join(sorted(ACTIONS))}")
+                if "regex" in rc and rc.get("regex") is not None:
+                    err = regex_error(rc.get("regex"))
+                    if err:
+                        yield f(target, err, line=_kl(rc, "regex", rl), name=name, hint="Prometheus regexes are RE2 (no lookaround, "
+                                "no backreferences)")
+                if action == "hashmod" and not rc.get("modulus"):
+                    yield f(target, "relabel configuration for hashmod requires non-zero modulus", line=rl, name=name)
+        stcs = sc.get("static_configs")
+        for st in stcs if isinstance(stcs, list) else []:
+            sl = getattr(st, "line", None) or _kl(sc, "static_configs", line)
+            if not isinstance(st, dict):
+                continue
+            for k in st:
+                if k not in STATIC:
+                    yield f(target, f"field {k} not found in static_configs", line=_kl(st, k, sl), name=name,
+                            hint="static_configs entries have targets and labels")
+            # like Prometheus (ScrapeConfig.UnmarshalYAML): URLs in targets are refused only when no relabel
+            # config could rewrite __address__ (the blackbox_exporter pattern puts probe URLs there)
+            for t in [] if sc.get("relabel_configs") else st.get("targets") or []:
+                if not _HOSTPORT.match(str(t)):
+                    yield f(target, f'"{t}" is not a valid hostname', line=_kl(st, "targets", sl), name=name,
+                            hint="targets are host:port; put the scheme in `scheme:` and the path in `metrics_path:`")
 
 
 class RuleFiles(Check):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from aetherops_plugins.lint.api import Check, RuleCheck
 from aetherops_plugins.lint.loader import format_duration
@@ -45,14 +46,74 @@ class Duplicates(Check):
                 continue
             labels = rule.labels
             key = (rule.type, rule.name, tuple(sorted((str(k), str(v)) for k, v in labels.items())) if labels else ())
-            first = seen.get(key)
-            if first is None:
-                seen[key] = rule
+            others = seen.get(key)
+            if others is None:
+                seen[key] = [rule]
+                continue
+            first = next((o for o in others if not _disjoint(o, rule)), None)
+            if first is None:  # same name and labels, but the expressions select different series (code=~"2.." vs "5..")
+                others.append(rule)
+                where = f"line {others[0].line}" if others[0].target.path == rule.target.path else \
+                    f"{others[0].target.display}:{others[0].line}"
+                yield self.finding(rule.target, f"{'recording rule' if rule.type == 'record' else 'alert'} {rule.name!r} is "
+                                   f"also defined at {where} with the same labels, but the expressions select different "
+                                   "series (promtool --lint reports it as a duplicate)", rule=rule, severity="info",
+                                   hint="fine when the series never overlap; a label telling them apart makes it explicit")
                 continue
             where = f"line {first.line}" if first.target.path == rule.target.path else f"{first.target.display}:{first.line}"
             yield self.finding(rule.target, f"duplicate {'recording rule' if rule.type == 'record' else 'alert'} "
                                f"{rule.name!r} with the same labels (first at {where})", rule=rule,
                                hint="remove one, or tell them apart with a label")
+
+
+def _positive_matchers(rule) -> dict:
+    """label -> [(op, value)] of the = and =~ matchers of every selector of the rule's expression."""
+    facts = rule.facts
+    out: dict = {}
+    if facts is None:
+        return out
+    for sel in facts.selectors:
+        for label, op, value in sel.matchers:
+            if op in ("=", "=~") and label != "__name__":
+                out.setdefault(label, []).append((op, value))
+    return out
+
+
+def _literal_prefix(op: str, value: str) -> str:
+    if op == "=":
+        return value
+    m = re.match(r"[A-Za-z0-9_\-/ ]*", value)
+    prefix = m.group(0) if m else ""
+    rest = value[len(prefix):]
+    if rest[:1] in ("*", "?", "{") and prefix:  # `ab*`: only `a` is certain
+        prefix = prefix[:-1]
+    if "|" in value:
+        return ""
+    return prefix
+
+
+def _values_disjoint(a: tuple, b: tuple) -> bool:
+    (oa, va), (ob, vb) = a, b
+    if oa == "=" and ob == "=":
+        return va != vb
+    if oa == "=" or ob == "=":
+        lit, (rop, rx) = (va, b) if oa == "=" else (vb, a)
+        try:
+            return re.fullmatch(rx, lit) is None
+        except re.error:
+            return False
+    pa, pb = _literal_prefix(oa, va), _literal_prefix(ob, vb)
+    n = min(len(pa), len(pb))
+    return n > 0 and pa[:n] != pb[:n]
+
+
+def _disjoint(r1, r2) -> bool:
+    """The two rules' expressions select different series: one label matched to values no series can have in both."""
+    m1, m2 = _positive_matchers(r1), _positive_matchers(r2)
+    for label in m1.keys() & m2.keys():
+        if all(_values_disjoint(a, b) for a in m1[label] for b in m2[label]):
+            return True
+    return False
 
 
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
@@ -75,7 +136,7 @@ class RecordName(RuleCheck):
             return
         if not _RECORD_NAME.match(name):
             yield self.finding(rule.target, f"recording rule name {name!r} does not follow level:metric:operations", rule=rule,
-                               hint="e.g. job:http_requests:rate5m (level = the `by` labels, metric, newest operation last)")
+                               hint="e.g. job:http_requests:rate5m (level = the `by` labels, metric, then the operations, newest first)")
             return
         metric = name.split(":")[1]
         facts = rule.facts
@@ -106,7 +167,7 @@ class AlertFor(RuleCheck):
         if rule.facts and any(c in ("absent", "absent_over_time") for c in rule.facts.calls):
             return  # alerts/absent-for reports those
         interval = rule.group.interval or project.evaluation_interval
-        if "for" not in rule.data:
+        if rule.data.get("for") is None:  # absent, or `for: null` (promtool accepts it as no `for`)
             yield self.finding(rule.target, "alert has no `for`: it fires on the first evaluation (one bad scrape, a restart)",
                                rule=rule, hint=f"add `for:` of a few evaluation intervals, e.g. for: {format_duration(max(interval * 5, 300))}")
             return
@@ -199,6 +260,12 @@ class TemplateLabels(RuleCheck):
                                            hint=f"keep {label!r} in the aggregation (by ({label}, ...)) or drop it from the template")
 
 
+@lru_cache(maxsize=256)
+def _rate_range_text(func: str, seconds: float, scrape: float) -> tuple[str, str]:
+    return (f"{func}() over [{format_duration(seconds)}] is less than 4x the scrape interval ({format_duration(scrape)})",
+            f"use at least [{format_duration(4 * scrape)}]")
+
+
 class RateRange(RuleCheck):
     id = "promql/rate-range"
     severity = "warning"
@@ -212,12 +279,20 @@ class RateRange(RuleCheck):
         if not facts:
             return
         scrape = project.scrape_interval
+        expr = None
+        seen: dict = {}  # name -> where its last occurrence was found (selectors come in text order)
         for sel in facts.selectors:
             if sel.func in ("rate", "irate", "increase") and sel.range is not None and sel.range < 4 * scrape:
-                line, col = _pos_of(rule, f"{sel.name or ''}")
-                yield self.finding(rule.target, f"{sel.func}() over [{format_duration(sel.range)}] is less than 4x the scrape interval "
-                                   f"({format_duration(scrape)})", rule=rule, line=line, column=col,
-                                   hint=f"use at least [{format_duration(4 * scrape)}]")
+                if expr is None:
+                    expr = rule.expr
+                name = sel.name or ""
+                k = expr.find(name, seen.get(name, -1) + 1) if name else -1
+                if k == -1:
+                    k = expr.find(name) if name else -1
+                seen[name] = k
+                line, col = rule.expr_position(k) if k != -1 else (rule.key_line("expr"), None)
+                message, hint = _rate_range_text(sel.func, sel.range, scrape)
+                yield self.finding(rule.target, message, rule=rule, line=line, column=col, hint=hint)
 
 
 _GAUGE_SUFFIX = re.compile(r"(_bytes|_ratio|_percent|_temperature_celsius|_celsius|_info|_up|_size|_gauge|_in_progress|_inflight|_last_seen|_timestamp_seconds|_free|_available|_limit|_used)$")
@@ -256,6 +331,9 @@ class CounterGauge(RuleCheck):
                                    hint=f"wrap it: rate({name}[...]) or increase({name}[...])")
 
 
+_HEARTBEAT = re.compile(r"watchdog|deadmans?switch|heartbeat|always.?firing", re.I)
+
+
 class Comparison(RuleCheck):
     id = "alerts/comparison"
     severity = "warning"
@@ -270,6 +348,13 @@ class Comparison(RuleCheck):
         if not facts:
             return
         if not facts.filters:
+            if not facts.selectors:  # a constant (vector(1)): a deliberate heartbeat such as Watchdog/DeadMansSwitch
+                if _HEARTBEAT.search(rule.name) or str(rule.labels.get("severity", "")).lower() == "none":
+                    return
+                yield self.finding(rule.target, "alert expression is a constant, so it always fires (fine for a heartbeat "
+                                   "alert such as Watchdog)", rule=rule, line=rule.key_line("expr"), severity="info",
+                                   hint="name it as a heartbeat (Watchdog, DeadMansSwitch) or give it `severity: none`")
+                return
             bool_only = any(b for op, b in facts.binops)
             yield self.finding(rule.target, "alert expression has no condition, so it fires for every series it returns"
                                + (" (a `bool` comparison returns 0/1 instead of filtering)" if bool_only else ""), rule=rule,
@@ -336,6 +421,10 @@ class RegexLiteral(RuleCheck):
                                        hint=f'use {label}{plain}"{value}"')
 
 
+#: time() turned into a time of day or week: `% 86400`, `/ 3600 % 24`, `% 604800` (an age `/ 3600` is fine)
+_TIME_ARITH = re.compile(r"%\s*\(?\s*(?:86400|43200|604800|3600|24|7|168)\b")
+
+
 class TimeOfDay(RuleCheck):
     id = "alerts/time-of-day"
     severity = "warning"
@@ -353,10 +442,10 @@ class TimeOfDay(RuleCheck):
         if not facts:
             return
         used = [c for c in facts.calls if c in TIME_FUNCS]
-        if not used and "time()" in rule.expr.replace(" ", "") and re.search(r"time\(\)\s*%\s*\d+", rule.expr):
-            used = ["time() %"]
+        if not used and "time" in facts.calls and _TIME_ARITH.search(rule.expr):
+            used = ["time() %"]  # vector(time()) % 86400 > 32400, time() / 3600 % 24...
         if used:
-            line, col = _pos_of(rule, used[0].split()[0])
+            line, col = _pos_of(rule, "time(" if used[0] == "time() %" else used[0])
             yield self.finding(rule.target, f"time-of-day guard with {used[0]}(): PromQL time is UTC, so the window is off by the "
                                "time-zone offset and moves with daylight saving", rule=rule, line=line, column=col,
                                hint="route on time in Alertmanager: time_intervals with a `location:` and mute_time_intervals/active_time_intervals")

@@ -25,9 +25,11 @@ class FileSyntax(Check):
     example_good = "groups:\n  - name: example\n    rules:\n      - alert: Down\n        expr: up == 0\n        for: 5m\n"
 
     def check(self, target, project):
-        for display, line, col, message, _kind in getattr(project, "load_errors", ()):
-            yield Finding(check=self.id, severity=self.severity, file=display, line=line, column=col, message=message,
-                          hint="fix the syntax at this position (indentation, quotes, brackets)")
+        hints = {"empty": "add content, or stop naming the file", "encoding": "lint reads UTF-8 text files only"}
+        for display, line, col, message, kind in getattr(project, "load_errors", ()):
+            yield Finding(check=self.id, severity="warning" if kind == "empty" else self.severity, file=display, line=line,
+                          column=col, message=message,
+                          hint=hints.get(kind, "fix the syntax at this position (indentation, quotes, brackets)"))
         for t in project.targets:
             if t.kind == "dashboard":
                 continue
@@ -72,7 +74,8 @@ class RuleSchema(Check):
         if groups is None:
             return
         if not isinstance(groups, list):
-            yield f(target, "groups must be a list", line=_kl(data, "groups"), hint="write `groups:` as a list of `- name: ...`")
+            yield f(target, f"groups must be a list: cannot unmarshal {_yaml_type(groups)} into []rulefmt.RuleGroup",
+                    line=_kl(data, "groups"), hint="write `groups:` as a list of `- name: ...`")
             return
         seen: dict[str, int] = {}
         for gi, g in enumerate(groups):
@@ -99,7 +102,14 @@ class RuleSchema(Check):
                 yield f(target, "limit must be an integer", line=_kl(g, "limit", group.line), name=group.name)
             rules = g.get("rules")
             if rules is not None and not isinstance(rules, list):
-                yield f(target, "rules must be a list", line=_kl(g, "rules", group.line), name=group.name)
+                yield f(target, f"rules must be a list: cannot unmarshal {_yaml_type(rules)} into []rulefmt.RuleNode",
+                        line=_kl(g, "rules", group.line), name=group.name, hint="write `rules:` as a list of `- alert: ...`")
+            elif rules:
+                rlines = getattr(rules, "lines", None) or [group.line] * len(rules)
+                for ri, r in enumerate(rules):
+                    if not isinstance(r, dict):
+                        yield f(target, f"rule {ri + 1} is not a mapping: cannot unmarshal {_yaml_type(r)} into rulefmt.RuleNode",
+                                line=rlines[ri], name=group.name, hint="a rule is a mapping with `alert:` or `record:` and `expr:`")
         for rule in target.rules:
             yield from self.rule(rule)
 
@@ -152,6 +162,23 @@ class RuleSchema(Check):
                     yield f(rule.target, f"annotation {k} must be a string", rule=rule, line=_kl(ann, k, rule.line))
 
 
+def _yaml_type(value) -> str:
+    """How promtool names a YAML value's type in its unmarshal errors (never a Python class name)."""
+    if isinstance(value, dict):
+        return "!!map"
+    if isinstance(value, list):
+        return "!!seq"
+    if isinstance(value, bool):
+        return f"!!bool `{str(value).lower()}`"
+    if isinstance(value, int):
+        return f"!!int `{value}`"
+    if isinstance(value, float):
+        return f"!!float `{value}`"
+    if value is None:
+        return "!!null"
+    return f"!!str `{value}`"
+
+
 def _kl(data, key, default=None):
     if isinstance(data, YMap):
         return data.key_line(key, default)
@@ -168,7 +195,7 @@ class Durations(RuleCheck):
 
     def check_rule(self, rule, project):
         for k in ("for", "keep_firing_for"):
-            if k in rule.data and parse_duration(rule.data.get(k)) is None:
+            if rule.data.get(k) is not None and parse_duration(rule.data.get(k)) is None:  # `for: null` = no `for`
                 yield self.finding(rule.target, f"invalid duration in '{k}': {rule.data.get(k)!r}", rule=rule,
                                    line=rule.key_line(k), hint="use a duration such as 30s, 5m, 1h30m (no fractions, no spaces)")
 
@@ -182,24 +209,40 @@ class PromQLSyntax(RuleCheck):
     example_good = "groups:\n  - name: example\n    rules:\n      - alert: HighErrors\n        expr: sum(rate(errors_total[5m])) > 1\n        for: 5m\n"
 
     def check_rule(self, rule, project):
-        from aetherops_plugins.lint.promql import PromQLError, analyze
+        from aetherops_plugins.lint.promql import PromQLError, TooComplex, analyze
 
         expr = rule.data.get("expr")
         if not isinstance(expr, str) or not expr.strip():
             return
         try:
             facts = analyze(expr)
+        except TooComplex as exc:
+            line, col = rule.expr_position(0)
+            yield self.finding(rule.target, exc.message, rule=rule, line=line, column=col, severity="warning",
+                               hint="split the expression (e.g. into recording rules) so it can be checked; "
+                                    "the checks that read the expression skip this rule")
+            return
         except PromQLError as exc:
             line, col = rule.expr_position(exc.offset)
             yield self.finding(rule.target, f"could not parse expression: {exc.message}", rule=rule, line=line, column=col,
                                hint="fix the PromQL at this position (check with `promtool check rules`)")
             return
-        for fn in dict.fromkeys(facts.experimental):
-            k = expr.find(fn + "(")
-            line, col = rule.expr_position(max(k, 0))
-            yield self.finding(rule.target, f'function "{fn}" is experimental: Prometheus refuses it unless started with '
-                               "--enable-feature=promql-experimental-functions", rule=rule, line=line, column=col,
-                               hint="use a stable function, or enable the feature flag on every Prometheus that loads this")
+        from aetherops_plugins.lint.promql import AGGREGATIONS_2_42, FUNCTIONS_2_42, PROMETHEUS_VERSION, quoted_label_names
+
+        unknown = [fn for fn in facts.calls if fn not in FUNCTIONS_2_42] + [a for a in facts.aggs if a not in AGGREGATIONS_2_42]
+        for fn in dict.fromkeys(unknown):
+            m = re.search(rf"\b{re.escape(fn)}\s*[(b]", expr)
+            line, col = rule.expr_position(m.start() if m else 0)
+            yield self.finding(rule.target, f'unknown function with name "{fn}" in Prometheus {PROMETHEUS_VERSION}', rule=rule,
+                               line=line, column=col,
+                               hint=f"{fn} exists only in Prometheus releases newer than {PROMETHEUS_VERSION}: use a function "
+                                    f"{PROMETHEUS_VERSION} has, or upgrade every Prometheus that loads this file")
+        for k in quoted_label_names(expr)[:1]:
+            line, col = rule.expr_position(k)
+            yield self.finding(rule.target, f"quoted label names are not valid PromQL in Prometheus {PROMETHEUS_VERSION}",
+                               rule=rule, line=line, column=col,
+                               hint='write label names and metric names unquoted (up{job="a"}); quoted names need '
+                                    "Prometheus 3.0 or newer")
 
 
 class Templates(RuleCheck):
