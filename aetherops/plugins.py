@@ -204,19 +204,22 @@ def discover_entry_points() -> list[EntryPoint]:
     in a big environment, more than the rest of ``aetherops --help``; the result
     is cached in the user cache dir, keyed by the sys.path folders' mtimes, and
     rescanned whenever a package is installed or removed.
-    ``AETHEROPS_NO_PLUGIN_CACHE=1`` turns the cache off.
+    ``AETHEROPS_NO_PLUGIN_CACHE=1`` turns the cache off. The cache is a marshal
+    file and its path is built with os.path: json and pathlib are not otherwise
+    imported by ``aetherops --help`` and would cost more than the rest of this.
     """
-    import json
+    import marshal
 
     cache = None
     if os.environ.get("AETHEROPS_NO_PLUGIN_CACHE", "").lower() not in TRUTHY:
         cache = _cache_file()
         key = _site_key()
         try:
-            cached = json.loads(cache.read_text(encoding="utf-8"))
+            with open(cache, "rb") as fh:
+                cached = marshal.load(fh)
             if cached.get("key") == key:
                 return [EntryPoint(*row) for row in cached["entry_points"]]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
             pass
     from importlib.metadata import entry_points
 
@@ -227,31 +230,35 @@ def discover_entry_points() -> list[EntryPoint]:
     found.sort(key=lambda e: (e.name, e.distribution != "aetherops"))  # a built-in wins a name clash
     if cache is not None:
         try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"key": key, "entry_points": [list(e) for e in found]}), encoding="utf-8")
+            os.makedirs(os.path.dirname(cache), exist_ok=True)
+            tmp = f"{cache}.{os.getpid()}.tmp"
+            with open(tmp, "wb") as fh:
+                marshal.dump({"key": key, "entry_points": [list(e) for e in found]}, fh)
             os.replace(tmp, cache)
         except OSError:
             pass
     return found
 
 
-def _cache_file():
-    """entry-points-<prefix id>.json in the user cache dir. Worked out by hand rather than
+def _cache_file() -> str:
+    """entry-points-<id>.marshal in the user cache dir. Worked out by hand rather than
     with platformdirs: importing it costs more than the cache saves on every start."""
     import zlib
-    from pathlib import Path
 
+    home = os.path.expanduser("~")
     override = os.environ.get("AETHEROPS_CACHE_DIR")
     if override:
-        base = Path(override)
+        base = override
     elif sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "aetherops" / "Cache"
+        base = os.path.join(os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local"), "aetherops", "Cache")
     elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches" / "aetherops"
+        base = os.path.join(home, "Library", "Caches", "aetherops")
     else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "aetherops"
-    return base / f"entry-points-{zlib.crc32(sys.prefix.encode('utf-8')):08x}.json"
+        base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"), "aetherops")
+    # one file per sys.path: `aetherops` (script dir first) and `python -m aetherops` (cwd first) differ, and
+    # sharing one file made each invalidate the other's cache on every alternate run
+    ident = "\0".join([sys.prefix, *sys.path]).encode("utf-8", "surrogatepass")
+    return os.path.join(base, f"entry-points-{zlib.crc32(ident):08x}.marshal")
 
 
 def _version() -> str:
