@@ -54,29 +54,24 @@ def _set_profile(ctx: click.Context, param: click.Parameter, value: str | None) 
         obj.profile_name = value
 
 
-def _add_profile_option(command: click.Command) -> None:
+def _output_option() -> click.Option:
+    return click.Option(["-o", "--output"], type=click.Choice(FORMATS), default=None, expose_value=False,
+                        callback=_set_output, is_eager=True, help="Result format: text (default) or json.")
+
+
+def _add_common_options(command: click.Command) -> None:
+    """Give every command (groups and their subcommands too) ``-o/--output`` and ``-p/--profile``,
+    unless the plugin already uses those names."""
     names = {opt for param in command.params for opt in getattr(param, "opts", []) + getattr(param, "secondary_opts", [])}
+    if "--output" not in names:
+        command.params.append(_output_option())
     if not names & {"-p", "--profile"}:
         command.params.append(click.Option(["-p", "--profile"], metavar="NAME", default=None, expose_value=False,
                                            callback=_set_profile, is_eager=True, shell_complete=_complete_profiles,
                                            help="Profile to use (same as the global -p)."))
     if isinstance(command, click.Group):
         for sub in command.commands.values():
-            _add_profile_option(sub)
-
-
-def _output_option() -> click.Option:
-    return click.Option(["-o", "--output"], type=click.Choice(FORMATS), default=None, expose_value=False,
-                        callback=_set_output, is_eager=True, help="Result format: text (default) or json.")
-
-
-def _add_output_option(command: click.Command) -> None:
-    names = {opt for param in command.params for opt in getattr(param, "opts", [])}
-    if "--output" not in names:
-        command.params.append(_output_option())
-    if isinstance(command, click.Group):
-        for sub in command.commands.values():
-            _add_output_option(sub)
+            _add_common_options(sub)
 
 
 def build_cli(pm) -> click.Group:
@@ -106,8 +101,7 @@ def build_cli(pm) -> click.Group:
     cli.help = "Operate a Prometheus + Alertmanager + Grafana stack. Every command comes from a plugin; see `aetherops plugins`."
     _register_commands(pm, cli)
     for command in cli.commands.values():
-        _add_output_option(command)
-        _add_profile_option(command)
+        _add_common_options(command)
     return cli
 
 
@@ -129,9 +123,8 @@ def _register_commands(pm, cli: click.Group) -> None:
         for name, command in list(cli.commands.items()):
             if name in before and before[name] is not command:
                 cli.commands[name] = before[name]
-                pm.warnings.append(f"plugin '{impl.plugin_name}' adds a command '{name}' that plugin "
-                                   f"'{owners.get(name, '?')}' already has; ignored")
-                pm.on_warning(pm.warnings[-1])
+                pm.warn(f"plugin '{impl.plugin_name}' adds a command '{name}' that plugin "
+                        f"'{owners.get(name, '?')}' already has; ignored")
             elif name not in before:
                 owners[name] = impl.plugin_name
 

@@ -99,7 +99,10 @@ class AetheropsPluginManager(pluggy.PluginManager):
         info.status = "error"
         info.error = error
         self.infos[name] = info
-        message = f"plugin '{name}': {error}"
+        self.warn(f"plugin '{name}': {error}")
+
+    def warn(self, message: str) -> None:
+        """Record a warning found after start-up and pass it to ``on_warning``."""
         self.warnings.append(message)
         self.on_warning(message)
 
