@@ -12,6 +12,7 @@ from aetherops.clients.alertmanager import AlertmanagerClient
 from aetherops.clients.grafana import GrafanaService
 from aetherops.clients.http import HTTPService
 from aetherops.clients.prometheus import PrometheusClient
+from aetherops.clients.retry import RetryPolicy
 from aetherops.errors import ServiceError
 from aetherops.profiles import ServiceConfig
 from aetherops.testing.pytest_plugin import GRAFANA_TEST_TOKEN
@@ -29,8 +30,11 @@ class Flaky:
             def _answer(self):
                 flaky.seen.append((self.command, self.path, dict(self.headers)))
                 status = flaky.statuses.pop(0) if flaky.statuses else 200
+                status, headers = status if isinstance(status, tuple) else (status, {})
                 body = json.dumps({"error": f"scripted {status}"} if status >= 400 else {"ok": True}).encode()
                 self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -68,21 +72,139 @@ def service(url, **kw) -> ServiceConfig:
     return ServiceConfig(name="svc", url=url, timeout=kw.pop("timeout", 2.0), retries=kw.pop("retries", 3), **kw)
 
 
-def test_transient_errors_are_retried_then_succeed(flaky, monkeypatch):
-    monkeypatch.setattr("aetherops.clients.http.BACKOFF_SECONDS", 0.01)
-    server = flaky([503, 502])
-    assert HTTPService(service(server.url)).get_json("/x") == {"ok": True}
-    assert len(server.seen) == 3
+class Sleeps(list):
+    """A RetryPolicy ``sleep`` that records the waits instead of sleeping."""
+
+    def __call__(self, seconds):
+        self.append(seconds)
 
 
-def test_retries_are_bounded(flaky, monkeypatch):
-    monkeypatch.setattr("aetherops.clients.http.BACKOFF_SECONDS", 0.01)
-    server = flaky([503, 503, 503, 503])
+def fast(config, **kw):
+    """The service's policy, recording its waits instead of sleeping."""
+    sleeps = Sleeps()
+    return RetryPolicy.for_service(config, sleep=sleeps, **kw), sleeps
+
+
+def test_transient_errors_are_retried_then_succeed(flaky):
+    server = flaky([503, 502, 429])
+    config = service(server.url)
+    policy, sleeps = fast(config)
+    assert HTTPService(config, policy=policy).get_json("/x") == {"ok": True}
+    assert len(server.seen) == 4 and len(sleeps) == 3
+
+
+def test_retries_mean_retries_and_are_bounded(flaky):
+    server = flaky([503] * 10)
+    config = service(server.url, retries=3)
+    policy, sleeps = fast(config)
     with pytest.raises(ServiceError) as info:
-        HTTPService(service(server.url, retries=3)).get_json("/x")
-    assert len(server.seen) == 3
-    assert info.value.exit_code == 3 and "HTTP 503: scripted 503" in info.value.format_message()
-    assert f"{server.url}/x" in info.value.format_message()
+        HTTPService(config, policy=policy).get_json("/x")
+    assert len(server.seen) == 4  # 1 attempt + 3 retries
+    message = info.value.format_message()
+    assert info.value.exit_code == 3 and "HTTP 503: scripted 503" in message and "after 4 attempts" in message
+    assert f"{server.url}/x" in message
+    none = flaky([503, 200])
+    config = service(none.url, retries=0)
+    with pytest.raises(ServiceError, match="HTTP 503"):
+        HTTPService(config, policy=fast(config)[0]).get_json("/x")
+    assert len(none.seen) == 1
+
+
+def test_retry_after_is_honoured_on_429_and_capped(flaky):
+    server = flaky([(429, {"Retry-After": "2"}), (503, {"Retry-After": "3600"}), 200])
+    config = service(server.url)
+    policy, sleeps = fast(config, max_retry_after=7.5)
+    assert HTTPService(config, policy=policy).get_json("/x") == {"ok": True}
+    assert sleeps == [2.0, 7.5] and len(server.seen) == 3
+
+
+def test_retry_after_as_http_date():
+    import email.utils
+    import time
+
+    policy = RetryPolicy(max_retry_after=60)
+    later = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25 <= policy.retry_after(later) <= 30
+    assert policy.retry_after(email.utils.formatdate(time.time() - 30, usegmt=True)) == 0.0
+    assert policy.retry_after("soon") is None and policy.retry_after("") is None and policy.retry_after(None) is None
+
+
+def test_backoff_is_exponential_with_full_jitter_and_bounded():
+    top = RetryPolicy(backoff=0.5, max_backoff=3.0, random=lambda: 0.999999)
+    assert [round(top.backoff_delay(n), 3) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+    assert RetryPolicy(random=lambda: 0.0).backoff_delay(4) == 0.0
+    policy = RetryPolicy(backoff=0.2, max_backoff=1.0)
+    for retry in range(1, 8):
+        waits = [policy.delay(retry) for _ in range(200)]
+        ceiling = min(1.0, 0.2 * 2 ** (retry - 1))
+        assert all(0 <= w <= ceiling for w in waits)
+        assert max(waits) - min(waits) > ceiling / 4  # jittered, not a fixed wait
+
+
+def test_policy_run_with_exceptions_and_results():
+    sleeps = Sleeps()
+    policy = RetryPolicy(retries=2, sleep=sleeps)
+    calls = []
+
+    def boom():
+        calls.append(1)
+        raise ConnectionResetError("reset")
+
+    with pytest.raises(ConnectionResetError):
+        policy.run(boom, is_transient=lambda o: isinstance(o, OSError))
+    assert len(calls) == 3 and len(sleeps) == 2
+    calls.clear()
+    with pytest.raises(ValueError):
+        policy.run(lambda: calls.append(1) or int("x"), is_transient=lambda o: isinstance(o, OSError))
+    assert len(calls) == 1  # not transient: no retry
+    answers = iter([503, 503, 200])
+    assert policy.run(lambda: next(answers), is_transient=policy.is_transient_status) == 200
+    calls.clear()
+    assert policy.run(lambda: calls.append(1) or 503, is_transient=policy.is_transient_status, method="POST") == 503
+    assert len(calls) == 1  # POST: once unless the caller says it is safe
+    assert policy.run(lambda: calls.append(1) or (503 if len(calls) < 3 else 200), is_transient=policy.is_transient_status,
+                      method="POST", safe=True) == 200
+
+
+def test_mock_transport_sees_the_same_policy():
+    import httpx
+
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        if len(seen) == 1:
+            raise httpx.ConnectError("refused", request=request)
+        if len(seen) == 2:
+            raise httpx.ReadTimeout("slow", request=request)
+        if len(seen) == 3:
+            return httpx.Response(429, headers={"Retry-After": "1"}, json={"error": "slow down"})
+        return httpx.Response(200, json={"ok": True})
+
+    config = service("http://svc.invalid", headers={"X-Scope-OrgID": "t1"}, bearer_token="tok-mock-1")
+    policy, sleeps = fast(config, random=lambda: 0.5)
+    client = HTTPService(config, transport=httpx.MockTransport(handler), policy=policy)
+    assert client.get_json("/api") == {"ok": True}
+    assert len(seen) == 4 and sleeps == [0.1, 0.2, 1.0]
+    assert seen[0].headers["User-Agent"].startswith("aetherops/") and seen[0].headers["X-Scope-OrgID"] == "t1"
+    assert seen[0].headers["Authorization"] == "Bearer tok-mock-1"
+    seen.clear()
+    refused = HTTPService(config, transport=httpx.MockTransport(lambda r: (_ for _ in ()).throw(httpx.ConnectError("no", request=r))),
+                          policy=fast(config)[0])
+    with pytest.raises(ServiceError, match="cannot connect .*after 4 attempts"):
+        refused.get_json("/api")
+
+
+def test_tls_context_builder(tmp_path):
+    import ssl
+
+    from aetherops.clients.connect import ssl_context
+
+    assert ssl_context(service("http://plain")) is None
+    unverified = ssl_context(service("https://x", verify=False))
+    assert unverified.verify_mode == ssl.CERT_NONE and not unverified.check_hostname
+    verified = ssl_context(service("https://x"))
+    assert verified.verify_mode == ssl.CERT_REQUIRED and verified.check_hostname
 
 
 def test_4xx_is_not_retried_and_carries_the_server_message(flaky):
@@ -97,6 +219,19 @@ def test_post_is_not_retried_by_default(flaky):
     with pytest.raises(ServiceError):
         HTTPService(service(server.url)).request("POST", "/create")
     assert len(server.seen) == 1
+    safe = flaky([503, 200])
+    config = service(safe.url)
+    assert HTTPService(config, policy=fast(config)[0]).request("POST", "/query", retry=True).status_code == 200
+    assert len(safe.seen) == 2
+
+
+def test_4xx_is_not_retried_even_with_retry_after(flaky):
+    server = flaky([(400, {"Retry-After": "1"}), 200])
+    config = service(server.url)
+    policy, sleeps = fast(config)
+    with pytest.raises(ServiceError, match="HTTP 400"):
+        HTTPService(config, policy=policy).get_json("/x")
+    assert len(server.seen) == 1 and sleeps == []
 
 
 def test_headers_and_auth_are_sent_and_secret_never_in_errors(flaky):
@@ -231,6 +366,8 @@ def test_certificate_errors_are_not_retried(tls_server):
 
 def test_ca_file_trusts_the_server_and_non_json_is_named(tls_server):
     url, cert, hits = tls_server
+    assert HTTPService(service(url, verify=str(cert))).request("GET", "/trusted").status_code == 200
+    hits.clear()
     grafana = GrafanaService(ServiceConfig(name="grafana", url=url, retries=3, timeout=2, verify=str(cert)))
     with pytest.raises(ServiceError, match="answered with something that is not JSON") as info:
         grafana.health()
