@@ -21,8 +21,9 @@ from aetherops.testing.pytest_plugin import GRAFANA_TEST_TOKEN
 class Flaky:
     """A loopback server answering a scripted list of statuses, recording every request."""
 
-    def __init__(self, statuses):
+    def __init__(self, statuses, ok_body=None):
         self.statuses = list(statuses)
+        self.ok_body = ok_body if ok_body is not None else {"ok": True}
         self.seen: list[tuple[str, str, dict]] = []
         flaky = self
 
@@ -31,7 +32,7 @@ class Flaky:
                 flaky.seen.append((self.command, self.path, dict(self.headers)))
                 status = flaky.statuses.pop(0) if flaky.statuses else 200
                 status, headers = status if isinstance(status, tuple) else (status, {})
-                body = json.dumps({"error": f"scripted {status}"} if status >= 400 else {"ok": True}).encode()
+                body = json.dumps({"error": f"scripted {status}"} if status >= 400 else flaky.ok_body).encode()
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -58,8 +59,8 @@ class Flaky:
 def flaky():
     servers = []
 
-    def make(statuses):
-        server = Flaky(statuses)
+    def make(statuses, ok_body=None):
+        server = Flaky(statuses, ok_body)
         servers.append(server)
         return server
 
@@ -260,17 +261,90 @@ def test_connection_refused_is_one_line_with_url():
 
 
 def test_prometheus_client_on_real_server(prometheus_server):
+    import time
+
     client = PrometheusClient(service(prometheus_server.url))
-    assert client.ready()
-    assert client.build_info()["version"].startswith("2.")
-    assert "scrape_configs" in client.running_config()
-    result = client.query("vector(42)")
-    assert result and float(result[0]["value"][1]) == 42.0
-    with pytest.raises(ServiceError, match="parse error"):
-        client.query("sum(")  # the server's own message
-    name = client.snapshot()
-    assert (prometheus_server.workdir / "data" / "snapshots" / name).is_dir()
-    client.reload()
+    try:
+        assert client.ready()
+        assert client.build_info()["version"].startswith("2.")
+        assert "scrape_configs" in client.running_config()
+        assert client.flags()["web.enable-admin-api"] == "true"
+        result = client.query("vector(42)")
+        assert result and float(result[0]["value"][1]) == 42.0
+        assert client.query("7") [0]["metric"] == {} and float(client.query("7")[0]["value"][1]) == 7.0  # a scalar answer
+        assert float(client.query("time()", at=1_000_000)[0]["value"][1]) == 1_000_000
+        with pytest.raises(ServiceError, match="HTTP 400: .*parse error") as info:
+            client.query("sum(")  # the server's own message
+        assert info.value.status == 400 and "b'" not in info.value.format_message()
+        deadline = time.monotonic() + 60
+        while not client.query('up{job="prometheus"}') and time.monotonic() < deadline:  # first self-scrape
+            time.sleep(0.5)
+        now = time.time()
+        up = client.query('up{job="prometheus"}')
+        assert up[0]["metric"]["job"] == "prometheus" and up[0]["value"][1] == "1"
+        seen_at = float(up[0]["value"][0])
+        series = client.query_range('up{job="prometheus"}', start=seen_at - 9.75, end=seen_at + 0.25, step=2)
+        times = [t for t, _ in series[0]["values"]]
+        # the exact (sub-second) end is evaluated: the library's own rounding to whole seconds is bypassed
+        assert times[-1] == pytest.approx(seen_at + 0.25) and all(b - a == pytest.approx(2) for a, b in zip(times, times[1:]))
+        assert series[0]["metric"]["job"] == "prometheus"
+        found = client.series('up{job="prometheus"}', start=now - 600, end=now)
+        assert found and all(s["__name__"] == "up" and s["job"] == "prometheus" for s in found)
+        assert "job" in client.labels() and "job" in client.labels("up")
+        assert "prometheus" in client.label_values("job") and client.label_values("job", 'up{job="none"}') == []
+        targets = client.targets()
+        assert [t["scrapePool"] for t in targets["activeTargets"]] == ["prometheus"] and targets["droppedTargets"] == []
+        assert targets["activeTargets"][0]["health"] in ("up", "unknown")
+        assert client.targets("dropped")["activeTargets"] == []
+        assert client.rules() == []  # no rule files (test_prometheus_rules has some)
+        name = client.snapshot()
+        assert (prometheus_server.workdir / "data" / "snapshots" / name).is_dir()
+        client.reload()
+    finally:
+        client.close()
+
+
+def test_prometheus_rules_on_real_server(tmp_path):
+    from aetherops.testing.servers import MissingBinary, start_prometheus
+
+    rules = ("groups:\n  - name: g\n    rules:\n      - record: job:up:sum\n        expr: sum by (job) (up)\n"
+             "      - alert: Down\n        expr: up == 0\n        for: 5m\n        labels: {severity: page}\n")
+    try:
+        server = start_prometheus(tmp_path, rule_files={"r.yml": rules})
+    except MissingBinary as exc:  # pragma: no cover - installed in CI (and a failure there, like every server fixture)
+        pytest.skip(str(exc))
+    client = PrometheusClient(service(server.url))
+    try:
+        groups = client.rules()
+        assert [g["name"] for g in groups] == ["g"] and groups[0]["file"].endswith("r.yml")
+        assert [(r["type"], r["name"]) for r in groups[0]["rules"]] == [("recording", "job:up:sum"), ("alerting", "Down")]
+        alerts = client.rules(type="alert")[0]["rules"]
+        assert [r["name"] for r in alerts] == ["Down"] and alerts[0]["duration"] == 300 and alerts[0]["labels"]["severity"] == "page"
+        assert [r["name"] for r in client.rules(type="record")[0]["rules"]] == ["job:up:sum"]
+    finally:
+        client.close()
+        server.stop()
+
+
+def test_prometheus_queries_use_the_shared_retry_policy(flaky):
+    answer = {"status": "success", "data": {"resultType": "vector", "result": [{"metric": {"job": "x"}, "value": [1, "1"]}]}}
+    server = flaky([(429, {"Retry-After": "2"}), 503, 400], ok_body=answer)
+    config = service(server.url, headers={"X-Scope-OrgID": "team-a"}, bearer_token="tok-prom-1")
+    policy, sleeps = fast(config, random=lambda: 0.5)
+    client = PrometheusClient(config, policy=policy)
+    try:
+        with pytest.raises(ServiceError, match="HTTP 400: scripted 400") as info:
+            client.query("up")  # 429 (Retry-After 2 s), 503 (backoff), then a 400 that is final
+        assert len(server.seen) == 3 and sleeps == [2.0, 0.2] and info.value.status == 400
+        assert client.query("up") == answer["data"]["result"]
+        headers = {k.lower(): v for k, v in server.seen[-1][2].items()}  # header names are case-insensitive
+        assert headers["x-scope-orgid"] == "team-a" and headers["authorization"] == "Bearer tok-prom-1"
+        assert headers["user-agent"].startswith("aetherops/")
+        server.statuses[:] = [503] * 10
+        with pytest.raises(ServiceError, match="HTTP 503: scripted 503 .after 4 attempts"):
+            client.query("up")
+    finally:
+        client.close()
 
 
 def test_prometheus_query_against_dead_server_is_service_error():
