@@ -446,3 +446,33 @@ def test_ca_file_trusts_the_server_and_non_json_is_named(tls_server):
     with pytest.raises(ServiceError, match="answered with something that is not JSON") as info:
         grafana.health()
     assert info.value.status == 200 and hits == ["/api/health"]  # reachable, and not retried
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.servers
+def test_no_resource_warning_on_any_command(stack_profile, profile_factory, tmp_path):
+    """Every client closes what it opens: ``python -W error::ResourceWarning -X dev`` stays silent against real servers."""
+    import subprocess
+    import sys
+
+    rules = tmp_path / "rules.yml"
+    rules.write_text("groups:\n  - name: g\n    rules:\n      - alert: Down\n        expr: up == 0\n        for: 5m\n"
+                     "        annotations: {runbook_url: 'http://127.0.0.1:%d/gone'}\n" % _closed_port(), encoding="utf-8")
+    profile_factory("dead", prometheus={"url": f"http://127.0.0.1:{_closed_port()}", "retries": 0, "timeout": 1})
+    commands = [
+        ["--help"], ["plugins"], ["profiles", "show"], ["health"], ["health", "-o", "json"],
+        ["maintenance", "list"], ["lint", "--online", str(rules)], ["backup", "--dir", str(tmp_path / "b"), "--no-archive"],
+        ["backup", "list", "--dir", str(tmp_path / "b")], ["-p", "dead", "health"], ["-p", "dead", "lint", "--online", str(rules)],
+    ]
+    for args in commands:
+        run = subprocess.run([sys.executable, "-W", "error::ResourceWarning", "-X", "dev", "-m", "aetherops", *args],
+                             capture_output=True, text=True, encoding="utf-8", timeout=240, cwd=tmp_path)
+        assert "ResourceWarning" not in run.stderr and "Traceback" not in run.stderr, (args, run.stderr)
+        assert run.returncode in (0, 1, 3), (args, run.returncode, run.stderr)

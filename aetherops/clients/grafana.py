@@ -60,6 +60,12 @@ class GrafanaService:
     def api(self):
         return make_grafana_api(self.config, pool_size=self.pool_size)
 
+    def close(self) -> None:
+        """Close the HTTP session (the Context calls this when the command ends)."""
+        api = self.__dict__.pop("api", None)
+        if api is not None:
+            api.client.s.close()
+
     def call(self, what: str, fn: Callable[..., Any], *args: Any, retry: bool = True, **kwargs: Any) -> Any:
         """Run ``fn(*args, **kwargs)`` (a grafana-client method); retry transient failures;
         raise ServiceError naming ``what`` and the server's message otherwise."""
