@@ -14,6 +14,7 @@ import click
 
 import aetherops
 from aetherops import pass_context
+from aetherops.errors import Findings
 
 if TYPE_CHECKING:  # pragma: no cover
     from aetherops.context import Context
@@ -47,6 +48,13 @@ def aetherops_profile_sections():
             "Backup and restore (aetherops backup / restore).",
         )
     ]
+
+
+@aetherops.hookimpl
+def aetherops_add_hookspecs(pm) -> None:
+    from aetherops_plugins.backup import hookspecs
+
+    pm.add_hookspecs(hookspecs)
 
 
 @aetherops.hookimpl
@@ -120,7 +128,7 @@ def backup_group(ctx: Context, dir_, only, exclude, archive, concurrency, keep_g
 
     ctx.output.result(result, text)
     if result["missing"]:
-        raise SystemExit(1)
+        raise Findings()
 
 
 def _describe(name: str, comp: dict) -> str:
@@ -255,7 +263,7 @@ def backup_verify(ctx: Context, path, dir_):
 
     ctx.output.result(result, text)
     if not result["ok"]:
-        raise SystemExit(1)
+        raise Findings()
 
 
 def _verify_archive(path):
@@ -437,4 +445,4 @@ def restore_command(ctx: Context, path, only, dry_run, diff, force, folder_map, 
 
     ctx.output.result(result, text)
     if result["errors"] or (not result["dry_run"] and (result["conflicts"] or result["not_applied"])):
-        raise SystemExit(1)
+        raise Findings()
