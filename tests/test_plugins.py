@@ -452,3 +452,30 @@ def test_plugins_never_raise_a_bare_system_exit():
     offenders = [f"{path.relative_to(root)}:{n}" for path in sorted(root.rglob("*.py"))
                  for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "SystemExit(" in line]
     assert not offenders, f"raise aetherops.errors classes (Exit, Findings, ServiceError...) instead of SystemExit: {offenders}"
+
+
+def test_backup_components_describe_their_own_summary_line(stack_profile, plugin_dir, aetherops_cli, tmp_path):
+    plugin_dir("described_component", """
+        import aetherops
+
+        class Loki:
+            name = "loki_rules"
+
+            def backup(self, job):
+                job.write_text("rules.yaml", "groups: []\\n")
+                job.count("rule_groups", 7)
+
+            def describe(self, summary):
+                return f"{summary['counts']['rule_groups']} Loki rule groups, said the plugin"
+
+        @aetherops.hookimpl
+        def aetherops_backup_components(context):
+            return [Loki()]
+    """)
+    result = aetherops_cli("--plugin", "described_component", "backup", "--dir", str(tmp_path), "--only",
+                           "loki_rules,prometheus,alertmanager")
+    assert result.exit_code == 0, result
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  ") and line.split()}
+    assert lines["loki_rules"].endswith("7 Loki rule groups, said the plugin")
+    assert "snapshot " in lines["prometheus"] and "running config" in lines["prometheus"]  # the built-ins describe themselves
+    assert "running config" in lines["alertmanager"]
