@@ -476,3 +476,24 @@ def test_no_resource_warning_on_any_command(stack_profile, profile_factory, tmp_
                              capture_output=True, text=True, encoding="utf-8", timeout=240, cwd=tmp_path)
         assert "ResourceWarning" not in run.stderr and "Traceback" not in run.stderr, (args, run.stderr)
         assert run.returncode in (0, 1, 3), (args, run.returncode, run.stderr)
+
+
+@pytest.mark.parametrize("library", ["requests", "niquests"])
+def test_session_adapter_runs_the_policy_for_requests_and_niquests(flaky, library):
+    """grafana-client (niquests) and prometheus-api-client (requests) sessions retry by the same policy."""
+    import importlib
+
+    from aetherops.clients.retry import session_adapter
+
+    lib = importlib.import_module(library)
+    adapters = importlib.import_module(f"{library}.adapters")
+    server = flaky([(503, {"Retry-After": "1"}), 502, 200])
+    sleeps = Sleeps()
+    policy = RetryPolicy(retries=3, sleep=sleeps, random=lambda: 0.5)
+    with lib.Session() as session:
+        session.mount(server.url, session_adapter(policy, adapters.HTTPAdapter, transient_errors=(lib.ConnectionError, lib.Timeout)))
+        assert session.get(f"{server.url}/x", timeout=5).json() == {"ok": True}
+        assert len(server.seen) == 3 and sleeps == [1.0, 0.2]
+        server.statuses[:] = [503, 200]
+        assert session.post(f"{server.url}/x", timeout=5).status_code == 503  # POST: once
+        assert len(server.seen) == 4
