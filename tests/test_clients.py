@@ -471,7 +471,9 @@ def test_no_resource_warning_on_any_command(stack_profile, profile_factory, tmp_
         ["maintenance", "list"], ["lint", "--online", str(rules)], ["backup", "--dir", str(tmp_path / "b"), "--no-archive"],
         ["backup", "list", "--dir", str(tmp_path / "b")], ["-p", "dead", "health"], ["-p", "dead", "lint", "--online", str(rules)],
     ]
+    commands.append(lambda: ["restore", str(next(p for p in (tmp_path / "b" / "stack").iterdir() if p.is_dir())), "--dry-run"])
     for args in commands:
+        args = args() if callable(args) else args
         run = subprocess.run([sys.executable, "-W", "error::ResourceWarning", "-X", "dev", "-m", "aetherops", *args],
                              capture_output=True, text=True, encoding="utf-8", timeout=240, cwd=tmp_path)
         assert "ResourceWarning" not in run.stderr and "Traceback" not in run.stderr, (args, run.stderr)
