@@ -499,3 +499,50 @@ def test_session_adapter_runs_the_policy_for_requests_and_niquests(flaky, librar
         server.statuses[:] = [503, 200]
         assert session.post(f"{server.url}/x", timeout=5).status_code == 503  # POST: once
         assert len(server.seen) == 4
+
+
+# ---- hostile input: the header and error-text parsers never raise and stay in bounds
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.floats(allow_nan=True).map(str), st.integers().map(str), st.none()))
+def test_retry_after_is_bounded_for_any_header(value):
+    wait = RetryPolicy(max_retry_after=12.5).retry_after(value)
+    assert wait is None or 0.0 <= wait <= 12.5
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([200, 400, 404, 429, 500, 502, 503, 504, "reset"]), min_size=1, max_size=8),
+       st.integers(min_value=0, max_value=4), st.sampled_from(["GET", "POST", "PUT"]))
+def test_policy_run_stops_at_the_first_final_outcome(outcomes, retries, method):
+    policy = RetryPolicy(retries=retries, sleep=Sleeps())
+    calls = []
+
+    def call():
+        outcome = outcomes[min(len(calls), len(outcomes) - 1)]
+        calls.append(outcome)
+        if outcome == "reset":
+            raise ConnectionResetError()
+        return outcome
+
+    def transient(o):
+        return isinstance(o, ConnectionResetError) or policy.is_transient_status(o)
+
+    try:
+        result = policy.run(call, is_transient=transient, method=method)
+    except ConnectionResetError:
+        result = "reset"
+    assert 1 <= len(calls) <= policy.attempts(method) and result == calls[-1]
+    assert len(calls) == policy.attempts(method) or not transient(ConnectionResetError() if result == "reset" else result)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_prometheus_error_text_is_one_line(text):
+    from aetherops.clients.prometheus import _api_error
+
+    for raw in (text, f"HTTP Status Code 400 ({text.encode()!r})", f"HTTP Status Code 503 ({text!r})"):
+        status, message = _api_error(raw)
+        assert status in (None, 400, 503) and "\n" not in message
