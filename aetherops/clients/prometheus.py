@@ -140,20 +140,22 @@ class PrometheusClient(HTTPService):
             return fn(*args, **kwargs)
         except PrometheusApiClientException as exc:
             status, message = _api_error(str(exc))
-            suffix = ""
-            if status is not None and self.policy.is_transient_status(status) and self.policy.attempts() > 1:
-                suffix = f" (after {self.policy.attempts()} attempts)"
+            suffix = self._after() if status is not None and self.policy.is_transient_status(status) else ""
             prefix = f"HTTP {status}: " if status is not None else ""
             raise ServiceError(f"{where}: {prefix}{message}{suffix}", url=self.config.url, status=status) from None
         except requests.Timeout:
-            raise ServiceError(f"{where}: timed out after {self.config.timeout:g}s", url=self.config.url) from None
+            raise ServiceError(f"{where}: timed out after {self.config.timeout:g}s{self._after()}", url=self.config.url) from None
         except requests.RequestException as exc:
             if is_tls_error(exc):
                 raise ServiceError(f"{where}: TLS error ({_short(exc)})", url=self.config.url) from None
-            raise ServiceError(f"{where}: cannot connect ({_short(exc)})", url=self.config.url) from None
+            raise ServiceError(f"{where}: cannot connect ({_short(exc)}){self._after()}", url=self.config.url) from None
         except (ValueError, KeyError, TypeError):  # 200 with a body that is not the API's JSON (a proxy, a wrong URL)
             raise ServiceError(f"{where}: answered with something that is not the Prometheus API (is prometheus.url right?)",
                                url=self.config.url, status=200) from None
+
+    def _after(self) -> str:
+        attempts = self.policy.attempts()  # the query API is read-only: every request may be repeated
+        return f" (after {attempts} attempts)" if attempts > 1 else ""
 
     # -- queries
     def query(self, promql: str, *, at: float | dt.datetime | None = None, timeout: float | None = None) -> list[Sample]:
