@@ -47,7 +47,7 @@ def aetherops_add_hookspecs(pm: AetheropsPluginManager) -> None:
         with ``pm.collect(name, validate=...)``, never ``pm.hook.name()``
         directly, so one broken plugin cannot take the command down.
 
-    Like pytest's ``pytest_addhooks``. Added in 0.2.
+    Like pytest's ``pytest_addhooks``. Added in 0.1.
     """
 
 
