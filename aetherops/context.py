@@ -36,7 +36,8 @@ class Context:
 
     @property
     def hook(self):
-        """The plugin manager's hook relay: ``ctx.hook.aetherops_backup_components(context=ctx)``."""
+        """The plugin manager's hook relay. To gather a list-returning hook's results, prefer
+        ``ctx.pm.collect("aetherops_backup_components", validate=..., context=ctx)``: a broken plugin is then a warning."""
         return self.pm.hook
 
     @cached_property
