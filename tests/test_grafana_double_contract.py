@@ -535,7 +535,7 @@ def test_create_contact_point(double):
     cp = {"uid": "cp1", "name": "oncall", "type": "email", "settings": {"addresses": "a@example.com"}}
     resp = raw(double, "POST", "/api/v1/provisioning/contact-points", json=cp)
     assert resp.status_code == 202, resp.text
-    assert resp.json() == {**cp, "disableResolveMessage": False}
+    assert resp.json() == {**cp, "disableResolveMessage": False, "provenance": "api"}  # see "Provenance"
     assert [c["uid"] for c in api(double).alertingprovisioning.get_contactpoints()] == ["cp1"]
     assert raw(double, "POST", "/api/v1/provisioning/contact-points", json=cp).status_code == 400
     other = raw(double, "POST", "/api/v1/provisioning/contact-points", json={"name": "pager", "type": "webhook", "settings": {}})

@@ -65,6 +65,7 @@ from .routes.folders import FolderRoutes
 from .routes.health import HealthRoutes
 from .routes.library import LibraryRoutes
 from .routes.search import SearchRoutes
+from .routes.unified import UnifiedStorageRoutes
 from .seed import SeedMixin
 from .server import ServerMixin, _Server
 from .store import StoreMixin
@@ -74,7 +75,12 @@ __all__ = ["ALL_FEATURES", "DoubleError", "GrafanaDouble", "main"]
 
 #: Optional API families; pass a subset as ``features=`` to turn the others off (-> 404).
 ALL_FEATURES = frozenset({"library_panels", "alerting"})
-_RESOURCES = (HealthRoutes, SearchRoutes, DashboardRoutes, FolderRoutes, DatasourceRoutes, LibraryRoutes, AlertingRoutes)
+#: Default request body cap (the double's; real Grafana is usually behind a proxy with its own).
+MAX_BODY_BYTES = 32 * 1024 * 1024
+#: Default dashboard size limit on Grafana 12 (unified storage; grafana#101590).
+MAX_DASHBOARD_BYTES = 10 * 1024 * 1024
+_RESOURCES = (HealthRoutes, SearchRoutes, DashboardRoutes, FolderRoutes, DatasourceRoutes, LibraryRoutes, AlertingRoutes,
+              UnifiedStorageRoutes)
 
 
 class GrafanaDouble(ServerMixin, AuthMixin, FaultsMixin, StoreMixin, SeedMixin, *_RESOURCES):
@@ -94,6 +100,10 @@ class GrafanaDouble(ServerMixin, AuthMixin, FaultsMixin, StoreMixin, SeedMixin, 
         features: subset of :data:`ALL_FEATURES` to offer; the rest answer 404.
         hide_version: omit ``version``/``commit`` from ``/api/health``.
         org_id: the single organisation's id.
+        max_body_bytes: request bodies past this answer 413 without being read.
+        max_folder_depth: nested folders deeper than this answer 400 ``folder.maximum-depth-reached``.
+        min_refresh_interval: a dashboard ``refresh`` below this is raised to it (400 on Grafana 12's ``/apis``).
+        max_dashboard_bytes: Grafana 12 answers 413 for a dashboard JSON larger than this.
     """
 
     def __init__(
@@ -108,6 +118,10 @@ class GrafanaDouble(ServerMixin, AuthMixin, FaultsMixin, StoreMixin, SeedMixin, 
         features: set[str] | frozenset[str] | None = None,
         hide_version: bool = False,
         org_id: int = 1,
+        max_body_bytes: int | None = MAX_BODY_BYTES,
+        max_folder_depth: int = 4,
+        min_refresh_interval: str = "5s",
+        max_dashboard_bytes: int = MAX_DASHBOARD_BYTES,
     ):
         features = ALL_FEATURES if features is None else frozenset(features)
         unknown = set(features) - ALL_FEATURES
@@ -122,6 +136,16 @@ class GrafanaDouble(ServerMixin, AuthMixin, FaultsMixin, StoreMixin, SeedMixin, 
         self.features = features
         self.hide_version = hide_version
         self.org_id = org_id
+        #: Request bodies larger than this get 413 unread (None: no cap).
+        self.max_body_bytes = max_body_bytes
+        #: Grafana's ``folder.MaxNestedFolderDepth``: a folder may have at most this many ancestors minus one.
+        self.max_folder_depth = max_folder_depth
+        #: ``[dashboards] min_refresh_interval``.
+        self.min_refresh_interval = min_refresh_interval
+        #: Grafana 12 refuses dashboards whose JSON is larger than this with 413.
+        self.max_dashboard_bytes = max_dashboard_bytes
+        #: Store new dashboards with these uids as v2 (``/apis/dashboard.grafana.app/v2beta1``) on Grafana 12.
+        self.v2_uids: set[str] = set()
         self.commit = "4f5a2c1d9e"
         #: Make ``/api/health`` answer 503 ``"database":"failing"``.
         self.database_failing = False
