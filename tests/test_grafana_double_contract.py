@@ -20,8 +20,9 @@ from grafana_client import GrafanaApi
 from grafana_client.client import GrafanaBadInputError, GrafanaClientError, GrafanaServerError, GrafanaUnauthorizedError
 
 from aetherops.testing.grafana_double import DoubleError, GrafanaDouble
+from aetherops.testing.pytest_plugin import GRAFANA_TEST_TOKEN
 
-TOKEN = "glsa_contract_test_token"
+TOKEN = GRAFANA_TEST_TOKEN
 JSON_UTF8 = "application/json; charset=UTF-8"
 META_KEYS = {
     "type", "canSave", "canEdit", "canAdmin", "canStar", "canDelete", "slug", "url", "expires", "created", "updated",
@@ -31,18 +32,8 @@ META_KEYS = {
 
 
 @pytest.fixture
-def make_double():
-    started: list[GrafanaDouble] = []
-
-    def make(**kwargs) -> GrafanaDouble:
-        kwargs.setdefault("token", TOKEN)
-        double = GrafanaDouble(**kwargs).start()
-        started.append(double)
-        return double
-
-    yield make
-    for double in started:
-        double.stop()
+def make_double(grafana_double_factory):
+    return grafana_double_factory
 
 
 @pytest.fixture

@@ -16,24 +16,15 @@ from grafana_client import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaServerError
 
 from aetherops.testing.grafana_double import GrafanaDouble
+from aetherops.testing.pytest_plugin import GRAFANA_TEST_TOKEN
 
-TOKEN = "glsa_versions_test_token"
+TOKEN = GRAFANA_TEST_TOKEN
 V10, V11, V12 = "10.4.3", "11.5.2", "12.1.0"
 
 
 @pytest.fixture
-def make_double():
-    started: list[GrafanaDouble] = []
-
-    def make(**kwargs) -> GrafanaDouble:
-        kwargs.setdefault("token", TOKEN)
-        double = GrafanaDouble(**kwargs).start()
-        started.append(double)
-        return double
-
-    yield make
-    for double in started:
-        double.stop()
+def make_double(grafana_double_factory):
+    return grafana_double_factory
 
 
 def api(double: GrafanaDouble) -> GrafanaApi:

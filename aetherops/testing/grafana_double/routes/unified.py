@@ -133,12 +133,14 @@ class UnifiedStorageRoutes:
 
     def _h_k8s_get(self, req: _Request):
         self._k8s_check(req)
-        name = req.groups[2]
         with self._lock:
-            rec = self._dash_by_uid(name)
-            if rec is None:
-                raise _status(404, "NotFound", f'dashboards.{_GROUP} "{name}" not found', name)
-            return 200, self._k8s_object(rec)
+            return 200, self._k8s_object(self._k8s_find(req.groups[2]))
+
+    def _k8s_find(self, name: str) -> dict:
+        rec = self._dash_by_uid(name)
+        if rec is None:
+            raise _status(404, "NotFound", f'dashboards.{_GROUP} "{name}" not found', name)
+        return rec
 
     def _k8s_body(self, req: _Request) -> tuple[dict, dict, str]:
         body = req.json()
@@ -204,9 +206,7 @@ class UnifiedStorageRoutes:
         self._k8s_check(req)
         name = req.groups[2]
         with self._lock:
-            rec = self._dash_by_uid(name)
-            if rec is None:
-                raise _status(404, "NotFound", f'dashboards.{_GROUP} "{name}" not found', name)
+            rec = self._k8s_find(name)
             metadata, spec, folder_uid = self._k8s_body(req)
             if metadata.get("name") not in (None, "", name):
                 raise _status(400, "BadRequest", "the name of the object does not match the name on the URL")
