@@ -8,7 +8,9 @@ bodies and raw-socket behaviour through httpx or a socket.
 from __future__ import annotations
 
 import json
+import re
 import socket
+from pathlib import Path
 
 import httpx
 import pytest
@@ -370,3 +372,18 @@ def test_team_http_headers_in_datasource_json_data_are_403(make_double):
     with pytest.raises(GrafanaClientError) as update:
         g.datasource.update_datasource_by_uid(created["uid"], lbac)
     assert update.value.status_code == 403
+
+
+def test_every_contract_test_names_a_section_of_the_contract():
+    """The "Contract: <section>" in each double test names a heading of docs/testing/grafana-api.md."""
+    root = Path(__file__).resolve().parent.parent
+    headings = {line.lstrip("#").strip() for line in (root / "docs/testing/grafana-api.md").read_text(encoding="utf-8").splitlines()
+                if line.startswith("#")}
+    named = []
+    for path in sorted((root / "tests").glob("test_grafana_double_*.py")):
+        text = path.read_text(encoding="utf-8")
+        tests = re.findall(r"^def (test_\w+)\(", text, flags=re.M)
+        sections = re.findall(r'Contract: "([A-Z][^"]+)"', text)
+        named.extend(sections)
+        assert len(sections) >= len(tests) - 1, f"{path.name}: a test without a Contract: section"
+    assert named and not set(named) - headings, sorted(set(named) - headings)

@@ -18,32 +18,40 @@ Faithful:
     412 ``version-mismatch`` / ``name-exists``, 409 duplicate folder uid or
     data source name, 404 ``{"message":"Not found"}`` for unknown routes, 422 for
     ``limit`` > 5000 in search), with ``Content-Type: application/json; charset=UTF-8``
-    on errors;
+    on errors; routes match with or without a trailing slash (``/api/search/``);
+  * auth is checked before a body is read; bodies past ``max_body_bytes`` get 413 unread;
   * the dashboard save logic (``POST /api/dashboards/db``) step by step, in the
     contract's order, including version increments, 20 kept version rows,
-    "no folder on update moves to the root" and ``overwrite`` adopting the stored version;
-  * version-dependent behaviour, switched by ``grafana_version``: ``name-exists``
-    only below 12, the dashboard-versions list wrapped in
-    ``{"continueToken","versions"}`` from 11.6, ``folderUid`` in the save response
-    from 11, folder uids readable through ``/api/dashboards/uid`` below 12, and
-    Grafana 9's lowercase 401 bodies below 10;
+    "no folder on update moves to the root", ``overwrite`` adopting the stored version
+    and saving plugin dashboards, the refresh minimum, and library panels connected
+    AFTER the save (a missing one: 500 "Error while connecting library panels", saved anyway);
+  * version-dependent behaviour, switched by ``grafana_version`` (``versions.py``): slug
+    ``name-exists`` and folder ``name-match`` only below 12, the dashboard-versions list
+    wrapped in ``{"continueToken","versions"}`` from 11.6, ``folderUid`` in the save
+    response from 11, folder uids readable through ``/api/dashboards/uid`` below 12,
+    Grafana 9's lowercase 401 bodies below 10; on 12 ``isDeleted`` in search hits,
+    ``meta.apiVersion``, 413 for oversized dashboards, 412 for a duplicate folder uid,
+    v2 dashboards (``store_as_v2``: 406 with the ``/apis`` pointer on the legacy API) and
+    the ``/apis/dashboard.grafana.app`` list/get/create/update routes;
+  * nested folders up to ``max_folder_depth`` (400 ``folder.maximum-depth-reached``);
   * search sorting (folders first, then case-insensitive title), paging and filters;
-  * secrets: ``secureJsonData`` is stored but only ever shown as ``secureJsonFields``.
+  * secrets: ``secureJsonData`` is stored but only ever shown as ``secureJsonFields``;
+    contact-point secrets are ``[REDACTED]`` unless exported with ``decrypt=true``;
+    ``jsonData.teamHttpHeaders`` is refused (403); provisioning writes carry
+    ``provenance: api`` unless ``X-Disable-Provenance`` is sent.
 
 Simplified:
   * one organisation (``X-Grafana-Org-Id`` other than ``org_id`` gives 401, an
-    assumption); every authenticated caller is an admin (no 403s, no permissions);
+    assumption); every authenticated caller is an admin (no 403s for permissions);
     ``createdBy``/``updatedBy`` are always ``"admin"``;
-  * no unified-storage ``/apis/...`` routes for Grafana 13; no annotations, users,
-    teams, snapshots; library panels, alert rules and contact points can be listed,
-    read and created over HTTP (``POST /api/library-elements`` -> 200 ``{"result"}``,
-    400 on a duplicate name in the folder or uid; ``POST /api/v1/provisioning/alert-rules``
-    -> 201, 409 on a duplicate uid, 400 without title/folderUID; ``POST
-    /api/v1/provisioning/contact-points`` -> 202, 400 on a duplicate uid), not updated
-    or deleted (seed them with the ``add_*`` helpers);
+  * ``/apis`` serves dashboards only, in the version they are stored in (no v1<->v2
+    conversion on read; the double's own v1->v2 conversion for ``store_as_v2``);
+    no annotations, users, teams, snapshots, notification policies, mute timings;
+    alert rules can be listed, read and created over HTTP, not updated or deleted;
   * slugs are ASCII-only (``"Prod DB"`` -> ``prod-db``); timestamps are UTC with ``Z``;
   * messages for rare 400s (missing data source name, long save message, alert rules
-    blocking a folder delete) are plausible, not verified against Grafana.
+    blocking a folder delete), the 413 messages and the 412 body for a duplicate folder
+    uid on 12 are plausible, not verified against Grafana (see the contract).
 
 Run alone: ``python -m aetherops.testing.grafana_double --port 3000 --seed-demo``.
 """
