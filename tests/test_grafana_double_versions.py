@@ -359,6 +359,16 @@ def test_folders_deeper_than_the_limit_are_refused(make_double):
     assert "l5" not in {f["uid"] for f in double.state["folders"]}
 
 
+def test_folder_permissions_read_and_write(make_double):
+    """Contract: "Folders" (``/api/folders/:uid/permissions``: Grafana's defaults; updates accepted)."""
+    double = make_double()
+    double.add_folder("Team", uid="team")
+    perms = raw(double, "GET", "/api/folders/team/permissions").json()
+    assert [(p["role"], p["permission"]) for p in perms] == [("Editor", 2), ("Viewer", 1)] and perms[0]["uid"] == "team"
+    assert raw(double, "POST", "/api/folders/team/permissions", json={"items": []}).json() == {"message": "Folder permissions updated"}
+    assert raw(double, "GET", "/api/folders/nope/permissions").status_code == 404
+
+
 def test_team_http_headers_in_datasource_json_data_are_403(make_double):
     """Contract: "Save rules by version" (AddDataSource/UpdateDataSource refuse ``teamHttpHeaders``)."""
     double = make_double()
