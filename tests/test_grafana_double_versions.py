@@ -397,3 +397,30 @@ def test_every_contract_test_names_a_section_of_the_contract():
         named.extend(sections)
         assert len(sections) >= len(tests) - 1, f"{path.name}: a test without a Contract: section"
     assert named and not set(named) - headings, sorted(set(named) - headings)
+
+
+def test_module_options_for_the_new_settings(tmp_path):
+    """Contract: "Grafana 12 v2 dashboards" (``python -m aetherops.testing.grafana_double --v2-uids ...``)."""
+    import subprocess
+    import sys
+
+    from aetherops.testing.grafana_double.cli import main
+
+    with pytest.raises(SystemExit) as refused:  # there is no v2 before 12
+        main(["--grafana-version", "11.2.0", "--v2-uids", "node-exporter"])
+    assert refused.value.code == 2
+    proc = subprocess.Popen([sys.executable, "-m", "aetherops.testing.grafana_double", "--port", "0", "--token", TOKEN,
+                             "--grafana-version", "12.1.0", "--v2-uids", "node-exporter", "--seed-demo", "--max-folder-depth", "2",
+                             "--max-body-bytes", "100000"], stderr=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r"(http://127\.0\.0\.1:\d+)", proc.stderr.readline()).group(1)
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        assert httpx.get(f"{url}/api/dashboards/uid/node-exporter", headers=headers, timeout=10).status_code == 406
+        assert httpx.get(f"{url}/api/dashboards/uid/blackbox-probes", headers=headers, timeout=10).status_code == 200
+        deep = httpx.post(f"{url}/api/folders", json={"title": "Too deep", "parentUid": "apps-payments"}, headers=headers, timeout=10)
+        assert deep.status_code == 400 and deep.json()["messageId"] == "folder.maximum-depth-reached"
+        big = httpx.post(f"{url}/api/folders", content=b"x" * 200_000, headers=headers, timeout=10)
+        assert big.status_code == 413
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
