@@ -232,6 +232,11 @@ def test_v2_dashboards_answer_406_on_the_legacy_api(make_double):
                                                  "/apis/dashboard.grafana.app/v2beta1/namespaces/default/dashboards/v2dash instead")
     assert api(double).dashboard.get_dashboard("v1dash")["dashboard"]["title"] == "Classic"
     assert {h["uid"] for h in api(double).search.search_dashboards(type_="dash-db")} == {"v1dash", "v2dash"}
+    double.store_as_v2("later")  # stored as v2 when first saved; its library panels are connected all the same
+    double.add_library_panel("Shared", uid="shared")
+    double.add_dashboard(dash("Later", "later", panels=[{"id": 1, "libraryPanel": {"uid": "shared", "name": "Shared"}}]))
+    assert double.get_dashboard_v2("later")["elements"]["panel-1"]["spec"]["libraryPanel"]["uid"] == "shared"
+    assert double.library_connections("shared") == ["later"]
     with pytest.raises(ValueError):
         make_double(grafana_version=V11).store_as_v2("x")
 
