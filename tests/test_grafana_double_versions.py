@@ -212,6 +212,12 @@ def test_provenance_is_api_unless_disabled(make_double):
     g.create_contactpoint({"uid": "cp-locked", "name": "a", "type": "email", "settings": {"addresses": "a@x"}})
     g.create_contactpoint({"uid": "cp-free", "name": "b", "type": "email", "settings": {"addresses": "b@x"}}, disable_provenance=True)
     assert {c["uid"]: c.get("provenance", "") for c in g.get_contactpoints()} == {"cp-locked": "api", "cp-free": ""}
+    updated = g.update_alertrule("locked", {**rule, "title": "R renamed"}, disable_provenance=True)
+    assert updated["title"] == "R renamed" and updated["provenance"] == ""
+    g.delete_alertrule("free")
+    g.delete_contactpoint("cp-free")
+    assert [r["uid"] for r in g.get_alertrules_all()] == ["locked"] and [c["uid"] for c in g.get_contactpoints()] == ["cp-locked"]
+    assert raw(double, "DELETE", "/api/v1/provisioning/alert-rules/free").status_code == 404
 
 
 # ---------------------------------------------------------------- v2 dashboards and /apis (12)
