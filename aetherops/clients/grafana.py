@@ -63,10 +63,15 @@ class V2Dashboard(GrafanaError):
 class GrafanaClient:
     """Typed Grafana API calls with retries and one-line errors (see the module docstring)."""
 
-    def __init__(self, config: ServiceConfig, *, transport=None):
+    def __init__(self, config: ServiceConfig, *, transport=None, get=None):
+        """``transport``: an httpx transport (tests). ``get``: another GET transport, ``get(path, params=, headers=)``
+        returning an answer with httpx.Response's ``status_code``/``content``/``json()``/``text``/``reason_phrase``
+        (the backup's keep-alive fast path); every other method goes through httpx."""
         self.config = config
         self.url = config.url
         self.http = HTTPService(config, transport=transport)
+        self._get = get
+        self.on_close = None  # called by close(): whoever supplied ``get`` closes its connections there
         org = (config.options or {}).get("org_id")
         self.org_id = int(org) if org else 1
         if org:
@@ -75,6 +80,8 @@ class GrafanaClient:
 
     def close(self) -> None:
         self.http.close()
+        if self.on_close is not None:
+            self.on_close()
 
     def __enter__(self) -> GrafanaClient:
         return self
@@ -95,7 +102,10 @@ class GrafanaClient:
             kwargs["headers"] = {"Content-Type": "application/json", **(headers or {})}
         elif headers:
             kwargs["headers"] = headers
-        response = self.http.request(method, path, ok=_ANSWERED, **kwargs)
+        if method == "GET" and self._get is not None:
+            response = self._get(path, params=params, headers=headers)
+        else:
+            response = self.http.request(method, path, ok=_ANSWERED, **kwargs)
         status = response.status_code
         data = self._decode(response, what, status in ok)
         if status in ok:

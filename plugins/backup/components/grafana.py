@@ -69,10 +69,19 @@ PROVENANCE_CHOICES = ("keep", "api", "none")
 NOT_OFFERED = (404, 405, 501)
 
 
-def make_client(profile):
+def make_client(profile, *, fast_reads: bool = False):
+    """The GrafanaClient for the profile; with ``fast_reads`` (backup) its GETs go over keep-alive
+    ``http.client`` connections unless a proxy applies (see fastget.py and benchmarks/backup.py)."""
     from aetherops.clients.grafana import GrafanaClient
+    from aetherops_plugins.backup.components import fastget
 
-    return GrafanaClient(profile.service("grafana"))
+    config = profile.service("grafana")
+    if fast_reads and fastget.usable(config):
+        getter = fastget.FastGet(config)
+        client = GrafanaClient(config, get=getter.get)
+        client.on_close = getter.close
+        return client
+    return GrafanaClient(config)
 
 
 # ---------------------------------------------------------------------------------------- secrets
@@ -148,7 +157,7 @@ class GrafanaComponent:
     def backup(self, job: BackupJob) -> None:
         if not job.has_service("grafana"):
             job.skip("the profile has no grafana.url")
-        client = make_client(job.profile)
+        client = make_client(job.profile, fast_reads=True)
         try:
             self._backup(job, client)
         finally:
