@@ -77,7 +77,7 @@ def _service_fields(**extra: Field) -> dict[str, Field]:
         "headers": Field(dict, {}, "Extra HTTP headers, e.g. X-Scope-OrgID for Mimir/Cortex/Thanos tenants."),
         "tls": Field(dict, {}, "TLS settings: verify, ca_file, cert_file, key_file."),
         "timeout": Field(float, 10.0, "Seconds before a request times out."),
-        "retries": Field(int, 3, "Attempts for transient failures (connect errors, 502/503/504, timeouts)."),
+        "retries": Field(int, 3, "Retries after the first attempt for transient failures (connect errors, timeouts, 429/502/503/504), with jittered backoff and Retry-After honoured; 0: no retry."),
         "auth": Field(dict, {}, "Secret references: token_env/token_file, or username with password_env/password_file."),
     }
     fields.update(extra)

@@ -21,7 +21,8 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from aetherops.clients.http import TRANSIENT_STATUS, HTTPService
+from aetherops.clients.http import HTTPService
+from aetherops.clients.retry import TRANSIENT_STATUS
 from aetherops.errors import ServiceError
 from aetherops.profiles import ServiceConfig
 from aetherops.redact import redact

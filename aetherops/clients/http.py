@@ -1,7 +1,8 @@
-"""An httpx client built from a profile section, with bounded retries and one-line errors.
+"""An httpx client built from a profile section, with the shared retry policy and one-line errors.
 
-Transient failures (connect errors, timeouts, 502/503/504) are retried with
-exponential backoff up to ``ServiceConfig.retries`` attempts; 4xx never are.
+Transient failures (connect errors, timeouts, 429/502/503/504) are retried by
+:class:`~aetherops.clients.retry.RetryPolicy` (``retries`` retries after the first
+attempt, jittered backoff, ``Retry-After`` honoured); other 4xx/5xx never are.
 Every failure becomes a :class:`ServiceError` naming the URL and the server's
 own message (exit code 3).
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from typing import Any
 
 if "httpx" not in sys.modules:
@@ -21,17 +21,19 @@ if "httpx" not in sys.modules:
 
 import httpx  # noqa: E402
 
-from aetherops.errors import ServiceError
-from aetherops.profiles import ServiceConfig
-from aetherops.redact import redact
+from aetherops.clients.connect import is_tls_error, request_headers, ssl_context  # noqa: E402
+from aetherops.clients.retry import TRANSIENT_STATUS, RetryPolicy  # noqa: E402
+from aetherops.errors import ServiceError  # noqa: E402
+from aetherops.profiles import ServiceConfig  # noqa: E402
+from aetherops.redact import redact  # noqa: E402
 
-TRANSIENT_STATUS = frozenset({502, 503, 504})
-BACKOFF_SECONDS = 0.2
+#: Kept for modules not yet on :class:`RetryPolicy` (use ``RetryPolicy().backoff``).
+BACKOFF_SECONDS = RetryPolicy.backoff
 
 
-def server_message(response: httpx.Response) -> str:
-    """The server's own error message from a JSON or text body, on one line."""
-    text = response.text.strip()
+def server_message(response: Any, text: str | None = None) -> str:
+    """The server's own error message from a JSON or text body, on one line (any response with ``.text``)."""
+    text = (response.text if text is None else text).strip()
     try:
         body = json.loads(text)
     except ValueError:
@@ -42,23 +44,22 @@ def server_message(response: httpx.Response) -> str:
         for key in ("error", "message", "msg", "detail"):
             if body.get(key):
                 return " ".join(str(body[key]).split())
-    return " ".join(text.split())[:300] or response.reason_phrase
+    return " ".join(text.split())[:300] or str(getattr(response, "reason_phrase", None) or getattr(response, "reason", "") or "")
 
 
 class HTTPService:
     """A small wrapper around ``httpx.Client`` for one service."""
 
-    def __init__(self, config: ServiceConfig, *, transport: httpx.BaseTransport | None = None):
+    def __init__(self, config: ServiceConfig, *, transport: httpx.BaseTransport | None = None, policy: RetryPolicy | None = None):
         self.config = config
         self.name = config.name
         self.base_url = config.url
-        headers = {"User-Agent": _user_agent(), **config.headers, **config.auth_headers()}
+        self.policy = policy or RetryPolicy.for_service(config)
         self.client = httpx.Client(
             base_url=config.url,
-            headers=headers,
+            headers=request_headers(config),
             # plain http: no CA bundle to load (~20 ms of every command against an http:// service)
-            verify=_verify(config.verify) if config.url.lower().startswith("https:") else False,
-            cert=config.cert,
+            verify=ssl_context(config) or False,
             timeout=config.timeout,
             transport=transport,
         )
@@ -72,38 +73,36 @@ class HTTPService:
     def request(self, method: str, path: str, *, ok=(200,), retry: bool | None = None, **kwargs: Any) -> httpx.Response:
         """Send a request; retry transient failures; raise ServiceError on anything else not in ``ok``.
 
-        ``retry`` defaults to True for idempotent methods and False for POST.
+        ``retry`` defaults to True for idempotent methods and False for POST/PATCH (pass ``retry=True`` for a
+        POST that is safe to repeat).
         """
-        if retry is None:
-            retry = method.upper() in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
-        attempts = max(1, self.config.retries) if retry else 1
         url = self.url(path)
-        last_error: str = ""
-        for attempt in range(1, attempts + 1):
-            try:
-                response = self.client.request(method, path, **kwargs)
-            except httpx.TimeoutException:
-                last_error = f"timed out after {self.config.timeout:g}s"
-            except httpx.ConnectError as exc:
-                if _is_tls_error(exc):  # a certificate problem does not fix itself: no retry
-                    raise ServiceError(f"{self.name} {method.upper()} {url}: TLS error ({_reason(exc)})", url=url) from None
-                last_error = f"cannot connect ({_reason(exc)})"
-            except httpx.TransportError as exc:
-                last_error = f"connection failed ({_reason(exc)})"
+        where = f"{self.name} {method.upper()} {url}"
+        attempts = self.policy.attempts(method, safe=retry)
+
+        def transient(outcome: Any) -> bool:
+            if isinstance(outcome, httpx.Response):
+                return outcome.status_code not in ok and self.policy.is_transient_status(outcome.status_code)
+            return isinstance(outcome, httpx.TransportError) and not is_tls_error(outcome)
+
+        try:
+            response = self.policy.run(lambda: self.client.request(method, path, **kwargs), is_transient=transient,
+                                       retry_after=lambda r: r.headers.get("Retry-After"), method=method, safe=retry)
+        except httpx.TransportError as exc:
+            if is_tls_error(exc):  # a certificate problem does not fix itself: not retried
+                raise ServiceError(f"{where}: TLS error ({_reason(exc)})", url=url) from None
+            if isinstance(exc, httpx.TimeoutException):
+                problem = f"timed out after {self.config.timeout:g}s"
+            elif isinstance(exc, httpx.ConnectError):
+                problem = f"cannot connect ({_reason(exc)})"
             else:
-                if response.status_code in ok:
-                    return response
-                if response.status_code in TRANSIENT_STATUS and attempt < attempts:
-                    last_error = f"HTTP {response.status_code}"
-                else:
-                    raise ServiceError(
-                        f"{self.name} {method.upper()} {url}: HTTP {response.status_code}: {server_message(response)}",
-                        url=url,
-                        status=response.status_code,
-                    )
-            if attempt < attempts:
-                time.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
-        raise ServiceError(f"{self.name} {method.upper()} {url}: {last_error}" + (f" (after {attempts} attempts)" if attempts > 1 else ""), url=url)
+                problem = f"connection failed ({_reason(exc)})"
+            raise ServiceError(f"{where}: {problem}{_after(attempts)}", url=url) from None
+        if response.status_code in ok:
+            return response
+        suffix = _after(attempts) if transient(response) else ""
+        raise ServiceError(f"{where}: HTTP {response.status_code}: {server_message(response)}{suffix}", url=url,
+                           status=response.status_code)
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
         response = self.request("GET", path, **kwargs)
@@ -116,31 +115,13 @@ class HTTPService:
             raise ServiceError(f"{self.name} {self.url(path)}: answered with something that is not JSON", url=self.url(path)) from None
 
 
-def _verify(verify: bool | str):
-    if isinstance(verify, str):
-        import ssl
-
-        return ssl.create_default_context(cafile=verify)
-    return verify
-
-
-def _is_tls_error(exc: Exception) -> bool:
-    import ssl
-
-    seen = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in type(exc).__name__
-
-
 def _reason(exc: Exception) -> str:
     text = redact(str(exc)) or type(exc).__name__
     return text.split("] ")[-1] if text.startswith("[") else text
 
 
-def _user_agent() -> str:
-    from aetherops import __version__
+def _after(attempts: int) -> str:
+    return f" (after {attempts} attempts)" if attempts > 1 else ""
 
-    return f"aetherops/{__version__}"
+
+__all__ = ["HTTPService", "TRANSIENT_STATUS", "server_message"]

@@ -13,7 +13,7 @@ SERVICES = ("prometheus", "alertmanager", "grafana", "blackbox")
 
 
 def _prometheus(client) -> str | None:
-    client.request("GET", "/-/ready")
+    client.ready()
     return client.build_info().get("version")
 
 

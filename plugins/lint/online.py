@@ -11,11 +11,14 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aetherops_plugins.lint.api import Check, Finding
 from aetherops_plugins.lint.loader import format_duration, parse_duration
 from aetherops_plugins.lint.promql import _escape
+
+if TYPE_CHECKING:  # pragma: no cover
+    from aetherops.clients.prometheus import PrometheusClient
 
 _RULES = "groups:\n  - name: example\n    rules:\n"
 
@@ -33,8 +36,8 @@ class OnlineContext:
         self.lookback = parse_duration(self.settings.get("online_lookback") or "1d") or 86400.0
 
     @property
-    def client(self):
-        if callable(self._client) and not hasattr(self._client, "get_json"):
+    def client(self) -> PrometheusClient:
+        if callable(self._client) and not hasattr(self._client, "query"):
             self._client = self._client()
         return self._client
 
@@ -48,8 +51,7 @@ class OnlineContext:
         with self._lock:
             if promql in self._cache:
                 return self._cache[promql]
-        body = self.client.get_json("/api/v1/query", params={"query": promql})
-        result = (body.get("data") or {}).get("result") or []
+        result = self.client.query(promql)
         with self._lock:
             self._cache[promql] = result
         return result
@@ -62,8 +64,7 @@ class OnlineContext:
             return 0
 
     def query_range(self, promql: str, start: float, end: float, step: float) -> list[dict]:
-        body = self.client.get_json("/api/v1/query_range", params={"query": promql, "start": start, "end": end, "step": step})
-        return (body.get("data") or {}).get("result") or []
+        return self.client.query_range(promql, start, end, step)
 
     def map(self, fn, items):
         items = list(items)
@@ -198,7 +199,8 @@ class Runbooks(Check):
     example_good = _RULES + "      - alert: Down\n        expr: up == 0\n        for: 5m\n"
 
     def check(self, target, project):
-        import httpx
+        from aetherops.clients.probe import link_status
+        from aetherops.errors import ServiceError
 
         if project.online is None:
             return
@@ -213,13 +215,10 @@ class Runbooks(Check):
 
         def probe(url):
             try:
-                with httpx.Client(timeout=timeout, follow_redirects=True) as client:
-                    r = client.head(url)
-                    if r.status_code in (405, 501):
-                        r = client.get(url)
-                    return url, (None if r.status_code < 400 else f"HTTP {r.status_code}")
-            except httpx.HTTPError as exc:
-                return url, f"cannot connect ({type(exc).__name__})"
+                status = link_status(url, timeout=timeout)
+            except ServiceError as exc:
+                return url, exc.format_message().removeprefix(f"{url}: ")
+            return url, (None if status < 400 else f"HTTP {status}")
 
         for url, problem in project.online.map(probe, urls):
             if problem:

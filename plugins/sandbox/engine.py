@@ -200,32 +200,24 @@ class Sandbox:
         return self.status()
 
     def _wait_ready(self, service: Service, process: subprocess.Popen, log: Path) -> None:
-        import httpx
+        from aetherops.clients.probe import is_ready
 
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise ServiceError(f"sandbox {service.name} exited with code {process.returncode}: {_tail(log)}")
-            try:
-                if httpx.get(service.url + service.ready_path, timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
+            if is_ready(service.url + service.ready_path, timeout=1.0):
+                return
             time.sleep(0.1)
         raise ServiceError(f"sandbox {service.name} not ready on {service.url} after {self.ready_timeout:g}s: {_tail(log)}")
 
     def status(self) -> list[dict]:
-        import httpx
+        from aetherops.clients.probe import is_ready
 
         rows = []
         for name, record in self._load_state().items():
             running = _running(record)
-            ready = False
-            if running:
-                try:
-                    ready = httpx.get(record["url"] + record["ready_path"], timeout=2.0).status_code == 200
-                except httpx.HTTPError:
-                    ready = False
+            ready = running and is_ready(record["url"] + record["ready_path"], timeout=2.0)
             rows.append({"service": name, "url": record["url"], "pid": record["pid"], "running": running, "ready": ready,
                          "log": record["log"]})
         return rows

@@ -16,17 +16,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import ssl
 import threading
-import time
 import urllib.request
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from aetherops.errors import ServiceError
-
-TRANSIENT_STATUS = frozenset({502, 503, 504})
-BACKOFF_SECONDS = 0.2
 
 
 def usable(config) -> bool:
@@ -44,12 +39,13 @@ def usable(config) -> bool:
 class Answer:
     """The bits of an HTTP answer :class:`aetherops.clients.grafana.GrafanaClient` reads (httpx.Response's names)."""
 
-    __slots__ = ("status_code", "content", "reason_phrase")
+    __slots__ = ("status_code", "content", "reason_phrase", "retry_after")
 
-    def __init__(self, status: int, content: bytes, reason: str):
+    def __init__(self, status: int, content: bytes, reason: str, retry_after: str | None = None):
         self.status_code = status
         self.content = content
         self.reason_phrase = reason
+        self.retry_after = retry_after
 
     @property
     def text(self) -> str:
@@ -63,7 +59,8 @@ class FastGet:
     """Thread-safe ``get(path)``; each worker thread keeps its own connection."""
 
     def __init__(self, config):
-        from aetherops import __version__
+        from aetherops.clients.connect import request_headers, ssl_context
+        from aetherops.clients.retry import RetryPolicy
 
         parts = urlsplit(config.url)
         self.url = config.url
@@ -72,24 +69,12 @@ class FastGet:
         self.port = parts.port
         self.prefix = parts.path.rstrip("/")
         self.timeout = config.timeout
-        self.retries = max(1, int(config.retries))
-        self.headers = {"User-Agent": f"aetherops/{__version__}", "Accept": "application/json", **config.headers,
-                        **config.auth_headers()}
+        self.policy = RetryPolicy.for_service(config)  # the project's one retry policy and TLS/header builder
+        self.headers = request_headers(config, Accept="application/json")
         org = (config.options or {}).get("org_id")
         if org:
             self.headers["X-Grafana-Org-Id"] = str(org)
-        self.context = None
-        if self.scheme == "https":
-            verify = config.verify
-            if isinstance(verify, str):
-                self.context = ssl.create_default_context(cafile=verify)
-            elif verify:
-                self.context = ssl.create_default_context()
-            else:
-                self.context = ssl._create_unverified_context()  # noqa: S323 - the profile said tls.verify: false
-            if config.cert:
-                cert, key = config.cert if isinstance(config.cert, tuple) else (config.cert, None)
-                self.context.load_cert_chain(cert, key)
+        self.context = ssl_context(config)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[http.client.HTTPConnection] = []
@@ -113,35 +98,43 @@ class FastGet:
             self._local.conn = None
 
     def get(self, path: str, params: dict | None = None, headers: dict | None = None) -> Answer:
-        """GET ``path`` (below the Grafana URL) -> the answer (any status); transient failures retried,
-        a connection that cannot be made is a ServiceError. :class:`GrafanaClient` reads the answer."""
+        """GET ``path`` (below the Grafana URL) -> the answer (any status); transient failures retried by the
+        shared :class:`RetryPolicy`; a connection that cannot be made is a ServiceError. :class:`GrafanaClient`
+        reads the answer."""
+        from aetherops.clients.connect import is_tls_error
+
         if params:
             path = f"{path}?{urlencode(params, doseq=True)}"
         send = {**self.headers, **(headers or {})}
-        last = ""
-        for attempt in range(1, self.retries + 1):
+
+        def once() -> Answer:
             try:
                 conn = self._conn()
                 conn.request("GET", self.prefix + path, headers=send)
                 response = conn.getresponse()
-                body = response.read()
-                answer = Answer(response.status, body, response.reason)
+                answer = Answer(response.status, response.read(), response.reason, response.getheader("Retry-After"))
                 if response.will_close:
                     self._drop()
-            except TimeoutError:
+                return answer
+            except BaseException:
                 self._drop()
-                last = f"timed out after {self.timeout:g}s"
-            except (OSError, http.client.HTTPException) as exc:
-                self._drop()
-                last = f"cannot connect ({type(exc).__name__})"
-            else:
-                if answer.status_code not in TRANSIENT_STATUS or attempt == self.retries:
-                    return answer
-                last = f"HTTP {answer.status_code}"
-            if attempt < self.retries:
-                time.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
-        suffix = f" (after {self.retries} attempts)" if self.retries > 1 else ""
-        raise ServiceError(f"grafana {self.url} GET {path}: {last}{suffix}", url=self.url)
+                raise
+
+        def transient(outcome: Any) -> bool:
+            if isinstance(outcome, Answer):
+                return self.policy.is_transient_status(outcome.status_code)
+            return isinstance(outcome, (OSError, http.client.HTTPException)) and not is_tls_error(outcome)
+
+        attempts = self.policy.attempts("GET")
+        suffix = f" (after {attempts} attempts)" if attempts > 1 else ""
+        try:
+            return self.policy.run(once, is_transient=transient, retry_after=lambda a: a.retry_after)
+        except TimeoutError:
+            raise ServiceError(f"grafana {self.url} GET {path}: timed out after {self.timeout:g}s{suffix}", url=self.url) from None
+        except (OSError, http.client.HTTPException) as exc:
+            if is_tls_error(exc):
+                raise ServiceError(f"grafana {self.url} GET {path}: TLS error ({exc})", url=self.url) from None
+            raise ServiceError(f"grafana {self.url} GET {path}: cannot connect ({type(exc).__name__}){suffix}", url=self.url) from None
 
     def close(self) -> None:
         with self._lock:
