@@ -1,0 +1,227 @@
+"""Server lifecycle and HTTP plumbing: threads, keep-alive, bodies, dispatch."""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from . import GrafanaDouble
+
+from ._common import _JSON, _JSON_UTF8, _NOT_FOUND, DoubleError, _Request
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+    allow_reuse_address = True
+
+    def __init__(self, address, handler, double: GrafanaDouble):
+        self.double = double
+        self.open_sockets: set[socket.socket] = set()
+        self.sockets_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address):
+        with self.sockets_lock:
+            self.open_sockets.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self.sockets_lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "GrafanaDouble/1.0"
+    sys_version = ""
+    timeout = 120  # idle keep-alive connections are closed after this
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms delayed-ACK stalls
+
+    def log_message(self, format, *args):  # quiet; see GrafanaDouble.request_log
+        pass
+
+    def _handle(self):
+        self.server.double._serve(self)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
+
+
+class ServerMixin:
+    """Start/stop in a daemon thread, read requests, apply latency and faults, dispatch to the routes."""
+
+    def start(self) -> GrafanaDouble:
+        """Bind and serve in a daemon thread; returns ``self``."""
+        if self._server is not None:
+            return self
+        cls = _Server6 if ":" in self.host else _Server
+        self._server = cls((self.host, self._requested_port), _Handler, self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name=f"grafana-double:{self.port}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and drop open keep-alive connections."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        # serve_forever notices shutdown only between polls; poke it with connections so
+        # stop() takes milliseconds instead of up to a poll interval
+        waiter = threading.Thread(target=server.shutdown, daemon=True)
+        waiter.start()
+        host = server.server_address[0]
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+        while waiter.is_alive():
+            try:
+                socket.create_connection((host, server.server_address[1]), timeout=0.2).close()
+            except OSError:
+                pass
+            waiter.join(0.01)
+        with server.sockets_lock:
+            sockets = list(server.open_sockets)
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> GrafanaDouble:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The bound port (after :meth:`start`), else the requested one."""
+        if self._server is not None:
+            return self._server.server_address[1]
+        return self._requested_port
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:43123`` (no trailing slash)."""
+        host = self.host
+        if host in ("", "0.0.0.0"):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    def _serve(self, handler: _Handler) -> None:
+        method = handler.command
+        split = urlsplit(handler.path)
+        path = split.path
+        try:
+            raw = self._read_body(handler)
+        except (OSError, ValueError):
+            handler.close_connection = True
+            return
+        latency = self.latency_ms
+        if latency and latency > 0:
+            time.sleep(latency / 1000.0)
+        fault = self._take_fault(method, path)
+        if fault is not None and fault["reset"]:
+            self._record(method, path, 0)
+            self._reset_connection(handler)
+            return
+        content_type = _JSON
+        pretty = False
+        if fault is not None:
+            status = fault["status"]
+            body: Any = {"message": f"injected fault: {status} {handler.responses.get(status, ('',))[0]}".strip()}
+        else:
+            query = parse_qs(split.query, keep_blank_values=True)
+            status, body, pretty = self._dispatch(method, path, query, raw, handler.headers)
+            if path == "/api/health":
+                content_type = _JSON_UTF8
+        if status >= 400:
+            content_type = _JSON_UTF8
+        if pretty:
+            data = json.dumps(body, indent=2, sort_keys=True).encode()
+        else:
+            data = json.dumps(body, separators=(",", ":")).encode()
+        self._record(method, path, status)
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", content_type)
+            handler.send_header("Content-Length", str(len(data)))
+            handler.send_header("Cache-Control", "no-store")
+            handler.send_header("X-Content-Type-Options", "nosniff")
+            handler.end_headers()
+            if method != "HEAD":
+                handler.wfile.write(data)
+        except OSError:
+            handler.close_connection = True
+
+    @staticmethod
+    def _read_body(handler: _Handler) -> bytes:
+        if "chunked" in handler.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(handler.rfile.read(size))
+                handler.rfile.readline()
+        length = int(handler.headers.get("Content-Length") or 0)
+        return handler.rfile.read(length) if length > 0 else b""
+
+    @staticmethod
+    def _reset_connection(handler: _Handler) -> None:
+        handler.close_connection = True
+        try:  # RST instead of FIN where the platform allows it
+            handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except (OSError, struct.error):
+            pass
+
+    def _record(self, method: str, path: str, status: int) -> None:
+        with self._lock:
+            self._log.append((method, path, status))
+
+    def _dispatch(self, method, path, query, raw, headers) -> tuple[int, Any, bool]:
+        for route_method, pattern, fn, feature, needs_auth in self._routes:
+            if route_method != method and not (method == "HEAD" and route_method == "GET"):
+                continue
+            match = pattern.fullmatch(path)
+            if match is None:
+                continue
+            if feature and feature not in self.features:
+                return 404, _NOT_FOUND, False
+            try:
+                if needs_auth:
+                    self._check_auth(headers)
+                req = _Request(method, path, query, tuple(unquote(g) for g in match.groups()), raw, headers)
+                result = fn(req)
+            except DoubleError as exc:
+                return exc.status, exc.body, False
+            except Exception:  # a bug in the double: answer like Grafana would, and say why on stderr
+                traceback.print_exc()
+                return 500, {"message": "Internal Server Error"}, False
+            if len(result) == 3:
+                return result
+            return result[0], result[1], False
+        return 404, _NOT_FOUND, False
