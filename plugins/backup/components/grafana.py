@@ -15,7 +15,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
-from aetherops.errors import ConfigError, ServiceError
+from aetherops.errors import ServiceError
 from aetherops.grafana_plan import (
     ServerState,
     WantedDashboard,
@@ -466,11 +466,9 @@ def _v2_current(client, uid: str, backed_resource: dict) -> dict | None:
 
 # ---------------------------------------------------------------------------------------- restore: plan
 def provenance_mode(job: RestoreJob) -> str:
-    mode = str(job.options.get("provenance") or (job.profile.section("backup") or {}).get("grafana_provenance") or "keep")
-    if mode not in PROVENANCE_CHOICES:
-        raise ConfigError(f"backup.grafana_provenance must be one of {', '.join(PROVENANCE_CHOICES)}, not {mode!r}",
-                          path=job.profile.path)
-    return mode
+    """``--grafana-provenance``, else the profile's ``backup.grafana_provenance`` (both validated), else keep."""
+    mode = str(job.options.get("grafana_provenance") or (job.profile.section("backup") or {}).get("grafana_provenance") or "keep")
+    return mode if mode in PROVENANCE_CHOICES else "keep"
 
 
 def plan_restore(job: RestoreJob, backup: dict, state: ServerState, current: dict) -> list:
