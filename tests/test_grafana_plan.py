@@ -235,3 +235,60 @@ def test_objects_by_uid_and_blocked():
 def test_refusals_are_labelled_with_one_line(kind, status, reason, message, action, words):
     got_action, got_reason = explain_save_error(kind, "u1", status, reason, message)
     assert got_action == action and words in got_reason and "\n" not in got_reason and got_reason.startswith("uid u1")
+
+
+# ------------------------------------------------------------------ hostile server answers and backups (hypothesis)
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_uids = st.sampled_from(["a", "b", "c", "d", "", "x/y", "ü"])
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                     lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=6), kids, max_size=3), max_leaves=12)
+_hits = st.lists(st.fixed_dictionaries({"uid": _uids, "title": st.text(max_size=6)},
+                                       optional={"folderUid": _uids, "type": st.sampled_from(["dash-folder", "dash-db", "x"])}),
+                 max_size=8)
+ACTIONS = {"create", "update", "overwrite", "unchanged", "conflict", "skip", "error"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(_hits)
+def test_folder_tree_survives_any_hits(hits):
+    tree = folder_tree(hits)
+    uids = [f["uid"] for f in tree]
+    assert len(uids) == len(set(uids))
+    position = {u: i for i, u in enumerate(uids)}
+    for folder in tree:  # a parent that is there comes first, unless a cycle makes that impossible
+        parent = folder["parentUid"]
+        if parent in position and parent != folder["uid"] and position[parent] > position[folder["uid"]]:
+            chain, cur = set(), parent
+            while cur in position and cur not in chain:
+                chain.add(cur)
+                cur = next(f["parentUid"] for f in tree if f["uid"] == cur)
+            assert cur in chain  # a cycle
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_uids, st.text(max_size=6), _uids, _json, st.none() | st.integers(0, 3)), max_size=5),
+       st.dictionaries(_uids, st.fixed_dictionaries({"dashboard": _json, "meta": _json}), max_size=3),
+       _hits, st.sampled_from(["", "10.4.0", "11.6.1", "12.2.0", "garbage"]), st.none() | st.text(max_size=4), st.booleans())
+def test_the_planner_labels_anything_with_one_line(dashes, current, hits, version, min_refresh, force):
+    wanted_list = [WantedDashboard(uid=u or "u", title=t, folder_uid=f, dashboard=d if isinstance(d, dict) else {"x": d}, version=v)
+                   for u, t, f, d, v in dashes]
+    cur = {k: {"dashboard": v["dashboard"] if isinstance(v["dashboard"], dict) else {},
+               "meta": v["meta"] if isinstance(v["meta"], dict) else {}} for k, v in current.items()}
+    folders = {h["uid"]: {"title": h["title"], "parentUid": h.get("folderUid")} for h in hits}
+    items = plan_dashboards(wanted_list, ServerState(version=version, folders=folders, hits=hits, dashboards=cur,
+                                                     min_refresh_interval=min_refresh), force=force)
+    assert len(items) == len(wanted_list)
+    for item in items:
+        assert item.action in ACTIONS and "\n" not in item.reason and item.reason
+        assert (item.body is not None) == item.changes
+    for item in plan_folders([{"uid": h["uid"] or "u", "title": h["title"], "parentUid": h.get("folderUid")} for h in hits],
+                             ServerState(version=version, folders=folders, hits=hits)):
+        assert item.action in ACTIONS and "\n" not in item.reason
+
+
+@given(st.text(max_size=12) | st.integers() | st.none())
+def test_refresh_parsing_never_raises(value):
+    result = refresh_seconds(value)
+    assert result is None or result >= 0
