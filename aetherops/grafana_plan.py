@@ -19,9 +19,9 @@ resolves it); ``skip`` (deliberately left alone: provisioned from files, a secre
 ``error`` (the server would refuse it whatever the flags: fix the input).
 
 The save rules follow Grafana's dashboard service and folder service, by version (see docs/backup.md,
-"Real Grafana"): before 12, "name exists" compares slugs in the folder and a dashboard titled like a
-folder beside it is refused (``name-match``); 12 drops both and refuses a refresh below the server's
-``min_refresh_interval``; folders nest at most ``max_folder_depth`` deep; a uid is one namespace for
+"Real Grafana"): before 12, "name exists" compares slugs in the folder and a dashboard titled like any
+folder is refused (``name-match``); 12 drops both; a refresh below the server's ``min_refresh_interval`` is
+raised to it by the legacy API and refused by 12's ``/apis``; folders nest at most ``max_folder_depth`` deep; a uid is one namespace for
 folders and dashboards.
 """
 
@@ -166,19 +166,19 @@ def map_datasources(value: Any, mapping: dict[str, str]) -> Any:
 
 
 def library_panel_uids(dashboard: dict) -> set[str]:
-    """The library panels a dashboard links to (``panels[].libraryPanel.uid``, rows' panels included)."""
+    """The library panels a dashboard links to: every ``libraryPanel.uid`` in it (panels, rows' panels,
+    and v2 ``LibraryPanel`` elements alike)."""
     found: set[str] = set()
-
-    def walk(panels: Any) -> None:
-        for panel in panels if isinstance(panels, list) else []:
-            if not isinstance(panel, dict):
-                continue
-            lib = panel.get("libraryPanel")
+    stack: list[Any] = [dashboard]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            lib = value.get("libraryPanel")
             if isinstance(lib, dict) and lib.get("uid"):
                 found.add(str(lib["uid"]))
-            walk(panel.get("panels"))
-
-    walk(dashboard.get("panels"))
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
     return found
 
 
@@ -302,11 +302,11 @@ def plan_dashboards(wanted: list[WantedDashboard], state: ServerState, *, force:
     library = set(state.library_panels) | set(planned_library_panels)
     before12 = 0 < state.major < 12
     min_refresh = refresh_seconds(state.min_refresh_interval)
-    # slugs of dashboards and folders per folder, for the checks Grafana < 12 makes
+    # slugs of dashboards per folder and of all folders, for the checks Grafana < 12 makes
     taken: dict[tuple[str, str], list[str]] = {}
     for hit in state.hits:
         taken.setdefault((hit.get("folderUid") or "", slugify(hit.get("title", ""))), []).append(hit.get("uid"))
-    folder_slugs = {(f.get("parentUid") or "", slugify(f.get("title", ""))) for f in state.folders.values()}
+    folder_slugs = {slugify(f.get("title", "")) for f in state.folders.values()}
     items = []
     for w in wanted:
         items.append(_plan_dashboard(w, state, force, folders, library, before12, min_refresh, taken, folder_slugs, message))
@@ -316,49 +316,58 @@ def plan_dashboards(wanted: list[WantedDashboard], state: ServerState, *, force:
 def _plan_dashboard(w: WantedDashboard, state, force, folders, library, before12, min_refresh, taken, folder_slugs, message) -> Item:
     name = w.label or f"{w.folder_uid or 'General'}/{w.title}"
     uid = w.uid
+    notes: list[str] = []
 
     def item(action: str, reason: str, **kw: Any) -> Item:
+        if notes and action in CHANGING:
+            reason = "; ".join([reason, *notes])
         out = Item("dashboard", name, uid, action, reason, **kw)
         out.extra["schema"] = w.schema
         if out.before is not None:
             out.after = {"folderUid": w.folder_uid, **normalize(w.dashboard)}
         return out
 
-    if w.schema == "v1":
-        refresh = refresh_seconds(w.dashboard.get("refresh"))
-        if state.major >= 12 and min_refresh and refresh is not None and refresh < min_refresh:
-            return item("error", f"refresh {w.dashboard.get('refresh')} is below the server's min_refresh_interval "
-                                 f"{state.min_refresh_interval} (Grafana 12 refuses it): raise it in the dashboard")
-        missing = sorted(library_panel_uids(w.dashboard) - library)
-        if missing:
-            return item("error", f"library panel(s) {', '.join(missing)} neither on the server nor in this plan: Grafana would "
-                                 "save the dashboard and fail to connect them (500)")
+    raw_refresh = (w.dashboard.get("timeSettings") or {}).get("autoRefresh") if w.schema == "v2" else w.dashboard.get("refresh")
+    refresh = refresh_seconds(raw_refresh)
+    if min_refresh and refresh is not None and refresh < min_refresh:
+        if w.schema == "v2" and state.major >= 12:
+            return item("error", f"refresh {raw_refresh} is below the server's min_refresh_interval {state.min_refresh_interval} "
+                                 "(Grafana 12's /apis refuses it): raise it in the dashboard")
+        notes.append(f"the server raises its refresh {raw_refresh} to its min_refresh_interval {state.min_refresh_interval}")
+    missing = sorted(library_panel_uids(w.dashboard) - library)
+    if missing:
+        return item("error", f"library panel(s) {', '.join(missing)} neither on the server nor in this plan: Grafana would "
+                             "save the dashboard and fail to connect them (500)")
     if w.folder_uid and w.folder_uid not in folders:
         return item("error", f"folder {w.folder_uid} does not exist on the target")
     current = state.dashboards.get(uid)
+    if current is not None:
+        cur = current.get("dashboard") or {}
+        meta = current.get("meta") or {}
+        cur_folder = meta.get("folderUid") or ""
+        cur_version = cur.get("version", meta.get("version"))
+        before = {"folderUid": cur_folder, **normalize(cur)}
+        if normalize(cur) == normalize(w.dashboard) and cur_folder == w.folder_uid:
+            return item("unchanged", f"uid {uid} v{cur_version}")
+        if meta.get("v2") and w.schema == "v1":
+            return item("skip", f"uid {uid}: stored in the v2 schema on the server now; the legacy API cannot replace it safely",
+                        before=before)
+        if meta.get("provisioned"):
+            return item("skip", f"uid {uid}: provisioned from files on the server (change it there)", before=before)
+    if before12 and w.schema == "v1":
+        # Grafana < 12 looks for the slug among the folder's dashboards and among all folders
+        # (getExistingDashboardByTitleAndFolder: slug=? AND (is_folder OR folder_id=?)); with overwrite it
+        # would replace the other dashboard: never planned, whatever --force says
+        slug = slugify(w.title)
+        others = [u for u in taken.get((w.folder_uid, slug), []) if u != uid]
+        if others:
+            return item("conflict", f"uid {uid}: a dashboard with the same name (slug {slug!r}) exists in that folder "
+                                    f"(uid {others[0]}); Grafana < 12 refuses it: rename or move one of them")
+        if slug in folder_slugs:
+            return item("error", f"uid {uid}: titled like a folder (slug {slug!r}); Grafana < 12 refuses it (name-match): "
+                                 "rename the dashboard")
     if current is None:
-        if before12 and w.schema == "v1":
-            slug = slugify(w.title)
-            others = [u for u in taken.get((w.folder_uid, slug), []) if u != uid]
-            if others:
-                return item("conflict", f"uid {uid}: a dashboard with the same name (slug {slug!r}) exists in that folder "
-                                        f"(uid {others[0]}); Grafana < 12 refuses it: rename or move one of them")
-            if (w.folder_uid, slug) in folder_slugs:
-                return item("error", f"uid {uid}: titled like a folder beside it (slug {slug!r}); Grafana < 12 refuses it "
-                                     "(name-match): rename the dashboard")
         return item("create", f"uid {uid}", body=_save_body(w, None, False, message))
-    cur = current.get("dashboard") or {}
-    meta = current.get("meta") or {}
-    cur_folder = meta.get("folderUid") or ""
-    cur_version = cur.get("version", meta.get("version"))
-    before = {"folderUid": cur_folder, **normalize(cur)}
-    if normalize(cur) == normalize(w.dashboard) and cur_folder == w.folder_uid:
-        return item("unchanged", f"uid {uid} v{cur_version}")
-    if meta.get("v2") and w.schema == "v1":
-        return item("skip", f"uid {uid}: stored in the v2 schema on the server now; the legacy API cannot replace it safely",
-                    before=before)
-    if meta.get("provisioned"):
-        return item("skip", f"uid {uid}: provisioned from files on the server (change it there)", before=before)
     if w.version is not None and cur_version == w.version:
         return item("update", f"uid {uid} v{cur_version}", body=_save_body(w, cur_version, False, message, meta),
                     version=cur_version, before=before)
@@ -474,6 +483,8 @@ def explain_save_error(kind: str, uid: str, status: int | None, reason: str, mes
         return "conflict", f"uid {uid}: installed by a plugin on the server; skipped, use --force to replace it"
     if status == 412 and kind == "dashboard":
         return "conflict", f"uid {uid}: {message} (saved on the server meanwhile); skipped, use --force"
+    if status == 409 and kind == "dashboard":  # /apis: AlreadyExists, or a resourceVersion that moved on
+        return "conflict", f"uid {uid}: {message}; skipped, use --force"
     if status in (409, 412) and kind == "folder":
         return "conflict", f"uid {uid}: {message}; map it with --folder-map"
     if status == 400 and "name-match" in text:

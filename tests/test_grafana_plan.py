@@ -80,6 +80,8 @@ def test_library_panels_are_found_in_rows_too():
     dash = {"panels": [{"libraryPanel": {"uid": "a"}}, {"type": "row", "panels": [{"libraryPanel": {"uid": "b", "name": "B"}}]},
                        {"libraryPanel": "not a dict"}]}
     assert library_panel_uids(dash) == {"a", "b"}
+    v2 = {"elements": {"p1": {"kind": "LibraryPanel", "spec": {"libraryPanel": {"uid": "c", "name": "C"}}}}}
+    assert library_panel_uids(v2) == {"c"}
 
 
 # ------------------------------------------------------------------ dashboards
@@ -129,21 +131,35 @@ def test_name_exists_compares_slugs_before_12(version, action):
 
 
 @pytest.mark.parametrize("version, action", [("11.2.0", "error"), ("12.1.0", "create")])
-def test_dashboard_titled_like_a_folder_beside_it(version, action):
-    folders = {"ops": {"title": "Ops", "parentUid": None}, "team": {"title": "Team", "parentUid": None}}
-    item = one(plan_dashboards([wanted(uid="t", title="team", folder="")], state(version, folders=folders)))
+def test_dashboard_titled_like_any_folder(version, action):
+    folders = {"ops": {"title": "Ops", "parentUid": None}, "team": {"title": "Team", "parentUid": "ops"}}
+    item = one(plan_dashboards([wanted(uid="t", title="team", folder="ops")], state(version, folders=folders)))
     assert item.action == action
     if action == "error":
         assert "name-match" in item.reason
 
 
-@pytest.mark.parametrize("version, refresh, action", [("12.0.0", "1s", "error"), ("12.0.0", "10s", "create"),
-                                                      ("11.2.0", "1s", "create"), ("12.0.0", "", "create")])
-def test_refresh_below_the_server_minimum_is_refused_on_12(version, refresh, action):
+def test_name_rules_hold_for_updates_and_force_too():
+    hits = [{"uid": "other", "title": "New title", "folderUid": "ops"}]
+    current = {"lat": {"dashboard": {"uid": "lat", "title": "Latency", "version": 1}, "meta": {"folderUid": "ops"}}}
+    renamed = wanted(title="New title", version=1)
+    item = one(plan_dashboards([renamed], state(hits=hits, dashboards=current), force=True))
+    assert item.action == "conflict" and "other" in item.reason  # overwrite would replace the other dashboard
+
+
+@pytest.mark.parametrize("version, refresh, raised", [("12.0.0", "1s", True), ("12.0.0", "10s", False),
+                                                      ("11.2.0", "1s", True), ("12.0.0", "", False)])
+def test_refresh_below_the_server_minimum_is_raised_by_the_legacy_api(version, refresh, raised):
     item = one(plan_dashboards([wanted(refresh=refresh)], state(version, min_refresh_interval="5s")))
-    assert item.action == action
-    if action == "error":
-        assert "min_refresh_interval 5s" in item.reason
+    assert item.action == "create" and ("raises its refresh" in item.reason) == raised
+
+
+@pytest.mark.parametrize("version, action", [("12.0.0", "error"), ("12.3.0", "error")])
+def test_refresh_below_the_server_minimum_is_refused_through_apis_on_12(version, action):
+    w = WantedDashboard(uid="v", title="V", folder_uid="", dashboard={"title": "V", "timeSettings": {"autoRefresh": "1s"}},
+                        schema="v2", resource={})
+    item = one(plan_dashboards([w], state(version, min_refresh_interval="5s")))
+    assert item.action == action and "min_refresh_interval 5s" in item.reason
 
 
 def test_missing_library_panels_are_an_error_unless_planned():
@@ -223,6 +239,7 @@ def test_objects_by_uid_and_blocked():
     ("dashboard", 412, "name-exists", "A dashboard with the same name in the folder already exists", "conflict", "rename"),
     ("dashboard", 412, "version-mismatch", "The dashboard has been changed by someone else", "conflict", "--force"),
     ("dashboard", 412, "plugin-dashboard", "A plugin dashboard", "conflict", "plugin"),
+    ("dashboard", 409, "Conflict", "the object has been modified", "conflict", "--force"),
     ("dashboard", 400, "name-match", "Dashboard name cannot be the same as folder", "error", "name-match"),
     ("dashboard", 413, "", "request entity too large", "error", "too large"),
     ("dashboard", 400, "", "Dashboard refresh interval is too low", "error", "refresh"),

@@ -273,6 +273,8 @@ def _provenance(disable: bool) -> dict | None:
 
 def _grafana_reason(data: Any, response) -> tuple[str, str]:
     """(Grafana's ``status``/``messageId``, its message on one line) from an error answer."""
+    if isinstance(data, dict) and data.get("kind") == "Status":  # /apis answers with Kubernetes Status objects
+        return str(data.get("reason") or ""), " ".join(str(data.get("message") or "").split())[:300] or response.reason_phrase
     if isinstance(data, dict):
         reason = str(data.get("status") or data.get("messageId") or "")
         message = data.get("message") or data.get("error") or data.get("title") or ""

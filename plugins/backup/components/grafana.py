@@ -43,6 +43,7 @@ PLACEHOLDERS = frozenset({"[REDACTED]", "***", "<secret>", "<redacted>", "<redac
 #: Secure settings per contact point type (Grafana's alerting notifiers, `Secure: true` fields).
 CONTACT_POINT_SECRETS: dict[str, tuple[str, ...]] = {
     "alertmanager": ("basicAuthPassword",),
+    "prometheus-alertmanager": ("basicAuthPassword",),
     "dingding": ("url",),
     "discord": ("url",),
     "googlechat": ("url",),
