@@ -334,6 +334,9 @@ def _plan_dashboard(w: WantedDashboard, state, force, folders, library, before12
             return item("error", f"refresh {raw_refresh} is below the server's min_refresh_interval {state.min_refresh_interval} "
                                  "(Grafana 12's /apis refuses it): raise it in the dashboard")
         notes.append(f"the server raises its refresh {raw_refresh} to its min_refresh_interval {state.min_refresh_interval}")
+    if w.schema == "v2" and 0 < state.major < 12:
+        return item("error", f"uid {uid}: stored in Grafana 12's v2 schema; this Grafana ({state.version}) has no "
+                             "/apis/dashboard.grafana.app to restore it through")
     missing = sorted(library_panel_uids(w.dashboard) - library)
     if missing:
         return item("error", f"library panel(s) {', '.join(missing)} neither on the server nor in this plan: Grafana would "

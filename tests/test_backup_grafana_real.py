@@ -156,3 +156,17 @@ def test_a_dashboard_whose_library_panel_exists_nowhere_is_an_error_in_the_plan(
     assert item["action"] == "error" and "gone" in item["detail"] and item["applied"] is False
     assert grafana_only.get_dashboard("orphan") is None  # never saved half-connected
     assert grafana_only.get_dashboard("payments-service") is not None  # the rest went through
+
+
+def test_a_dashboard_waits_when_its_library_panel_could_not_be_created(grafana_only, aetherops_cli, tmp_path):
+    grafana_only.add_dashboard({"uid": "uses-lib", "title": "Uses the library panel",
+                                "panels": [{"id": 1, "libraryPanel": {"uid": "lib-cpu", "name": "Shared CPU panel"}}]},
+                               folder_uid="infra")
+    out = backup(aetherops_cli, tmp_path)
+    grafana_only.reset()
+    grafana_only.inject_fault("/api/library-elements", status=500, count=None, method="POST")
+    result = restore(aetherops_cli, out["path"], expect=1)
+    item = next(i for i in result["items"] if i["kind"] == "dashboard" and i["name"].endswith("/Uses the library panel"))
+    assert item["applied"] is False and "lib-cpu" in item["error"]
+    assert grafana_only.get_dashboard("uses-lib") is None  # never saved unlinked
+    assert grafana_only.get_dashboard("payments-service") is not None

@@ -22,6 +22,7 @@ from aetherops.grafana_plan import (
     explain_save_error,
     folder_dirs,
     folder_tree,
+    library_panel_uids,
     map_datasources,
     plan_dashboards,
     plan_datasources,
@@ -604,6 +605,14 @@ def apply_plan(job: RestoreJob, client, items: list, workers: int) -> None:
     for kind in sorted({i.kind for i in items}, key=lambda k: _ORDER.get(k, 9)):
         todo = [i for i in items if i.kind == kind and i.changes]
         if kind == "dashboard":
+            # a library panel that could not be created: Grafana would save the dashboard, answer 500 and
+            # never link it (a second run sees the dashboard unchanged), so such dashboards wait
+            failed = {i.uid for i in items if i.kind == "library panel" and i.changes and not reported[id(i)].applied}
+            for item in [i for i in todo if library_panel_uids(i.body or {}) & failed]:
+                todo.remove(item)
+                missing = ", ".join(sorted(library_panel_uids(item.body) & failed))
+                reported[id(item)].error = (f"not saved: its library panel(s) {missing} could not be created, and Grafana would "
+                                            "save it without connecting them; fix those and restore again")
             _apply_dashboards(job, client, todo, reported, workers)
             continue
         for item in todo:
