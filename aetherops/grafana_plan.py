@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 __all__ = [
+    "APPLY_ORDER",
     "CHANGING",
     "Item",
     "ServerState",
@@ -44,6 +45,7 @@ __all__ = [
     "library_panel_uids",
     "map_datasources",
     "normalize",
+    "phases",
     "plan_dashboards",
     "plan_datasources",
     "plan_folders",
@@ -51,6 +53,7 @@ __all__ = [
     "refresh_seconds",
     "slugify",
     "version_tuple",
+    "waiting_on_library_panels",
 ]
 
 #: Actions that send something to the server.
@@ -473,6 +476,31 @@ def plan_objects(kind: str, wanted: list[dict], current_uids: set[str], *, name_
         else:
             items.append(Item(kind, name, uid, "create", f"uid {uid}", body=obj))
     return items
+
+
+# ---------------------------------------------------------------------------------------- applying
+#: The order changes go to the server: what a later kind refers to exists first (library panels before the
+#: dashboards linking them: Grafana saves a dashboard, then connects its library panels, and a missing one
+#: leaves it saved but unlinked for good).
+APPLY_ORDER = ("folder", "datasource", "library panel", "dashboard", "alert rule", "contact point")
+
+
+def phases(items: list[Item]) -> list[tuple[str, list[Item]]]:
+    """The changing items grouped by kind, in :data:`APPLY_ORDER` (unknown kinds last)."""
+    kinds = sorted({i.kind for i in items if i.changes}, key=lambda k: (APPLY_ORDER.index(k) if k in APPLY_ORDER else 99, k))
+    return [(kind, [i for i in items if i.kind == kind and i.changes]) for kind in kinds]
+
+
+def waiting_on_library_panels(dashboards: list[Item], failed: set[str]) -> dict[str, str]:
+    """Dashboard uid -> the one-line reason it must not be saved, for dashboards linking a library panel in
+    ``failed`` (planned, but not created)."""
+    out = {}
+    for item in dashboards:
+        missing = library_panel_uids(item.body or {}) & failed
+        if missing:
+            out[item.uid] = (f"not saved: its library panel(s) {', '.join(sorted(missing))} could not be created, and Grafana "
+                             "would save it without connecting them; fix those and run again")
+    return out
 
 
 # ---------------------------------------------------------------------------------------- after the fact

@@ -309,3 +309,17 @@ def test_the_planner_labels_anything_with_one_line(dashes, current, hits, versio
 def test_refresh_parsing_never_raises(value):
     result = refresh_seconds(value)
     assert result is None or result >= 0
+
+
+def test_phases_put_library_panels_before_dashboards_and_hold_back_unlinked_ones():
+    from aetherops.grafana_plan import Item, phases, waiting_on_library_panels
+
+    items = [Item("contact point", "cp", "cp", "create", "", body={}), Item("dashboard", "d", "d", "create", "",
+                                                                            body={"dashboard": {"panels": [{"libraryPanel": {"uid": "l"}}]}}),
+             Item("dashboard", "e", "e", "unchanged", ""), Item("library panel", "l", "l", "create", "", body={}),
+             Item("folder", "f", "f", "create", "", body={})]
+    assert [(kind, [i.uid for i in todo]) for kind, todo in phases(items)] == [
+        ("folder", ["f"]), ("library panel", ["l"]), ("dashboard", ["d"]), ("contact point", ["cp"])]
+    dashboards = phases(items)[2][1]
+    assert waiting_on_library_panels(dashboards, set()) == {}
+    assert "library panel(s) l could not be created" in waiting_on_library_panels(dashboards, {"l"})["d"]

@@ -267,6 +267,27 @@ class GrafanaClient:
                                          headers=_provenance(disable_provenance)), "POST /api/v1/provisioning/contact-points")
 
 
+    # ------------------------------------------------------------------ plan items
+    def apply(self, item) -> Any:
+        """Send one changing :class:`aetherops.grafana_plan.Item` (create/update/overwrite) with the call its kind needs."""
+        body, extra = item.body, item.extra
+        if item.kind == "folder":
+            return self.create_folder(body["uid"], body["title"], body.get("parentUid"))
+        if item.kind == "datasource":
+            return self.create_datasource(body)
+        if item.kind == "library panel":
+            return self.create_library_element(body)
+        if item.kind == "dashboard" and extra.get("schema") == "v2":
+            return self.save_dashboard_v2(body, create=item.action == "create")
+        if item.kind == "dashboard":
+            return self.save_dashboard(body)
+        if item.kind == "alert rule":
+            return self.create_alert_rule(body, disable_provenance=extra.get("disable_provenance", True))
+        if item.kind == "contact point":
+            return self.create_contact_point(body, disable_provenance=extra.get("disable_provenance", True))
+        raise ValueError(f"no Grafana call for plan items of kind {item.kind!r}")
+
+
 def _provenance(disable: bool) -> dict | None:
     return {"X-Disable-Provenance": "true"} if disable else None
 

@@ -17,17 +17,19 @@ from typing import Any
 
 from aetherops.errors import ServiceError
 from aetherops.grafana_plan import (
+    APPLY_ORDER,
     ServerState,
     WantedDashboard,
     explain_save_error,
     folder_dirs,
     folder_tree,
-    library_panel_uids,
     map_datasources,
+    phases,
     plan_dashboards,
     plan_datasources,
     plan_folders,
     plan_objects,
+    waiting_on_library_panels,
 )
 from aetherops.redact import is_secret_key, redact_data
 from aetherops_plugins.backup.api import BackupJob, RestoreJob
@@ -322,7 +324,7 @@ class GrafanaComponent:
         job.items.sort(key=lambda i: (i.component, _ORDER.get(i.kind, 9), i.kind, i.name))
 
 
-_ORDER = {"folder": 0, "datasource": 1, "library panel": 2, "dashboard": 3, "alert rule": 4, "contact point": 5}
+_ORDER = {kind: n for n, kind in enumerate(APPLY_ORDER)}
 
 
 def _forbidden(job: BackupJob, label: str, exc: ServiceError) -> None:
@@ -600,20 +602,14 @@ def apply_plan(job: RestoreJob, client, items: list, workers: int) -> None:
                      "(secrets are never backed up)")
     if job.dry_run:
         return
-    # dependency order: folders, datasources, library panels (before the dashboards linking them), dashboards
-    # (in parallel), then alert rules and contact points
-    for kind in sorted({i.kind for i in items}, key=lambda k: _ORDER.get(k, 9)):
-        todo = [i for i in items if i.kind == kind and i.changes]
+    for kind, todo in phases(items):  # folders, datasources, library panels, dashboards, alert rules, contact points
         if kind == "dashboard":
-            # a library panel that could not be created: Grafana would save the dashboard, answer 500 and
-            # never link it (a second run sees the dashboard unchanged), so such dashboards wait
             failed = {i.uid for i in items if i.kind == "library panel" and i.changes and not reported[id(i)].applied}
-            for item in [i for i in todo if library_panel_uids(i.body or {}) & failed]:
-                todo.remove(item)
-                missing = ", ".join(sorted(library_panel_uids(item.body) & failed))
-                reported[id(item)].error = (f"not saved: its library panel(s) {missing} could not be created, and Grafana would "
-                                            "save it without connecting them; fix those and restore again")
-            _apply_dashboards(job, client, todo, reported, workers)
+            waiting = waiting_on_library_panels(todo, failed)
+            for item in todo:
+                if item.uid in waiting:
+                    reported[id(item)].error = waiting[item.uid]
+            _apply_dashboards(job, client, [i for i in todo if i.uid not in waiting], reported, workers)
             continue
         for item in todo:
             _apply_one(client, item, reported[id(item)], job)
@@ -632,20 +628,7 @@ def _apply_dashboards(job, client, dashboards, reported, workers) -> None:
 
 def _apply_one(client, item, reported, job) -> None:
     try:
-        if item.kind == "folder":
-            client.create_folder(item.body["uid"], item.body["title"], item.body.get("parentUid"))
-        elif item.kind == "datasource":
-            client.create_datasource(item.body)
-        elif item.kind == "library panel":
-            client.create_library_element(item.body)
-        elif item.kind == "dashboard" and item.extra.get("schema") == "v2":
-            client.save_dashboard_v2(item.body, create=item.action == "create")
-        elif item.kind == "dashboard":
-            client.save_dashboard(item.body)
-        elif item.kind == "alert rule":
-            client.create_alert_rule(item.body, disable_provenance=item.extra.get("disable_provenance", True))
-        elif item.kind == "contact point":
-            client.create_contact_point(item.body, disable_provenance=item.extra.get("disable_provenance", True))
+        client.apply(item)
         reported.applied = True
     except ServiceError as exc:
         if item.kind in ("library panel", "alert rule", "contact point") and exc.status in NOT_OFFERED:
