@@ -2,7 +2,8 @@
 
 Each test starts its own double on a free port. Exact status codes and bodies are
 checked with raw httpx; client-facing behaviour (which exception, which fields)
-through ``grafana_client.GrafanaApi``, the library aetherops itself uses.
+through ``grafana_client.GrafanaApi``, the library aetherops itself uses. Each test names
+the section of ``docs/testing/grafana-api.md`` it checks ("Contract: <section>").
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from grafana_client import GrafanaApi
 from grafana_client.client import GrafanaBadInputError, GrafanaClientError, GrafanaServerError, GrafanaUnauthorizedError
 
 from aetherops.testing.grafana_double import DoubleError, GrafanaDouble
+from aetherops.testing.pytest_plugin import GRAFANA_TEST_TOKEN
 
-TOKEN = "glsa_contract_test_token"
+TOKEN = GRAFANA_TEST_TOKEN
 JSON_UTF8 = "application/json; charset=UTF-8"
 META_KEYS = {
     "type", "canSave", "canEdit", "canAdmin", "canStar", "canDelete", "slug", "url", "expires", "created", "updated",
@@ -31,18 +33,8 @@ META_KEYS = {
 
 
 @pytest.fixture
-def make_double():
-    started: list[GrafanaDouble] = []
-
-    def make(**kwargs) -> GrafanaDouble:
-        kwargs.setdefault("token", TOKEN)
-        double = GrafanaDouble(**kwargs).start()
-        started.append(double)
-        return double
-
-    yield make
-    for double in started:
-        double.stop()
+def make_double(grafana_double_factory):
+    return grafana_double_factory
 
 
 @pytest.fixture
@@ -72,6 +64,7 @@ def dash(title: str, uid: str | None = None, version: int | None = None, **extra
 
 
 def test_health_is_pretty_unauthenticated_and_reports_version(make_double):
+    """Contract: "GET /api/health (no auth)"."""
     double = make_double(grafana_version="11.3.1")
     resp = raw(double, "GET", "/api/health", token=None)
     assert resp.status_code == 200
@@ -85,6 +78,7 @@ def test_health_is_pretty_unauthenticated_and_reports_version(make_double):
 
 
 def test_health_hide_version_and_failing_database(make_double):
+    """Contract: "GET /api/health (no auth)"."""
     double = make_double(hide_version=True)
     assert raw(double, "GET", "/api/health", token=None).json() == {"database": "ok"}
     double.database_failing = True
@@ -94,6 +88,7 @@ def test_health_hide_version_and_failing_database(make_double):
 
 
 def test_unknown_route_is_json_404(double):
+    """Contract: "Routing"."""
     for path in ("/api/nope", "/", "/api/dashboards/uid"):
         resp = raw(double, "GET", path)
         assert resp.status_code == 404
@@ -105,6 +100,7 @@ def test_unknown_route_is_json_404(double):
 
 
 def test_401_bodies_without_and_with_bad_token(double):
+    """Contract: "Error bodies"."""
     resp = raw(double, "GET", "/api/search", token=None)
     assert resp.status_code == 401
     assert resp.headers["content-type"] == JSON_UTF8
@@ -125,6 +121,7 @@ def test_401_bodies_without_and_with_bad_token(double):
 
 
 def test_basic_auth_and_grafana_9_bodies(make_double):
+    """Contract: "Error bodies"."""
     double = make_double(token=None, basic_auth=("admin", "pw"), grafana_version="9.5.0")
     assert api(double, auth=("admin", "pw")).search.search_dashboards() == []
     with pytest.raises(GrafanaUnauthorizedError) as excinfo:
@@ -134,6 +131,7 @@ def test_basic_auth_and_grafana_9_bodies(make_double):
 
 
 def test_no_credentials_configured_means_open(make_double):
+    """Contract: "General"."""
     double = make_double(token=None)
     assert api(double, auth=None).search.search_dashboards() == []
 
@@ -142,6 +140,7 @@ def test_no_credentials_configured_means_open(make_double):
 
 
 def test_create_get_update_increments_version(double):
+    """Contract: "POST /api/dashboards/db"."""
     g = api(double)
     folder = g.folder.create_folder("Team A", uid="fA")
     created = g.dashboard.update_dashboard({"dashboard": dash("Prod"), "folderUid": "fA", "message": "first"})
@@ -173,6 +172,7 @@ def test_create_get_update_increments_version(double):
 
 
 def test_root_dashboard_meta_and_update_without_folder_moves_to_root(double):
+    """Contract: "GET /api/dashboards/uid/:uid"."""
     g = api(double)
     g.folder.create_folder("Team A", uid="fA")
     g.dashboard.update_dashboard({"dashboard": dash("Moves", uid="mv"), "folderUid": "fA"})
@@ -185,6 +185,7 @@ def test_root_dashboard_meta_and_update_without_folder_moves_to_root(double):
 
 
 def test_version_mismatch_412_and_overwrite_adopts_stored_version(double):
+    """Contract: "POST /api/dashboards/db"."""
     g = api(double)
     g.dashboard.update_dashboard({"dashboard": dash("Prod", uid="u1")})
     g.dashboard.update_dashboard({"dashboard": dash("Prod", uid="u1", version=1)})  # now version 2
@@ -202,6 +203,7 @@ def test_version_mismatch_412_and_overwrite_adopts_stored_version(double):
 
 @pytest.mark.parametrize(("grafana_version", "rejects"), [("11.2.0", True), ("12.0.0", False)])
 def test_name_exists_depends_on_version(make_double, grafana_version, rejects):
+    """Contract: "Save rules by version"."""
     double = make_double(grafana_version=grafana_version)
     g = api(double)
     g.dashboard.update_dashboard({"dashboard": dash("Same", uid="a")})
@@ -220,6 +222,7 @@ def test_name_exists_depends_on_version(make_double, grafana_version, rejects):
 
 
 def test_save_rejections_exact_bodies(double):
+    """Contract: "POST /api/dashboards/db"."""
     double.add_dashboard(dash("Existing", uid="ex"))
     double.add_dashboard(dash("Other", uid="other"))
     double.add_dashboard(dash("Prov", uid="prov"), provisioned=True)
@@ -255,6 +258,7 @@ def test_save_rejections_exact_bodies(double):
 
 
 def test_delete_dashboard(double):
+    """Contract: "DELETE /api/dashboards/uid/:uid"."""
     g = api(double)
     result = g.dashboard.update_dashboard({"dashboard": dash("Prod", uid="u1")})
     assert g.dashboard.delete_dashboard("u1") == {"title": "Prod", "message": "Dashboard Prod deleted", "id": result["id"]}
@@ -269,6 +273,7 @@ def test_delete_dashboard(double):
 
 @pytest.mark.parametrize(("grafana_version", "status"), [("11.2.0", 200), ("12.0.0", 404)])
 def test_folder_uid_on_dashboard_endpoint(make_double, grafana_version, status):
+    """Contract: "Version differences"."""
     double = make_double(grafana_version=grafana_version)
     double.add_folder("Team A", uid="fA")
     resp = raw(double, "GET", "/api/dashboards/uid/fA")
@@ -281,6 +286,7 @@ def test_folder_uid_on_dashboard_endpoint(make_double, grafana_version, status):
 
 
 def test_search_paging_type_folders_and_query(double):
+    """Contract: "GET /api/search"."""
     g = api(double)
     g.folder.create_folder("Team A", uid="fA")
     g.folder.create_folder("Team B", uid="fB")
@@ -317,6 +323,7 @@ def test_search_paging_type_folders_and_query(double):
 
 
 def test_search_default_limit_is_1000(double):
+    """Contract: "GET /api/search"."""
     for i in range(1003):
         double.add_dashboard({"title": f"dash {i:04d}", "uid": f"u{i}"})
     assert len(api(double).search.search_dashboards(type_="dash-db")) == 1000
@@ -327,6 +334,7 @@ def test_search_default_limit_is_1000(double):
 
 
 def test_folders_crud_conflicts_and_nesting(double):
+    """Contract: "Folders"."""
     g = api(double)
     team = g.folder.create_folder("Team A", uid="fA")
     assert team["version"] == 1 and team["url"] == "/dashboards/f/fA/team-a"
@@ -363,6 +371,7 @@ def test_folders_crud_conflicts_and_nesting(double):
 
 
 def test_folder_delete_cascades_to_dashboards_and_subfolders(double):
+    """Contract: "Folders"."""
     g = api(double)
     g.folder.create_folder("Team A", uid="fA")
     g.folder.create_folder("Sub", uid="sub", parent_uid="fA")
@@ -394,6 +403,7 @@ def test_folder_delete_cascades_to_dashboards_and_subfolders(double):
 
 
 def test_datasources_never_return_secrets(double):
+    """Contract: "Datasources"."""
     g = api(double)
     secret = "s3cr3t-password-value"
     created = g.datasource.create_datasource({
@@ -430,6 +440,7 @@ def test_datasources_never_return_secrets(double):
 
 @pytest.mark.parametrize("grafana_version", ["11.2.0", "11.5.9", "11.6.0", "12.0.0"])
 def test_versions_shape_by_grafana_version(make_double, grafana_version):
+    """Contract: "Dashboard versions"."""
     double = make_double(grafana_version=grafana_version)
     g = api(double)
     for version in range(3):
@@ -448,6 +459,7 @@ def test_versions_shape_by_grafana_version(make_double, grafana_version):
 
 
 def test_versions_paging_get_and_restore(make_double):
+    """Contract: "Dashboard versions"."""
     double = make_double(grafana_version="12.0.0")
     g = api(double)
     for version in range(25):
@@ -473,6 +485,7 @@ def test_versions_paging_get_and_restore(make_double):
 
 
 def test_library_panels_and_alerting_can_be_turned_off(make_double):
+    """Contract: "Library panels"."""
     on = make_double()
     on.add_folder("Team A", uid="fA")
     on.add_library_panel("CPU", folder_uid="fA", uid="lib1")
@@ -492,6 +505,7 @@ def test_library_panels_and_alerting_can_be_turned_off(make_double):
 
 
 def test_create_library_element(double):
+    """Contract: "Library panels"."""
     double.add_folder("Team A", uid="fA")
     body = {"name": "CPU", "kind": 1, "folderUid": "fA", "uid": "lib1", "model": {"type": "stat", "title": "CPU"}}
     resp = raw(double, "POST", "/api/library-elements", json=body)
@@ -514,6 +528,7 @@ def test_create_library_element(double):
 
 
 def test_create_alert_rule(double):
+    """Contract: "Provenance"."""
     double.add_folder("Team A", uid="fA")
     rule = {"uid": "r1", "title": "High CPU", "folderUID": "fA", "ruleGroup": "cpu", "condition": "B", "for": "1m",
             "data": [{"refId": "A", "datasourceUid": "prometheus", "model": {"expr": "up"}}], "labels": {"team": "a"}}
@@ -532,10 +547,11 @@ def test_create_alert_rule(double):
 
 
 def test_create_contact_point(double):
+    """Contract: "Contact points"."""
     cp = {"uid": "cp1", "name": "oncall", "type": "email", "settings": {"addresses": "a@example.com"}}
     resp = raw(double, "POST", "/api/v1/provisioning/contact-points", json=cp)
     assert resp.status_code == 202, resp.text
-    assert resp.json() == {**cp, "disableResolveMessage": False}
+    assert resp.json() == {**cp, "disableResolveMessage": False, "provenance": "api"}  # see "Provenance"
     assert [c["uid"] for c in api(double).alertingprovisioning.get_contactpoints()] == ["cp1"]
     assert raw(double, "POST", "/api/v1/provisioning/contact-points", json=cp).status_code == 400
     other = raw(double, "POST", "/api/v1/provisioning/contact-points", json={"name": "pager", "type": "webhook", "settings": {}})
@@ -550,6 +566,7 @@ def test_create_contact_point(double):
 
 
 def test_seed_demo_has_prometheus_dashboards_and_a_hidden_secret(double):
+    """Contract: "Datasources"."""
     summary = double.seed_demo()
     assert summary["dashboards"] >= 6 and summary["datasources"] == 2
     g = api(double)
@@ -565,6 +582,7 @@ def test_seed_demo_has_prometheus_dashboards_and_a_hidden_secret(double):
 
 
 def test_fault_injection_status_then_success(double):
+    """Contract: "General"."""
     g = api(double)
     double.inject_fault("/api/search", status=503, count=1)
     with pytest.raises(GrafanaServerError) as excinfo:
@@ -582,6 +600,7 @@ def test_fault_injection_status_then_success(double):
 
 
 def test_fault_injection_connection_reset(double):
+    """Contract: "General"."""
     g = api(double)
     double.inject_fault("/api/search", reset=True)
     with pytest.raises(niquests.exceptions.ConnectionError):
@@ -591,7 +610,8 @@ def test_fault_injection_connection_reset(double):
 
 
 def test_latency_does_not_serialise_requests(make_double):
-    latency = 0.1
+    """Contract: "General"."""
+    latency = 0.5  # long enough that ten threads on a busy 2-core machine all start before the first answer
     double = make_double(latency_ms=latency * 1000)
     barrier = threading.Barrier(10)
     spans: list[tuple[float, float]] = []
@@ -604,19 +624,17 @@ def test_latency_does_not_serialise_requests(make_double):
             spans.append((start, time.perf_counter()))
 
     threads = [threading.Thread(target=worker) for _ in range(10)]
-    begin = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    total = time.perf_counter() - begin
     assert len(spans) == 10
     assert all(end - start >= latency * 0.9 for start, end in spans)  # each request really waited
-    assert max(s for s, _ in spans) < min(e for _, e in spans)  # all ten were in flight at once
-    assert total < 5 * latency
+    assert max(s for s, _ in spans) < min(e for _, e in spans)  # all ten were in flight at once (no wall-clock bound)
 
 
 def test_runs_as_a_module_until_terminated(tmp_path):
+    """Contract: "General"."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "aetherops.testing.grafana_double", "--port", "0", "--token", TOKEN, "--seed-demo"],
         stderr=subprocess.PIPE, text=True,
@@ -636,6 +654,7 @@ def test_runs_as_a_module_until_terminated(tmp_path):
 
 
 def test_reset_and_request_log(double):
+    """Contract: "General"."""
     double.seed_demo()
     raw(double, "GET", "/api/search")
     assert double.request_count == 1 and double.request_log == [("GET", "/api/search", 200)]
@@ -645,6 +664,7 @@ def test_reset_and_request_log(double):
 
 
 def test_stop_closes_keep_alive_connections(make_double):
+    """Contract: "General"."""
     double = make_double()
     g = api(double)
     assert g.search.search_dashboards() == []

@@ -3,7 +3,8 @@
 Real servers, not mocks: ``prometheus_server``, ``alertmanager_server`` and
 ``blackbox_server`` start the real binaries on free loopback ports in temp
 dirs (missing binaries skip the test, or fail it when ``CI=true``);
-``grafana_double`` serves the Grafana API double. ``profile_factory`` writes
+``grafana_double`` serves the Grafana API double (``grafana_double_factory``
+starts more, with your settings). ``profile_factory`` writes
 profiles, ``stack_profile`` wires one to all of the servers, and
 ``aetherops_cli`` runs the CLI in-process and returns exit code, stdout,
 stderr and parsed JSON.
@@ -126,6 +127,26 @@ def grafana_double():
     double = GrafanaDouble(token=GRAFANA_TEST_TOKEN).start()
     yield double
     double.stop()
+
+
+@pytest.fixture
+def grafana_double_factory():
+    """Start Grafana doubles with your own settings (``grafana_version``, ``latency_ms``...); all stopped after the test.
+
+    ``token`` defaults to ``GRAFANA_TEST_TOKEN``: ``double = grafana_double_factory(grafana_version="12.1.0")``."""
+    from aetherops.testing.grafana_double import GrafanaDouble
+
+    started = []
+
+    def make(**kwargs):
+        kwargs.setdefault("token", GRAFANA_TEST_TOKEN)
+        double = GrafanaDouble(**kwargs).start()
+        started.append(double)
+        return double
+
+    yield make
+    for double in started:
+        double.stop()
 
 
 @pytest.fixture

@@ -102,12 +102,29 @@ class _Request:
         self.raw = raw
         self.headers = headers
 
+    @property
+    def body(self) -> bytes:
+        """The raw body; read from the connection on first use (after auth)."""
+        if not isinstance(self.raw, bytes):
+            self.raw = self.raw.read()
+        return self.raw
+
     def json(self) -> dict:
         """The body as a JSON object, or 400 ``bad request data`` like Grafana's binding."""
         try:
-            body = json.loads(self.raw.decode("utf-8"))
+            body = json.loads(self.body.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
             raise DoubleError(400, _BAD_REQUEST) from None
         if not isinstance(body, dict):
             raise DoubleError(400, _BAD_REQUEST)
         return body
+
+
+_DURATION_RE = re.compile(r"^(\d+)(ms|s|m|h|d|w|y)$")
+_DURATION_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+
+
+def _duration_seconds(text: str) -> float | None:
+    """A Grafana ``gtime`` duration (``5s``, ``1m``, ``1d``) in seconds, or None when unparsable."""
+    match = _DURATION_RE.match(text.strip())
+    return int(match.group(1)) * _DURATION_SECONDS[match.group(2)] if match else None

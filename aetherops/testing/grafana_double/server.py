@@ -60,6 +60,85 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
 
 
+_DRAIN_LIMIT = 256 * 1024
+
+
+class _BodyError(Exception):
+    """The connection broke or the framing was invalid while reading a body."""
+
+
+class _BodyReader:
+    """Reads a request body once, on demand, at most ``limit`` bytes.
+
+    Routes read the body only after auth passed, like Grafana's middleware chain; past
+    ``limit`` the answer is 413 without reading the rest (the connection is then closed).
+    """
+
+    def __init__(self, handler, limit: int | None):
+        self.handler = handler
+        self.limit = limit
+        self.consumed = not self._has_body()
+        self.failed = False
+        self.refused = False  # 413: the rest of the body is never read, the connection closes
+        self._data = b""
+
+    def _has_body(self) -> bool:
+        headers = self.handler.headers
+        return "chunked" in headers.get("Transfer-Encoding", "").lower() or int(headers.get("Content-Length") or 0) > 0
+
+    def read(self) -> bytes:
+        if self.consumed:
+            return self._data
+        try:
+            self._data = self._read()
+        except (OSError, ValueError):
+            self.failed = True
+            self.handler.close_connection = True
+            raise _BodyError() from None
+        self.consumed = True
+        return self._data
+
+    def drain(self) -> bool:
+        """After the answer: read and drop an unread body of up to 256 KiB; False if the connection must close."""
+        if self.failed or self.refused:
+            return False
+        if self.consumed:
+            return True
+        length = int(self.handler.headers.get("Content-Length") or 0)
+        if "chunked" in self.handler.headers.get("Transfer-Encoding", "").lower() or length > _DRAIN_LIMIT:
+            return False
+        try:
+            self.handler.rfile.read(length)
+        except OSError:
+            return False
+        self.consumed = True
+        return True
+
+    def _too_large(self) -> DoubleError:
+        self.refused = True
+        return DoubleError(413, {"message": f"request body too large, max {self.limit} bytes"})
+
+    def _read(self) -> bytes:
+        rfile, headers, limit = self.handler.rfile, self.handler.headers, self.limit
+        if "chunked" in headers.get("Transfer-Encoding", "").lower():
+            chunks, total = [], 0
+            while True:
+                size = int(rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                total += size
+                if limit is not None and total > limit:
+                    raise self._too_large()
+                chunks.append(rfile.read(size))
+                rfile.readline()
+        length = int(headers.get("Content-Length") or 0)
+        if limit is not None and length > limit:
+            raise self._too_large()
+        return rfile.read(length) if length > 0 else b""
+
+
 class ServerMixin:
     """Start/stop in a daemon thread, read requests, apply latency and faults, dispatch to the routes."""
 
@@ -133,11 +212,7 @@ class ServerMixin:
         method = handler.command
         split = urlsplit(handler.path)
         path = split.path
-        try:
-            raw = self._read_body(handler)
-        except (OSError, ValueError):
-            handler.close_connection = True
-            return
+        body_reader = _BodyReader(handler, self.max_body_bytes)
         latency = self.latency_ms
         if latency and latency > 0:
             time.sleep(latency / 1000.0)
@@ -153,9 +228,12 @@ class ServerMixin:
             body: Any = {"message": f"injected fault: {status} {handler.responses.get(status, ('',))[0]}".strip()}
         else:
             query = parse_qs(split.query, keep_blank_values=True)
-            status, body, pretty = self._dispatch(method, path, query, raw, handler.headers)
+            status, body, pretty = self._dispatch(method, path, query, body_reader, handler.headers)
             if path == "/api/health":
                 content_type = _JSON_UTF8
+        if body_reader.failed:  # the connection broke mid-body: nobody to answer
+            return
+        close = not body_reader.drain()  # like Go's net/http: drain a small unread body, else close
         if status >= 400:
             content_type = _JSON_UTF8
         if pretty:
@@ -169,26 +247,14 @@ class ServerMixin:
             handler.send_header("Content-Length", str(len(data)))
             handler.send_header("Cache-Control", "no-store")
             handler.send_header("X-Content-Type-Options", "nosniff")
+            if close:
+                handler.send_header("Connection", "close")
+                handler.close_connection = True
             handler.end_headers()
             if method != "HEAD":
                 handler.wfile.write(data)
         except OSError:
             handler.close_connection = True
-
-    @staticmethod
-    def _read_body(handler: _Handler) -> bytes:
-        if "chunked" in handler.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
-            while True:
-                size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(handler.rfile.read(size))
-                handler.rfile.readline()
-        length = int(handler.headers.get("Content-Length") or 0)
-        return handler.rfile.read(length) if length > 0 else b""
 
     @staticmethod
     def _reset_connection(handler: _Handler) -> None:
@@ -203,6 +269,13 @@ class ServerMixin:
             self._log.append((method, path, status))
 
     def _dispatch(self, method, path, query, raw, headers) -> tuple[int, Any, bool]:
+        """Route, check auth, then (only then) let the handler read the body.
+
+        ``raw`` is the request body or a :class:`_BodyReader` read on first use. Grafana's
+        router (``pkg/web``) matches a route with or without one trailing slash.
+        """
+        if len(path) > 1 and path.endswith("/"):
+            path = path[:-1]
         for route_method, pattern, fn, feature, needs_auth in self._routes:
             if route_method != method and not (method == "HEAD" and route_method == "GET"):
                 continue
@@ -218,6 +291,8 @@ class ServerMixin:
                 result = fn(req)
             except DoubleError as exc:
                 return exc.status, exc.body, False
+            except _BodyError:
+                return 400, {"message": "bad request data"}, False
             except Exception:  # a bug in the double: answer like Grafana would, and say why on stderr
                 traceback.print_exc()
                 return 500, {"message": "Internal Server Error"}, False

@@ -28,6 +28,7 @@ class StoreMixin:
             self._rules: dict[str, dict] = {}
             self._contact_points: dict[str, dict] = {}
             self._starred: set[str] = set()
+            self._lib_connections: dict[str, set[str]] = {}  # library panel uid -> connected dashboard uids
             self._faults: list[dict] = []
             self._log: list[tuple[str, str, int]] = []
             self.database_failing = False

@@ -22,12 +22,23 @@ class VersionRules:
         self.legacy_401_bodies = v < (10, 0, 0)
         #: Before 12 folders sit in the dashboard table: ``GET /api/dashboards/uid/<folder uid>`` answers.
         self.folder_readable_as_dashboard = v < (12, 0, 0)
-        #: ``name-exists`` (412) on save: in dashboards/errors.go up to 11.x.
-        self.name_exists_check = v < (12, 0, 0)
         #: The save response carries ``folderUid`` from 11.
         self.save_returns_folder_uid = v >= (11, 0, 0)
         #: ``/versions`` is ``{"continueToken","versions"}`` from 11.6 (grafana#104556).
         self.versions_wrapped = v >= (11, 6, 0)
+        #: 12 serves dashboards from unified storage: search hits carry ``isDeleted``, ``meta`` carries
+        #: ``apiVersion``, v2 dashboards exist and the ``/apis/dashboard.grafana.app`` routes answer.
+        self.unified_storage = v >= (12, 0, 0)
+        #: Before 12 "name exists" compares slugs and a dashboard may not be named like a folder
+        #: (``getExistingDashboardByTitleAndFolder``: ``slug=? AND (is_folder OR folder_id=?)``).
+        self.slug_name_checks = v < (12, 0, 0)
+        #: Duplicate folder uid on create: 409 before 12, 412 on 12 (the k8s folder API).
+        self.duplicate_folder_uid_status = 412 if v >= (12, 0, 0) else 409
+        #: 12 refuses dashboards larger than ``max_dashboard_bytes`` with 413 (grafana#101590).
+        self.dashboard_size_limit = v >= (12, 0, 0)
+        #: The apiVersion legacy (v1) dashboards report on 12, and the one v2 dashboards live under.
+        self.v1_api_version = "v1beta1"
+        self.v2_api_version = "v2beta1"
 
     @staticmethod
     @lru_cache(maxsize=16)

@@ -15,6 +15,7 @@ from .._common import (
     VERSIONS_TO_KEEP,
     DoubleError,
     _as_int,
+    _duration_seconds,
     _first,
     _now,
     _Request,
@@ -81,6 +82,9 @@ class DashboardRoutes:
                 if folder is not None and self.rules.folder_readable_as_dashboard:
                     return 200, self._folder_as_dashboard(folder)
                 raise DoubleError(404, _DASH_NOT_FOUND)
+            if rec.get("api_version") == "v2":  # pkg/api/dashboard.go GetDashboard: v2 is not served by /api
+                url = f"/apis/dashboard.grafana.app/{self.rules.v2_api_version}/namespaces/{self.namespace}/dashboards/{uid}"
+                raise DoubleError(406, {"message": f"dashboard api version not supported, use {url} instead"})
             slug = _slugify(rec["title"])
             meta: dict[str, Any] = {
                 "type": "db", "canSave": True, "canEdit": True, "canAdmin": True, "canStar": True, "canDelete": True,
@@ -95,6 +99,8 @@ class DashboardRoutes:
                 meta.update({"folderTitle": "General", "folderUrl": ""})
             meta["provisioned"] = rec["provisioned"]
             meta["provisionedExternalId"] = rec["provisioned_external_id"]
+            if self.rules.unified_storage:
+                meta["apiVersion"] = self.rules.v1_api_version
             return 200, {"dashboard": copy.deepcopy(rec["data"]), "meta": meta}
 
     def _folder_as_dashboard(self, folder: dict) -> dict:
@@ -162,19 +168,24 @@ class DashboardRoutes:
             elif ref_id:
                 folder = self._folder_by_id(ref_id)
                 folder_uid, folder_missing = (folder["uid"], False) if folder else (str(ref_id), True)
-            # 4. same title in the same folder (errors.go up to 11.x)
-            if self.rules.name_exists_check and title.strip():
+            # 4. same slug in the same folder, or a folder with that slug (up to 11.x:
+            #    getExistingDashboardByTitleAndFolder, "slug=? AND (is_folder OR folder_id=?)")
+            if self.rules.slug_name_checks and title.strip():
                 own_id = existing["id"] if existing else None
+                slug = _slugify(title)
                 clash = next(
-                    (r for r in self._dashboards.values() if r["title"] == title and r["folder_uid"] == folder_uid and r["id"] != own_id),
+                    (r for r in self._dashboards.values()
+                     if _slugify(r["title"]) == slug and r["folder_uid"] == folder_uid and r["id"] != own_id),
                     None,
                 )
+                if clash is None and any(_slugify(f["title"]) == slug for f in self._folders.values()):
+                    raise DoubleError(400, {"message": "Dashboard name cannot be the same as folder", "status": "name-match"})
                 if clash is not None:
                     if not overwrite:
                         raise DoubleError(412, {"message": "A dashboard with the same name in the folder already exists", "status": "name-exists"})
                     existing, uid, version = clash, clash["uid"], clash["version"]  # Grafana overwrites the same-named one
             # 5. other rejections
-            if existing is not None and existing["plugin_id"]:
+            if existing is not None and existing["plugin_id"] and not overwrite:
                 raise DoubleError(412, {"message": f"The dashboard belongs to plugin {existing['plugin_id']}.", "status": "plugin-dashboard"})
             if existing is not None and existing["provisioned"]:
                 raise DoubleError(400, {"message": "Cannot save provisioned dashboard"})
@@ -188,6 +199,8 @@ class DashboardRoutes:
                 raise DoubleError(400, {"message": "Dashboard message too long, max 500 characters"})
             if folder_missing:
                 raise DoubleError(404, {"message": "Folder not found"})
+            self._apply_min_refresh(dash, strict=False)
+            self._check_dashboard_size(dash)
             # 6. success
             now = _now()
             if existing is not None:
@@ -222,7 +235,30 @@ class DashboardRoutes:
             result = {"id": rec["id"], "uid": uid, "url": f"/d/{uid}/{slug}", "status": "success", "version": new_version, "slug": slug}
             if self.rules.save_returns_folder_uid:
                 result["folderUid"] = folder_uid
+            if self.rules.unified_storage and uid in self.v2_uids:
+                self._convert_to_v2(rec)
+            # pkg/api/dashboard.go postDashboard: library panels are connected AFTER the save
+            self._connect_library_panels(rec)
             return result
+
+    def _apply_min_refresh(self, dash: dict, strict: bool) -> None:
+        """``ValidateDashboardRefreshInterval``: the legacy save raises a too-short refresh to the
+        minimum; the dashboard.grafana.app admission (``strict``, Grafana 12 ``/apis``) refuses it."""
+        refresh = dash.get("refresh")
+        if not isinstance(refresh, str) or refresh in ("", "auto"):
+            return
+        seconds, minimum = _duration_seconds(refresh), _duration_seconds(self.min_refresh_interval)
+        if seconds is None or minimum is None or seconds >= minimum:
+            return
+        if strict:
+            raise DoubleError(400, {"message": "Dashboard refresh interval is too low", "status": "bad-request"})
+        dash["refresh"] = self.min_refresh_interval
+
+    def _check_dashboard_size(self, dash: dict) -> None:
+        if self.rules.dashboard_size_limit:
+            size = len(json.dumps(dash, separators=(",", ":")).encode())
+            if size > self.max_dashboard_bytes:
+                raise DoubleError(413, {"message": f"Dashboard is too large, max size is {self.max_dashboard_bytes} bytes"})
 
     def _h_delete_dashboard(self, req: _Request):
         with self._lock:
@@ -235,6 +271,8 @@ class DashboardRoutes:
             return 200, {"title": rec["title"], "message": f"Dashboard {rec['title']} deleted", "id": rec["id"]}
 
     def _drop_dashboard(self, rec: dict) -> None:
+        for connected in self._lib_connections.values():
+            connected.discard(rec["uid"])
         self._dashboards.pop(rec["id"], None)
         self._dash_uids.pop(rec["uid"], None)
         self._versions.pop(rec["id"], None)

@@ -75,6 +75,8 @@ class DatasourceRoutes:
         secure = body.get("secureJsonData") or {}
         if not isinstance(json_data, dict) or not isinstance(secure, dict):
             raise DoubleError(400, _BAD_REQUEST)
+        if "teamHttpHeaders" in json_data:  # pkg/api/datasources.go: LBAC rules have their own API
+            raise DoubleError(403, {"message": "Cannot create datasource with team HTTP headers, need to use updateDatasourceLBACRules API"})
 
         def text(key):
             value = body.get(key)

@@ -128,9 +128,10 @@ class FolderRoutes:
             if len(uid) > 40:
                 raise DoubleError(400, {"message": "uid too long, max 40 characters"})
             if uid and (uid in self._folders or uid in self._dash_uids):
-                raise DoubleError(409, {"message": "a folder/dashboard with the same uid already exists"})
+                raise DoubleError(self.rules.duplicate_folder_uid_status, {"message": "a folder/dashboard with the same uid already exists"})
             if parent and parent not in self._folders:
                 raise DoubleError(404, _FOLDER_NOT_FOUND)
+            self._check_depth(parent, height=1)
             now = _now()
             folder = {
                 "id": self._next_id, "uid": uid or self._new_uid(), "title": title, "parent_uid": parent,
@@ -182,6 +183,20 @@ class FolderRoutes:
             if rule.get("folderUID") == old:
                 rule["folderUID"] = new_uid
 
+    def _check_depth(self, parent_uid: str, height: int) -> None:
+        """Folder service ``Create``/``Move``: a folder whose ancestors (parent included) number
+        ``max_folder_depth`` or more is refused; ``height`` counts a moved subtree's levels."""
+        if not parent_uid:
+            return
+        ancestors = len(self._folder_parents(self._folders[parent_uid])) + 1
+        if ancestors + height - 1 >= self.max_folder_depth:
+            raise DoubleError(400, {"extra": None, "message": "Maximum nested folder depth reached",
+                                    "messageId": "folder.maximum-depth-reached", "statusCode": 400, "traceID": ""})
+
+    def _height(self, uid: str) -> int:
+        children = [f["uid"] for f in self._folders.values() if f.get("parent_uid") == uid]
+        return 1 + max((self._height(c) for c in children), default=0)
+
     def _h_move_folder(self, req: _Request):
         body = req.json()
         parent = body.get("parentUid") if isinstance(body.get("parentUid"), str) else ""
@@ -191,6 +206,7 @@ class FolderRoutes:
                 raise DoubleError(404, _FOLDER_NOT_FOUND)
             if parent and parent in self._subtree(folder["uid"]):
                 raise DoubleError(400, {"message": "failed to move folder: circular reference detected"})
+            self._check_depth(parent, height=self._height(folder["uid"]))
             folder["parent_uid"] = parent
             folder["version"] += 1
             folder["updated"] = _now()

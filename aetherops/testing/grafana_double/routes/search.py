@@ -86,6 +86,8 @@ class SearchRoutes:
             "id": folder["id"], "uid": folder["uid"], "orgId": self.org_id, "title": folder["title"], "uri": f"db/{slug}",
             "url": self._folder_url(folder), "slug": "", "type": "dash-folder", "tags": [], "isStarred": False, "sortMeta": 0,
         }
+        if self.rules.unified_storage:
+            hit["isDeleted"] = False
         hit.update(self._parent_keys(folder.get("parent_uid") or ""))
         return hit
 
@@ -97,6 +99,8 @@ class SearchRoutes:
             "url": f"/d/{rec['uid']}/{slug}", "slug": "", "type": "dash-db", "tags": tags,
             "isStarred": rec["uid"] in self._starred, "sortMeta": 0,
         }
+        if self.rules.unified_storage:  # 12's search (unified storage) reports soft-deleted state
+            hit["isDeleted"] = False
         hit.update(self._parent_keys(rec["folder_uid"]))
         return hit
 
