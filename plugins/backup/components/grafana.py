@@ -354,7 +354,8 @@ def _safe(name: str) -> str:
     return keep.strip(".") or "_"
 
 
-_V2_META_KEEP = ("name", "annotations", "labels")
+#: Labels the server assigns (a database id): never carried from one server to another.
+_V2_SERVER_LABELS = frozenset({"grafana.app/deprecatedInternalID"})
 
 
 def v2_record(resource: dict, hit: dict) -> dict:
@@ -366,6 +367,11 @@ def v2_record(resource: dict, hit: dict) -> dict:
             "metadata": {"name": meta.get("name") or hit["uid"], **({"annotations": annotations} if annotations else {}),
                          **({"labels": meta["labels"]} if meta.get("labels") else {})},
             "spec": resource.get("spec") or {}}
+    labels = {k: v for k, v in (meta.get("labels") or {}).items() if k not in _V2_SERVER_LABELS}
+    if labels:
+        kept["metadata"]["labels"] = labels
+    else:
+        kept["metadata"].pop("labels", None)
     folder = annotations.get("grafana.app/folder") or hit.get("folderUid") or ""
     return {"schema": "v2", "resource": kept,
             "meta": {"folderUid": folder, "folderTitle": hit.get("folderTitle") or "General",
