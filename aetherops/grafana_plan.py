@@ -449,6 +449,12 @@ def plan_datasources(wanted: list[dict], current: list[dict], uid_map: dict[str,
             items.append(Item("datasource", name, uid, "conflict", f"a datasource named {name!r} exists with another uid "
                               f"({by_name[name].get('uid')}); map it with backup.datasource_uid_map"))
             continue
+        if isinstance(ds.get("jsonData"), dict) and ds["jsonData"].get("teamHttpHeaders"):
+            # pkg/api/datasources.go refuses them on create (403): they are LBAC rules, set through their own API;
+            # creating the datasource without them would open team-restricted data to everyone
+            items.append(Item("datasource", name, uid, "error", "its jsonData.teamHttpHeaders (LBAC rules) are refused on "
+                              "create (403: Grafana takes them only through the LBAC rules API): create it by hand with its rules"))
+            continue
         secure = list(ds.get("secure_fields") or [])
         body = {k: ds[k] for k in _DATASOURCE_FIELDS if k in ds}
         item = Item("datasource", name, uid, "create", f"uid {uid}" + (f"; re-enter secrets: {', '.join(secure)}" if secure else ""),

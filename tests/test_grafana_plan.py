@@ -223,6 +223,8 @@ def test_datasources_mapping_and_name_clash():
     assert got["loki"].action == "conflict" and "other-loki" in got["loki"].reason
     assert got["old"].action == "conflict" and "missing" in got["old"].reason
     assert got["tempo"].action == "unchanged"
+    lbac = one(plan_datasources([{"uid": "l", "name": "L", "jsonData": {"teamHttpHeaders": {"headers": {"1": []}}}}], []))
+    assert lbac.action == "error" and "teamHttpHeaders" in lbac.reason and lbac.body is None
     mapped = {i.uid: i for i in plan_datasources(backed[:1], [{"uid": "p2", "name": "P2"}], {"prom": "p2"})}
     assert mapped["prom"].action == "unchanged"
 

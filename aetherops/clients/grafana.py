@@ -178,8 +178,11 @@ class GrafanaClient:
         page = 1
         while True:
             batch = self.search(type_, page=page)
-            fresh = [h for h in batch if isinstance(h, dict) and h.get("uid") not in seen]
-            seen.update(h.get("uid") for h in fresh)
+            fresh = []
+            for hit in batch:
+                if isinstance(hit, dict) and hit.get("uid") not in seen:
+                    seen.add(hit.get("uid"))
+                    fresh.append(hit)
             hits.extend(h for h in fresh if h.get("type", type_) == type_ and not h.get("isDeleted"))
             if len(batch) < SEARCH_PAGE or not fresh:  # a short page, or a server that ignores `page`
                 return hits
