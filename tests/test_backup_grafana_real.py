@@ -148,7 +148,10 @@ def test_library_panels_are_created_before_the_dashboards(grafana_only, aetherop
 
 
 def test_a_dashboard_whose_library_panel_exists_nowhere_is_an_error_in_the_plan(grafana_only, aetherops_cli, tmp_path):
-    grafana_only.add_dashboard({"uid": "orphan", "title": "Orphan", "panels": [{"id": 1, "libraryPanel": {"uid": "gone"}}]})
+    from aetherops.testing.grafana_double import DoubleError
+
+    with pytest.raises(DoubleError, match="connecting library panels"):  # saved anyway, unlinked: as Grafana does
+        grafana_only.add_dashboard({"uid": "orphan", "title": "Orphan", "panels": [{"id": 1, "libraryPanel": {"uid": "gone"}}]})
     out = backup(aetherops_cli, tmp_path)
     grafana_only.reset()
     result = restore(aetherops_cli, out["path"], expect=1)
