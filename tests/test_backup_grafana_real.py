@@ -173,3 +173,36 @@ def test_a_dashboard_waits_when_its_library_panel_could_not_be_created(grafana_o
     assert item["applied"] is False and "lib-cpu" in item["error"]
     assert grafana_only.get_dashboard("uses-lib") is None  # never saved unlinked
     assert grafana_only.get_dashboard("payments-service") is not None
+
+
+# ------------------------------------------------------------------ crafted backups
+def rewrite(path: str, rel: str, data) -> None:
+    """Replace a file of a backup and fix its checksum, as someone crafting a backup would."""
+    import hashlib
+
+    target = Path(path) / rel
+    raw = json.dumps(data).encode("utf-8")
+    target.write_bytes(raw)
+    manifest_path = Path(path) / "MANIFEST.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["files"][rel] = {**manifest["files"][rel], "size": len(raw), "sha256": hashlib.sha256(raw).hexdigest()}
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize("rel, data", [
+    ("grafana/dashboards.json", {"dashboards": [{"uid": "x"}]}),
+    ("grafana/dashboards.json", {"dashboards": "nope"}),
+    ("grafana/dashboards.json", [1, 2]),
+    ("grafana/dashboards/general/blackbox-probes.json", {"meta": {}}),
+    ("grafana/dashboards/general/blackbox-probes.json", {"schema": "v2", "resource": []}),
+    ("grafana/folders.json", {"folders": [{"title": "no uid"}]}),
+    ("grafana/contact-points.json", {"contact_points": [None]}),
+])
+def test_a_crafted_grafana_backup_is_one_line_and_exit_4(grafana_only, aetherops_cli, tmp_path, rel, data):
+    out = backup(aetherops_cli, tmp_path)
+    rewrite(out["path"], rel, data)
+    result = aetherops_cli("restore", out["path"], "--only", "grafana")
+    assert result.exit_code == 4, result
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "not what aetherops backup writes" in result.stderr
+    assert not [r for r in grafana_only.request_log if r[0] == "POST"]  # nothing was written

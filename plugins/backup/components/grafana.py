@@ -15,7 +15,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
-from aetherops.errors import ServiceError
+from aetherops.errors import ConfigError, ServiceError
 from aetherops.grafana_plan import (
     APPLY_ORDER,
     ServerState,
@@ -391,18 +391,52 @@ def index_entry(hit: dict, record: dict, rel: str) -> dict:
 
 
 # ---------------------------------------------------------------------------------------- restore: fetch
-def read_backup(job: RestoreJob) -> dict[str, Any]:
-    def read(filename: str, key: str) -> list:
-        return list(job.read_json(filename).get(key, [])) if job.exists(filename) else []
+_REQUIRED = {"folders": ("uid",), "datasources": ("uid", "name"), "library_panels": ("uid",), "alert_rules": ("uid",),
+             "contact_points": ("uid",), "dashboards": ("uid", "file")}
 
-    index = read("dashboards.json", "dashboards")
+
+def read_backup(job: RestoreJob) -> dict[str, Any]:
+    """The component's files, shape-checked: anything that is not what a backup writes is one ConfigError
+    naming the file (exit 4), never a traceback halfway through a restore."""
+
+    def bad(filename: str, what: str) -> ConfigError:
+        return ConfigError(f"{what}: not what aetherops backup writes; refusing to restore", path=job.root / filename)
+
+    def read(filename: str, key: str) -> list[dict]:
+        if not job.exists(filename):
+            return []
+        try:
+            data = job.read_json(filename)
+        except ValueError as exc:
+            raise bad(filename, f"not JSON ({exc})") from None
+        items = data.get(key, []) if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise bad(filename, f"'{key}' is not a list")
+        for n, obj in enumerate(items):
+            if not isinstance(obj, dict) or not all(isinstance(obj.get(k), str) and obj.get(k) for k in _REQUIRED[key]):
+                raise bad(filename, f"'{key}' item {n} lacks {' / '.join(_REQUIRED[key])}")
+        return items
+
+    def record(entry: dict) -> dict:
+        try:
+            doc = job.read_json(entry["file"])
+        except (ValueError, OSError) as exc:
+            raise bad(entry["file"], f"cannot read it ({exc})") from None
+        if isinstance(doc, dict) and doc.get("schema") == "v2":
+            ok = isinstance(doc.get("resource"), dict) and isinstance(doc["resource"].get("spec"), dict)
+        else:
+            ok = isinstance(doc, dict) and isinstance(doc.get("dashboard"), dict)
+        if not ok or not isinstance(doc.get("meta", {}), dict):
+            raise bad(entry["file"], "not a dashboard record")
+        return doc
+
     return {
         "folders": read("folders.json", "folders"),
         "datasources": read("datasources.json", "datasources"),
         "library_panels": read("library-panels.json", "library_panels"),
         "alert_rules": read("alert-rules.json", "alert_rules"),
         "contact_points": read("contact-points.json", "contact_points"),
-        "dashboards": [(entry, job.read_json(entry["file"])) for entry in index],
+        "dashboards": [(entry, record(entry)) for entry in read("dashboards.json", "dashboards")],
         "has": {k: job.exists(f) for k, f in (("datasources", "datasources.json"), ("library_panels", "library-panels.json"),
                                               ("alert_rules", "alert-rules.json"), ("contact_points", "contact-points.json"))},
     }
