@@ -272,3 +272,14 @@ def test_file_provisioned_objects_are_skipped_with_a_reason(pair, aetherops_cli,
     planned = item(result, "alert rule", "From a file")
     assert planned["action"] == "skip" and "provisioning directory" in planned["detail"]
     assert target.state["alert_rules"] == []
+
+
+@pytest.mark.parametrize("version", [V10, V11, V12])
+def test_the_legacy_api_stays_the_default(pair, aetherops_cli, tmp_path, version):
+    source, target = pair(version)
+    source.seed_demo()
+    path = backup(aetherops_cli, tmp_path)
+    restore(aetherops_cli, path, expect=0)
+    for double in (source, target):  # no v2 dashboard anywhere: nothing goes through /apis
+        assert not [r for r in double.request_log if r[1].startswith("/apis/")]
+    assert posts(target, "/api/dashboards/db") == 6
