@@ -19,6 +19,8 @@ import pluggy
 __version__ = "0.1.0"
 
 hookimpl = pluggy.HookimplMarker("aetherops")
+#: For plugins that declare hooks of their own (see the ``aetherops_add_hookspecs`` hook).
+hookspec = pluggy.HookspecMarker("aetherops")
 
 
 def pass_context(f):
@@ -52,4 +54,4 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-__all__ = ["__version__", "hookimpl", "pass_context", "Context"]
+__all__ = ["__version__", "hookimpl", "hookspec", "pass_context", "Context"]

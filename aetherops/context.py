@@ -36,24 +36,22 @@ class Context:
 
     @property
     def hook(self):
-        """The plugin manager's hook relay: ``ctx.hook.aetherops_backup_components(context=ctx)``."""
+        """The plugin manager's hook relay. To gather a list-returning hook's results, prefer
+        ``ctx.pm.collect("aetherops_backup_components", validate=..., context=ctx)``: a broken plugin is then a warning."""
         return self.pm.hook
 
     @cached_property
     def profiles(self) -> ProfileStore:
         """Every profile visible from here, validated against every declared section."""
-        from aetherops.profiles import CORE_SECTIONS, ProfileStore
+        from aetherops.profiles import CORE_SECTIONS, ProfileSection, ProfileStore
 
-        owners = {s.name: "core" for s in CORE_SECTIONS}
+        core = {s.name for s in CORE_SECTIONS}
         sections = []
-        for plugin, result in self.pm.call_each("aetherops_profile_sections"):
-            for section in result or []:
-                if section.name in owners:
-                    self.pm.fail_plugin(plugin, f"declares profile section '{section.name}', which "
-                                                f"{owners[section.name]!r} already declares; ignored")
-                    continue
-                owners[section.name] = plugin
-                sections.append(section)
+        for plugin, section in self.pm.collect_from("aetherops_profile_sections", validate=ProfileSection):
+            if section.name in core:
+                self.pm.fail_plugin(plugin, f"declares profile section '{section.name}', which 'core' already declares; ignored")
+                continue
+            sections.append(section)
         return ProfileStore(sections, profiles_dir=self.profiles_dir)
 
     @cached_property

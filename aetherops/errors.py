@@ -71,6 +71,26 @@ class FindingsError(AetheropsError):
     exit_code = ExitCode.FINDINGS
 
 
+class Exit(click.exceptions.Exit):
+    """End the command with ``code`` once it has printed its result, adding nothing on stderr.
+
+    What a plugin raises instead of ``SystemExit(n)``: ``raise Exit(ExitCode.SERVICE)`` after reporting that
+    nothing could be reached, ``raise Exit(child.returncode)`` to pass a wrapped command's code through.
+    The context is closed (clients too) as on any other way out. For exit 1 see :class:`Findings`."""
+
+    def __init__(self, code: int = ExitCode.FINDINGS):
+        super().__init__(int(code))
+
+
+class Findings(Exit):
+    """The command worked, printed its result, and found problems: exit 1 and nothing more on stderr.
+
+    ``if report.problems: raise Findings()``. (:class:`FindingsError` is the same exit code with a message.)"""
+
+    def __init__(self) -> None:
+        super().__init__(ExitCode.FINDINGS)
+
+
 class UsageError(click.UsageError):
     """Bad input on the command line (exit 2)."""
 

@@ -1,4 +1,9 @@
-"""The plugin contract: every hook aetherops calls, with what it passes and expects.
+"""The plugin contract: the hooks the core calls, with what they pass and expect.
+
+Hooks that a plugin offers for other plugins (backup components, lint checks...)
+are declared by that plugin, from its ``aetherops_add_hookspecs`` implementation,
+in a hookspecs module of its own beside its contract (``api.py``): see
+``aetherops_plugins.backup.hookspecs`` and ``aetherops_plugins.lint.hookspecs``.
 
 A plugin is a module (or object) with functions marked ``@aetherops.hookimpl``
 and named like the specs below. Register it through the ``aetherops``
@@ -21,10 +26,29 @@ import pluggy
 if TYPE_CHECKING:  # pragma: no cover - types only, costs nothing at run time
     import click
 
-    from aetherops.context import Context
+    from aetherops.plugins import AetheropsPluginManager
     from aetherops.profiles import ProfileSection
 
+#: Marks a hook specification; plugins use it (``aetherops.hookspec``) for the hooks they declare.
 hookspec = pluggy.HookspecMarker("aetherops")
+
+
+@hookspec(historic=True)
+def aetherops_add_hookspecs(pm: AetheropsPluginManager) -> None:
+    """Declare the hooks this plugin offers to other plugins (its extension points).
+
+    :param pm: the plugin manager; call ``pm.add_hookspecs(module)`` with a module
+        of functions marked ``@aetherops.hookspec`` (their names start with
+        ``aetherops_``, their docstrings are the contract).
+    :returns: nothing. Called for every plugin as it registers, whenever that
+        is (the call is *historic*), so a plugin implementing a hook may load
+        before the plugin declaring it; implementations registered earlier are
+        validated against the spec when it arrives. Call the hook it declares
+        with ``pm.collect(name, validate=...)``, never ``pm.hook.name()``
+        directly, so one broken plugin cannot take the command down.
+
+    Like pytest's ``pytest_addhooks``. Added in 0.1.
+    """
 
 
 @hookspec
@@ -48,35 +72,8 @@ def aetherops_profile_sections() -> list[ProfileSection]:
         its fields' types, defaults and descriptions. Profiles are validated
         against them, ``aetherops profiles show`` fills in their defaults and
         docs/profiles.md is generated from them. Results of all plugins are
-        combined; two plugins declaring the same section is an error.
-
-    Added in 0.1.
-    """
-
-
-@hookspec
-def aetherops_backup_components(context: Context) -> list[Any]:
-    """Contribute things that ``aetherops backup`` saves and ``aetherops restore`` restores.
-
-    :param context: the command's context (profile, clients, output).
-    :returns: a list of backup components (see the backup plugin's
-        ``aetherops_plugins.backup.api.BackupComponent`` protocol: a ``name``,
-        a ``backup(job)`` method that writes files through the job, and an
-        optional ``restore(job)``). Results of all plugins are combined; names
-        must be unique.
-
-    Added in 0.1.
-    """
-
-
-@hookspec
-def aetherops_lint_checks() -> list[Any]:
-    """Contribute checks that ``aetherops lint`` runs.
-
-    :returns: a list of lint checks (see ``aetherops_plugins.lint.api.LintCheck``:
-        an ``id``, a default ``severity``, the file ``kinds`` it applies to and a
-        ``check(target, project)`` method yielding findings). Results of all
-        plugins are combined; check ids must be unique.
+        combined; two plugins declaring the same section is a warning and the
+        second declaration is ignored.
 
     Added in 0.1.
     """

@@ -8,9 +8,16 @@ Load order (later ones can see earlier ones; a blocked name is never loaded):
 3. ``--plugin MODULE`` (repeatable);
 4. ``AETHEROPS_PLUGINS`` (comma-separated modules).
 
+A plugin that offers extension points declares their hookspecs itself from its
+``aetherops_add_hookspecs(pm)`` implementation (called as the plugin registers);
+the core declares only the hooks it calls. Whether every implemented hook has a
+spec is checked once everything is loaded, so load order does not matter.
+
 A plugin that fails to import or declares an unknown ``aetherops_*`` hook is
 unregistered, reported in one warning line and listed as ``error`` by
-``aetherops plugins``; the CLI keeps working.
+``aetherops plugins``; the CLI keeps working. :meth:`AetheropsPluginManager.collect`
+gathers a hook's results the same way: a plugin that raises or answers with
+something wrong is a warning naming it, and the command goes on with the rest.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 import pluggy
 
@@ -64,9 +71,41 @@ class AetheropsPluginManager(pluggy.PluginManager):
 
     def __init__(self) -> None:
         super().__init__(ENTRY_POINT_GROUP)
-        self.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
         self.warnings: list[str] = []
+        self.add_hookspecs(hookspecs)
+        # historic: each plugin's aetherops_add_hookspecs runs the moment it registers, whenever that is
+        self.hook.aetherops_add_hookspecs.call_historic(kwargs={"pm": self})
+
+    def add_hookspecs(self, module_or_class) -> None:
+        """Declare the hooks ``module_or_class`` specifies (pluggy's, plus one safeguard).
+
+        Implementations registered before their spec are validated now, as pluggy does; one whose arguments
+        the spec does not have is refused with a warning naming its plugin, instead of failing the plugin
+        that declares the spec."""
+        import inspect
+
+        for name in dir(module_or_class):
+            if self.parse_hookspec_opts(module_or_class, name) is None:
+                continue
+            caller = getattr(self.hook, name, None)
+            if caller is None or caller.spec is not None:
+                continue
+            known = set(inspect.signature(getattr(module_or_class, name)).parameters)
+            for impl in list(caller.get_hookimpls()):
+                extra = [a for a in impl.argnames if a not in known]
+                if extra:
+                    self.refuse(impl.plugin_name, f"{name} takes {', '.join(extra)}, which the hook does not pass "
+                                                  f"(it passes: {', '.join(sorted(known)) or 'nothing'})")
+        super().add_hookspecs(module_or_class)
+
+    def refuse(self, name: str, error: str) -> None:
+        """Unregister a plugin that cannot work (recorded as ``error``, one warning)."""
+        plugin = self.get_plugin(name)
+        if plugin is not None:
+            self.unregister(plugin)
+        info = self.infos.get(name) or PluginInfo(name, "?", name)
+        self._record_failure(info, error)
 
     def _record_failure(self, info: PluginInfo, error: str) -> None:
         info.status = "error"
@@ -81,7 +120,9 @@ class AetheropsPluginManager(pluggy.PluginManager):
         ``aetherops plugins``) and skipped; the others' results are returned as
         ``(plugin_name, result)``. Used for the hooks the CLI cannot run without.
         """
-        caller = getattr(self.hook, hook_name)
+        caller = getattr(self.hook, hook_name, None)
+        if caller is None or caller.spec is None:  # the plugin that declares the hook is not loaded
+            return []
         results = []
         self.trace_call(hook_name, kwargs, caller.get_hookimpls())
         for impl in caller.get_hookimpls():  # registration order: core, built-ins, entry points, --plugin
@@ -92,6 +133,52 @@ class AetheropsPluginManager(pluggy.PluginManager):
                 continue
             results.append((impl.plugin_name, result))
         return results
+
+    def collect(self, hook_name: str, *, validate: type | tuple | Callable[[Any], str | None] | None = None,
+                key: str | Callable[[Any], Any] | None = "name", **kwargs: Any) -> list:
+        """Call every implementation of a list-returning hook and combine the items they return.
+
+        - a plugin that raises is marked ``error`` with one warning naming it; the others' items still count;
+        - an answer that is not a list (or tuple), or an item ``validate`` refuses, is a warning naming the
+          plugin and the item is left out. ``validate`` is a type (or tuple of types) the item must be an
+          instance of, or a callable returning a problem (``str``) or None;
+        - an item whose ``key`` (an attribute name, or a callable; default ``name``) is already taken by an
+          earlier plugin is a warning naming both plugins; the first one keeps it.
+
+        A hook whose declaring plugin is not loaded gives ``[]``. See :meth:`collect_from` for the owner of each item.
+        """
+        return [item for _, item in self.collect_from(hook_name, validate=validate, key=key, **kwargs)]
+
+    def collect_from(self, hook_name: str, *, validate: type | tuple | Callable[[Any], str | None] | None = None,
+                     key: str | Callable[[Any], Any] | None = "name", **kwargs: Any) -> list[tuple[str, Any]]:
+        """Like :meth:`collect`, as ``(plugin_name, item)`` pairs."""
+        check = _validator(validate)
+        get_key = (lambda item: getattr(item, key, None)) if isinstance(key, str) else key
+        owners: dict[Any, str] = {}
+        collected: list[tuple[str, Any]] = []
+        for plugin, result in self.call_each(hook_name, **kwargs):
+            if result is None:
+                continue
+            if not isinstance(result, (list, tuple)):
+                self.warn(f"plugin '{plugin}': {hook_name} returned {type(result).__name__}, not a list; ignored")
+                continue
+            for item in result:
+                try:
+                    problem = check(item)
+                    name = get_key(item) if get_key is not None else None
+                except Exception as exc:  # noqa: BLE001 - a broken item is the plugin's fault
+                    problem, name = f"raised {_one_line(exc)}", None
+                if problem:
+                    self.warn(f"plugin '{plugin}': {hook_name} returned {_describe(item)}: {problem}; ignored")
+                    continue
+                if name is not None:
+                    if name in owners:
+                        self.warn(f"plugin '{plugin}': {hook_name} returned a second {name!r} "
+                                  f"(plugin '{owners[name]}' has it already); ignored")
+                        continue
+                    owners[name] = plugin
+                collected.append((plugin, item))
+        return collected
 
     def fail_plugin(self, name: str, error: str) -> None:
         """Mark a loaded plugin as broken (status ``error``) and warn once."""
@@ -131,14 +218,24 @@ class AetheropsPluginManager(pluggy.PluginManager):
         except pluggy.PluginValidationError as exc:
             self._record_failure(info, str(exc))
             return False
-        unknown = [caller.name for caller in self.get_hookcallers(plugin) or [] if caller.spec is None]
-        if unknown:
-            self.unregister(plugin)
-            self._record_failure(info, f"unknown hook {', '.join(sorted(set(unknown)))} (misspelled? known hooks start with aetherops_ and are listed in docs/plugins/hooks.md)")
+        except Exception as exc:  # noqa: BLE001 - its aetherops_add_hookspecs raised
+            if self.get_plugin(info.name) is not None:
+                self.unregister(name=info.name)
+            self._record_failure(info, f"aetherops_add_hookspecs raised {_one_line(exc)}")
             return False
         info.hooks = sorted({caller.name for caller in self.get_hookcallers(plugin) or []})
         self.infos[info.name] = info
         return True
+
+    def refuse_unknown_hooks(self) -> None:
+        """Once every plugin is loaded (and has declared its hookspecs): refuse each plugin implementing a hook
+        nobody declares (a typo, or a hook of a plugin that is not loaded), then ``check_pending``."""
+        for name, plugin in list(self.list_name_plugin()):
+            unknown = sorted({caller.name for caller in self.get_hookcallers(plugin) or [] if caller.spec is None})
+            if unknown:
+                self.refuse(name, f"unknown hook {', '.join(unknown)} (misspelled, or the plugin that declares it is not "
+                                  "loaded? `aetherops plugins` lists the hooks; docs/plugins/hooks.md describes them)")
+        self.check_pending()
 
     def load_module(self, module_name: str, source: str) -> None:
         name = module_name.rsplit(":", 1)[0]
@@ -276,6 +373,20 @@ def _import_object(spec: str):
     return getattr(module, attr) if attr else module
 
 
+def _validator(validate) -> Callable[[Any], str | None]:
+    if validate is None:
+        return lambda item: None
+    if isinstance(validate, (type, tuple)):
+        names = " or ".join(t.__name__ for t in (validate if isinstance(validate, tuple) else (validate,)))
+        return lambda item: None if isinstance(item, validate) else f"not a {names}"
+    return validate
+
+
+def _describe(item: Any) -> str:
+    name = getattr(item, "name", None) or getattr(item, "id", None)
+    return f"{type(item).__name__} {name!r}" if isinstance(name, str) else f"a {type(item).__name__}"
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -316,7 +427,7 @@ def make_plugin_manager(extra: Iterable[str] = (), blocked: Iterable[str] = (), 
     for name in blocked:
         if name != "core" and name not in pm.infos:
             pm.warnings.append(f"--no-plugin {name}: no plugin of that name (see `aetherops plugins`)")
-    pm.check_pending()  # every registered hookimpl has a spec: unknown ones were refused above
+    pm.refuse_unknown_hooks()  # every registered hookimpl has a spec now, wherever it was declared
     if env.get("AETHEROPS_TRACE_PLUGINS", "").lower() in TRUTHY:
         _trace(pm)
     return pm

@@ -206,6 +206,7 @@ def test_tls_context_builder(tmp_path):
     assert unverified.verify_mode == ssl.CERT_NONE and not unverified.check_hostname
     verified = ssl_context(service("https://x"))
     assert verified.verify_mode == ssl.CERT_REQUIRED and verified.check_hostname
+    assert verified.cert_store_stats()["x509_ca"] > 50  # certifi's bundle, as httpx and requests trust by default
 
 
 def test_4xx_is_not_retried_and_carries_the_server_message(flaky):
@@ -354,7 +355,7 @@ def test_prometheus_query_against_dead_server_is_service_error():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     client = PrometheusClient(service(f"http://127.0.0.1:{port}", retries=1, timeout=1))
-    with pytest.raises(ServiceError, match="cannot connect"):
+    with pytest.raises(ServiceError, match="cannot connect .*Connection refused.* \\(after 2 attempts\\)"):
         client.query("up")
 
 
@@ -461,7 +462,8 @@ def _closed_port() -> int:
 
 @pytest.mark.servers
 def test_no_resource_warning_on_any_command(stack_profile, profile_factory, tmp_path):
-    """Every client closes what it opens: ``python -W error::ResourceWarning -X dev`` stays silent against real servers."""
+    """Every client closes what it opens: ``python -W error -X dev`` (every warning an error, ResourceWarning on)
+    stays silent against real servers."""
     import subprocess
     import sys
 
@@ -474,8 +476,79 @@ def test_no_resource_warning_on_any_command(stack_profile, profile_factory, tmp_
         ["maintenance", "list"], ["lint", "--online", str(rules)], ["backup", "--dir", str(tmp_path / "b"), "--no-archive"],
         ["backup", "list", "--dir", str(tmp_path / "b")], ["-p", "dead", "health"], ["-p", "dead", "lint", "--online", str(rules)],
     ]
+    commands.append(lambda: ["restore", str(next(p for p in (tmp_path / "b" / "stack").iterdir() if p.is_dir())), "--dry-run"])
     for args in commands:
-        run = subprocess.run([sys.executable, "-W", "error::ResourceWarning", "-X", "dev", "-m", "aetherops", *args],
+        args = args() if callable(args) else args
+        run = subprocess.run([sys.executable, "-W", "error", "-X", "dev", "-m", "aetherops", *args],
                              capture_output=True, text=True, encoding="utf-8", timeout=240, cwd=tmp_path)
-        assert "ResourceWarning" not in run.stderr and "Traceback" not in run.stderr, (args, run.stderr)
+        assert "Warning" not in run.stderr and "Exception ignored" not in run.stderr, (args, run.stderr)
+        assert "Traceback" not in run.stderr, (args, run.stderr)
         assert run.returncode in (0, 1, 3), (args, run.returncode, run.stderr)
+
+
+@pytest.mark.parametrize("library", ["requests", "niquests"])
+def test_session_adapter_runs_the_policy_for_requests_and_niquests(flaky, library):
+    """grafana-client (niquests) and prometheus-api-client (requests) sessions retry by the same policy."""
+    import importlib
+
+    from aetherops.clients.retry import session_adapter
+
+    lib = importlib.import_module(library)
+    adapters = importlib.import_module(f"{library}.adapters")
+    server = flaky([(503, {"Retry-After": "1"}), 502, 200])
+    sleeps = Sleeps()
+    policy = RetryPolicy(retries=3, sleep=sleeps, random=lambda: 0.5)
+    with lib.Session() as session:
+        session.mount(server.url, session_adapter(policy, adapters.HTTPAdapter, transient_errors=(lib.ConnectionError, lib.Timeout)))
+        assert session.get(f"{server.url}/x", timeout=5).json() == {"ok": True}
+        assert len(server.seen) == 3 and sleeps == [1.0, 0.2]
+        server.statuses[:] = [503, 200]
+        assert session.post(f"{server.url}/x", timeout=5).status_code == 503  # POST: once
+        assert len(server.seen) == 4
+
+
+# ---- hostile input: the header and error-text parsers never raise and stay in bounds
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.floats(allow_nan=True).map(str), st.integers().map(str), st.none()))
+def test_retry_after_is_bounded_for_any_header(value):
+    wait = RetryPolicy(max_retry_after=12.5).retry_after(value)
+    assert wait is None or 0.0 <= wait <= 12.5
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([200, 400, 404, 429, 500, 502, 503, 504, "reset"]), min_size=1, max_size=8),
+       st.integers(min_value=0, max_value=4), st.sampled_from(["GET", "POST", "PUT"]))
+def test_policy_run_stops_at_the_first_final_outcome(outcomes, retries, method):
+    policy = RetryPolicy(retries=retries, sleep=Sleeps())
+    calls = []
+
+    def call():
+        outcome = outcomes[min(len(calls), len(outcomes) - 1)]
+        calls.append(outcome)
+        if outcome == "reset":
+            raise ConnectionResetError()
+        return outcome
+
+    def transient(o):
+        return isinstance(o, ConnectionResetError) or policy.is_transient_status(o)
+
+    try:
+        result = policy.run(call, is_transient=transient, method=method)
+    except ConnectionResetError:
+        result = "reset"
+    assert 1 <= len(calls) <= policy.attempts(method) and result == calls[-1]
+    assert len(calls) == policy.attempts(method) or not transient(ConnectionResetError() if result == "reset" else result)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_prometheus_error_text_is_one_line(text):
+    from aetherops.clients.prometheus import _api_error
+
+    for raw in (text, f"HTTP Status Code 400 ({text.encode()!r})", f"HTTP Status Code 503 ({text!r})"):
+        status, message = _api_error(raw)
+        assert status in (None, 400, 503) and "\n" not in message

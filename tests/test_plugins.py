@@ -260,3 +260,222 @@ def test_core_cannot_be_blocked_and_unknown_names_warn(aetherops_cli):
     assert result.exit_code == 0
     assert "the core cannot be blocked" in result.stderr
     assert "--no-plugin nosuchplugin: no plugin of that name" in result.stderr
+
+
+# ---- plugins own their hooks: aetherops_add_hookspecs, and pm.collect around every collecting hook
+DECLARER = """
+    import aetherops
+
+    class Specs:
+        @staticmethod
+        @aetherops.hookspec
+        def aetherops_colours(theme):
+            '''Contribute colours. :returns: a list of objects with a name. Added in 0.1.'''
+
+    @aetherops.hookimpl
+    def aetherops_add_hookspecs(pm):
+        pm.add_hookspecs(Specs)
+"""
+
+
+def test_hook_aetherops_add_hookspecs(example_pm, plugin_dir, aetherops_cli):
+    # from outside: the example package declares aetherops_example_farewells and implements it
+    assert example_pm.hook.aetherops_example_farewells.spec is not None
+    assert "aetherops_add_hookspecs" in example_pm.infos["example"].hooks
+    assert aetherops_cli("goodbye", "-o", "json").json() == {"farewells": ["goodbye from aetherops-example"]}
+    plugin_dir("farewell_plugin", """
+        import aetherops
+
+        @aetherops.hookimpl
+        def aetherops_example_farewells():
+            return ["see you", 42]
+    """)
+    result = aetherops_cli("--plugin", "farewell_plugin", "goodbye", "-o", "json")
+    assert result.exit_code == 0, result
+    assert result.json() == {"farewells": ["goodbye from aetherops-example", "see you"]}
+    assert "plugin 'farewell_plugin': aetherops_example_farewells returned a int: not a str; ignored" in result.stderr
+    # without the declaring plugin, an implementation of its hook is an unknown hook
+    result = aetherops_cli("--no-plugin", "example", "--plugin", "farewell_plugin", "plugins", "-o", "json")
+    row = next(r for r in result.json() if r["name"] == "farewell_plugin")
+    assert row["status"] == "error" and "unknown hook aetherops_example_farewells" in row["error"]
+
+
+def test_hookspecs_may_arrive_after_their_implementations(plugin_dir):
+    plugin_dir("colour_declarer", DECLARER)
+    plugin_dir("colour_early", """
+        import aetherops
+
+        class Red:
+            name = "red"
+
+        @aetherops.hookimpl
+        def aetherops_colours(theme):
+            return [Red()]
+    """)
+    plugin_dir("colour_wrong_args", """
+        import aetherops
+
+        @aetherops.hookimpl
+        def aetherops_colours(palette):
+            return []
+    """)
+    pm = make_plugin_manager(extra=["colour_early", "colour_wrong_args", "colour_declarer"], autoload=False, env={})
+    assert pm.infos["colour_early"].status == "ok" and pm.infos["colour_declarer"].status == "ok"
+    wrong = pm.infos["colour_wrong_args"]
+    assert wrong.status == "error" and "aetherops_colours takes palette, which the hook does not pass (it passes: theme)" in wrong.error
+    assert pm.get_plugin("colour_wrong_args") is None
+    assert [c.name for c in pm.collect("aetherops_colours", theme="dark")] == ["red"]
+    pm.check_pending()  # nothing without a spec is left registered
+
+
+def test_add_hookspecs_raising_is_a_load_failure(plugin_dir, aetherops_cli):
+    plugin_dir("bad_declarer", """
+        import aetherops
+
+        @aetherops.hookimpl
+        def aetherops_add_hookspecs(pm):
+            raise RuntimeError("no specs today")
+    """)
+    result = aetherops_cli("--plugin", "bad_declarer", "plugins", "-o", "json")
+    assert result.exit_code == 0 and "no specs today" in result.stderr and "Traceback" not in result.stderr
+    row = next(r for r in result.json() if r["name"] == "bad_declarer")
+    assert row["status"] == "error" and "aetherops_add_hookspecs raised RuntimeError" in row["error"]
+
+
+def test_collect_warns_about_raising_wrong_and_duplicate_answers(plugin_dir):
+    plugin_dir("colour_declarer", DECLARER)
+    plugin_dir("colours_a", """
+        import aetherops
+
+        class Colour:
+            def __init__(self, name):
+                self.name = name
+
+        @aetherops.hookimpl
+        def aetherops_colours(theme):
+            return [Colour("red"), Colour("blue"), "green"]
+    """)
+    plugin_dir("colours_b", """
+        import aetherops
+
+        class Colour:
+            name = "red"
+
+        @aetherops.hookimpl
+        def aetherops_colours(theme):
+            return [Colour()]
+    """)
+    plugin_dir("colours_dict", "import aetherops\n\n@aetherops.hookimpl\ndef aetherops_colours(theme):\n    return {'red': 1}\n")
+    plugin_dir("colours_boom", "import aetherops\n\n@aetherops.hookimpl\ndef aetherops_colours(theme):\n    raise KeyError('boom')\n")
+    pm = make_plugin_manager(extra=["colour_declarer", "colours_a", "colours_b", "colours_dict", "colours_boom"],
+                             autoload=False, env={})
+    warnings = []
+    pm.on_warning = warnings.append
+    got = pm.collect_from("aetherops_colours", validate=lambda c: None if hasattr(c, "name") else "it has no name", theme="x")
+    assert [(plugin, c.name) for plugin, c in got] == [("colours_a", "red"), ("colours_a", "blue")]
+    assert warnings == [
+        "plugin 'colours_boom': aetherops_colours raised KeyError: 'boom'",
+        "plugin 'colours_a': aetherops_colours returned a str: it has no name; ignored",
+        "plugin 'colours_b': aetherops_colours returned a second 'red' (plugin 'colours_a' has it already); ignored",
+        "plugin 'colours_dict': aetherops_colours returned dict, not a list; ignored",
+    ]
+    assert pm.infos["colours_boom"].status == "error" and pm.infos["colours_a"].status == "ok"
+    assert pm.collect("aetherops_no_such_hook") == []
+
+
+RAISING_IN = """
+    import aetherops
+
+    @aetherops.hookimpl
+    def {hook}({args}):
+        raise RuntimeError("broken {hook}")
+"""
+
+
+def test_lint_checks_raising_or_broken_is_a_warning(plugin_dir, aetherops_cli, tmp_path):
+    plugin_dir("lint_boom", RAISING_IN.format(hook="aetherops_lint_checks", args=""))
+    plugin_dir("lint_dupe", """
+        import aetherops
+        from aetherops_plugins.lint.api import Check
+
+        class Dupe(Check):
+            id = "alerts/for"
+
+        class NoSeverity(Check):
+            id = "acme/odd"
+            severity = "loud"
+
+        @aetherops.hookimpl
+        def aetherops_lint_checks():
+            return [Dupe(), NoSeverity()]
+    """)
+    rules = tmp_path / "rules.yml"
+    rules.write_text("groups:\n  - name: g\n    rules:\n      - alert: Down\n        expr: up == 0\n        for: 5m\n", encoding="utf-8")
+    result = aetherops_cli("--plugin", "lint_boom", "--plugin", "lint_dupe", "lint", str(rules), "-o", "json")
+    assert result.exit_code in (0, 1), result
+    assert "Traceback" not in result.stderr
+    assert "plugin 'lint_boom': aetherops_lint_checks raised RuntimeError: broken aetherops_lint_checks" in result.stderr
+    assert "plugin 'lint_dupe': aetherops_lint_checks returned a second 'alerts/for' (plugin 'lint' has it already)" in result.stderr
+    assert "plugin 'lint_dupe': aetherops_lint_checks returned Dupe" not in result.stderr
+    assert "returned NoSeverity 'acme/odd': severity must be one of" in result.stderr
+    listed = aetherops_cli("--plugin", "lint_boom", "lint", "--list-checks", "-o", "json")
+    assert listed.exit_code == 0 and "alerts/for" in listed.stdout  # the built-in checks still run
+
+
+def test_backup_components_raising_or_broken_is_a_warning(example_pm, plugin_dir, aetherops_cli, profile_factory, tmp_path):
+    plugin_dir("backup_boom", RAISING_IN.format(hook="aetherops_backup_components", args="context"))
+    plugin_dir("backup_odd", """
+        import aetherops
+
+        class Nameless:
+            def backup(self, job):
+                pass
+
+        @aetherops.hookimpl
+        def aetherops_backup_components(context):
+            return [Nameless()]
+    """)
+    profile_factory("p", backup={"dir": str(tmp_path / "b")})
+    result = aetherops_cli("--plugin", "backup_boom", "--plugin", "backup_odd", "-p", "p", "backup", "--only", "example_notes",
+                           "-o", "json")
+    assert result.exit_code == 0, result
+    assert "plugin 'backup_boom': aetherops_backup_components raised RuntimeError" in result.stderr
+    assert "plugin 'backup_odd': aetherops_backup_components returned a Nameless: no name or no backup(job) method" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list((tmp_path / "b" / "p").glob("*/example_notes/notes.txt"))
+
+
+def test_plugins_never_raise_a_bare_system_exit():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "plugins"
+    offenders = [f"{path.relative_to(root)}:{n}" for path in sorted(root.rglob("*.py"))
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "SystemExit(" in line]
+    assert not offenders, f"raise aetherops.errors classes (Exit, Findings, ServiceError...) instead of SystemExit: {offenders}"
+
+
+def test_backup_components_describe_their_own_summary_line(stack_profile, plugin_dir, aetherops_cli, tmp_path):
+    plugin_dir("described_component", """
+        import aetherops
+
+        class Loki:
+            name = "loki_rules"
+
+            def backup(self, job):
+                job.write_text("rules.yaml", "groups: []\\n")
+                job.count("rule_groups", 7)
+
+            def describe(self, summary):
+                return f"{summary['counts']['rule_groups']} Loki rule groups, said the plugin"
+
+        @aetherops.hookimpl
+        def aetherops_backup_components(context):
+            return [Loki()]
+    """)
+    result = aetherops_cli("--plugin", "described_component", "backup", "--dir", str(tmp_path), "--only",
+                           "loki_rules,prometheus,alertmanager")
+    assert result.exit_code == 0, result
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  ") and line.split()}
+    assert lines["loki_rules"].endswith("7 Loki rule groups, said the plugin")
+    assert "snapshot " in lines["prometheus"] and "running config" in lines["prometheus"]  # the built-ins describe themselves
+    assert "running config" in lines["alertmanager"]

@@ -7,6 +7,7 @@ TLS settings and headers from here, so ``tls.verify``, ``tls.ca_file``, ``tls.ce
 
 from __future__ import annotations
 
+import os
 import ssl
 from typing import Any
 
@@ -31,7 +32,8 @@ def ssl_context(config: Any) -> ssl.SSLContext | None:
     """The TLS context for the service, or None for a plain ``http://`` URL (no CA bundle to load).
 
     ``verify: false`` gives a context that checks nothing; ``ca_file`` (``config.verify`` is then its path)
-    replaces the system's trust store; ``cert_file``/``key_file`` are the client certificate (mutual TLS).
+    is the only trust anchor; otherwise ``SSL_CERT_FILE``/``SSL_CERT_DIR`` when set, else certifi's bundle (what
+    httpx and requests trust by default, on every OS). ``cert_file``/``key_file`` are the client certificate.
     """
     if not is_https(config):
         return None
@@ -40,8 +42,15 @@ def ssl_context(config: Any) -> ssl.SSLContext | None:
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+    elif isinstance(verify, str):
+        context = ssl.create_default_context(cafile=verify)
+    elif os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
+        context = ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE") or None,
+                                             capath=os.environ.get("SSL_CERT_DIR") or None)
     else:
-        context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+        import certifi
+
+        context = ssl.create_default_context(cafile=certifi.where())
     if config.cert:
         cert, key = config.cert if isinstance(config.cert, tuple) else (config.cert, None)
         context.load_cert_chain(cert, key)

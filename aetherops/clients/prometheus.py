@@ -31,6 +31,7 @@ from typing import Any, Literal, TypedDict
 
 from aetherops.clients.connect import is_tls_error, request_headers
 from aetherops.clients.http import HTTPService, server_message
+from aetherops.clients.retry import session_adapter
 from aetherops.errors import ServiceError
 
 #: Read-only endpoints that may be sent as POST (long PromQL) and are safe to repeat.
@@ -112,6 +113,7 @@ class PrometheusClient(HTTPService):
         """prometheus-api-client's ``PrometheusConnect`` with the profile's headers, auth, TLS, timeout and retry policy."""
         import requests
         from prometheus_api_client import PrometheusConnect
+        from requests.adapters import HTTPAdapter
 
         session = requests.Session()
         session.verify = self.config.verify
@@ -119,7 +121,8 @@ class PrometheusClient(HTTPService):
         session.headers.update(request_headers(self.config))
         api = PrometheusConnect(url=self.config.url, session=session, timeout=self.config.timeout)
         # PrometheusConnect mounts its own urllib3-Retry adapter on its URL: ours replaces it
-        session.mount(api.url, _policy_adapter(self.policy))
+        session.mount(api.url, session_adapter(self.policy, HTTPAdapter, transient_errors=(requests.ConnectionError, requests.Timeout),
+                                               safe_paths=_READ_ONLY))
         return api
 
     def close(self) -> None:
@@ -137,20 +140,22 @@ class PrometheusClient(HTTPService):
             return fn(*args, **kwargs)
         except PrometheusApiClientException as exc:
             status, message = _api_error(str(exc))
-            suffix = ""
-            if status is not None and self.policy.is_transient_status(status) and self.policy.attempts() > 1:
-                suffix = f" (after {self.policy.attempts()} attempts)"
+            suffix = self._after() if status is not None and self.policy.is_transient_status(status) else ""
             prefix = f"HTTP {status}: " if status is not None else ""
             raise ServiceError(f"{where}: {prefix}{message}{suffix}", url=self.config.url, status=status) from None
         except requests.Timeout:
-            raise ServiceError(f"{where}: timed out after {self.config.timeout:g}s", url=self.config.url) from None
+            raise ServiceError(f"{where}: timed out after {self.config.timeout:g}s{self._after()}", url=self.config.url) from None
         except requests.RequestException as exc:
             if is_tls_error(exc):
                 raise ServiceError(f"{where}: TLS error ({_short(exc)})", url=self.config.url) from None
-            raise ServiceError(f"{where}: cannot connect ({_short(exc)})", url=self.config.url) from None
+            raise ServiceError(f"{where}: cannot connect ({_short(exc)}){self._after()}", url=self.config.url) from None
         except (ValueError, KeyError, TypeError):  # 200 with a body that is not the API's JSON (a proxy, a wrong URL)
             raise ServiceError(f"{where}: answered with something that is not the Prometheus API (is prometheus.url right?)",
                                url=self.config.url, status=200) from None
+
+    def _after(self) -> str:
+        attempts = self.policy.attempts()  # the query API is read-only: every request may be repeated
+        return f" (after {attempts} attempts)" if attempts > 1 else ""
 
     # -- queries
     def query(self, promql: str, *, at: float | dt.datetime | None = None, timeout: float | None = None) -> list[Sample]:
@@ -224,26 +229,6 @@ class PrometheusClient(HTTPService):
     def reload(self) -> None:
         """Ask the server to reload its configuration (needs ``--web.enable-lifecycle``). Safe to repeat."""
         self.request("POST", "/-/reload", retry=True)
-
-
-def _policy_adapter(policy):
-    """A requests adapter that sends through ``policy`` (retries, backoff, Retry-After) instead of urllib3's Retry."""
-    import requests
-    from requests.adapters import HTTPAdapter
-
-    class PolicyAdapter(HTTPAdapter):
-        def send(self, request, **kwargs):
-            def transient(outcome: Any) -> bool:
-                if isinstance(outcome, requests.Response):
-                    return policy.is_transient_status(outcome.status_code)
-                return isinstance(outcome, (requests.ConnectionError, requests.Timeout)) and not is_tls_error(outcome)
-
-            path = (request.path_url or "").split("?", 1)[0]
-            return policy.run(lambda: HTTPAdapter.send(self, request, **kwargs), is_transient=transient,
-                              retry_after=lambda r: r.headers.get("Retry-After"), method=request.method,
-                              safe=True if path.endswith(_READ_ONLY) else None)
-
-    return PolicyAdapter(max_retries=0)
 
 
 _API_ERROR = re.compile(r"HTTP Status Code (\d+) \((.*)\)\s*$", re.S)

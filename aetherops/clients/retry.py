@@ -9,6 +9,11 @@ Quick start::
                           is_transient=lambda outcome: ...,        # a result or an exception
                           retry_after=lambda outcome: outcome.headers.get("Retry-After"))
 
+or, for a requests/niquests session (prometheus-api-client, grafana-client), mounted as its adapter::
+
+    from requests.adapters import HTTPAdapter
+    session.mount(url, session_adapter(policy, HTTPAdapter, transient_errors=(requests.ConnectionError, requests.Timeout)))
+
 or, for a hand-written loop (``http.client``)::
 
     attempts = policy.attempts("GET")
@@ -157,4 +162,29 @@ class RetryPolicy:
             attempt += 1
 
 
-__all__ = ["IDEMPOTENT_METHODS", "TRANSIENT_STATUS", "RetryPolicy"]
+def session_adapter(policy: RetryPolicy, adapter_class: type, *, transient_errors: tuple[type[BaseException], ...],
+                    safe_paths: tuple[str, ...] = (), **adapter_kwargs: Any):
+    """An instance of ``adapter_class`` (requests' or niquests' ``HTTPAdapter``) that sends through ``policy``.
+
+    Replaces urllib3's ``Retry`` (the adapter's own retries are turned off): transient statuses and
+    ``transient_errors`` (minus TLS errors) are retried with the policy's backoff and ``Retry-After``;
+    POSTs to a path ending with one of ``safe_paths`` (read-only endpoints) count as safe to repeat."""
+    from aetherops.clients.connect import is_tls_error
+
+    class PolicyAdapter(adapter_class):  # type: ignore[misc, valid-type]
+        def send(self, request, *args: Any, **kwargs: Any):
+            def transient(outcome: Any) -> bool:
+                if isinstance(outcome, BaseException):
+                    return isinstance(outcome, transient_errors) and not is_tls_error(outcome)
+                return policy.is_transient_status(getattr(outcome, "status_code", None))
+
+            path = (getattr(request, "path_url", "") or "").split("?", 1)[0]
+            safe = True if safe_paths and path.endswith(safe_paths) else None
+            return policy.run(lambda: adapter_class.send(self, request, *args, **kwargs), is_transient=transient,
+                              retry_after=lambda r: r.headers.get("Retry-After"), method=request.method or "GET", safe=safe)
+
+    PolicyAdapter.__name__ = PolicyAdapter.__qualname__ = f"Policy{adapter_class.__name__}"
+    return PolicyAdapter(max_retries=0, **adapter_kwargs)
+
+
+__all__ = ["IDEMPOTENT_METHODS", "TRANSIENT_STATUS", "RetryPolicy", "session_adapter"]

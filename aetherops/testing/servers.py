@@ -8,7 +8,7 @@ only, logs to ``<workdir>/<name>.log`` and is returned as a
     from aetherops.testing.servers import start_prometheus, start_demo_exporter
 
     with start_demo_exporter() as demo, start_prometheus(tmp_path, scrape_targets={"demo": [demo.target]}) as prom:
-        httpx.get(f"{prom.url}/api/v1/query", params={"query": "up"})
+        PrometheusClient(ServiceConfig(name="prometheus", url=prom.url)).query("up")
 
 Binaries are looked up by :func:`find_binary`: an ``AETHEROPS_*_BIN``
 environment variable, then ``PATH`` (Debian names such as
@@ -18,8 +18,8 @@ environment variable, then ``PATH`` (Debian names such as
 in a test, call :func:`require_binary` to turn that into a skip (or a failure
 when ``CI=true``).
 
-This module uses only the standard library at import time (``httpx`` is
-imported inside the functions that talk HTTP, ``yaml`` and ``pytest`` only
+This module uses only the standard library at import time (the HTTP client,
+:class:`aetherops.clients.probe.Prober`, is imported inside the functions that talk HTTP, ``yaml`` and ``pytest`` only
 when needed), and runs on Linux and Windows.
 
 It is also a small command line tool::
@@ -284,10 +284,10 @@ def _tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
 
 
 def _http_client(timeout: float = 5.0):
-    import httpx
+    from aetherops.clients.probe import Prober
 
     # trust_env=False: a proxy from HTTP(S)_PROXY must never see loopback test traffic.
-    return httpx.Client(timeout=timeout, trust_env=False)
+    return Prober(timeout=timeout, trust_env=False)
 
 
 @dataclass
@@ -350,7 +350,7 @@ class RunningServer:
         if not self.reload_supported:
             raise ServerReloadError(f"{self.name} was started without reload support (start it with lifecycle=True)")
         with _http_client(timeout) as client:
-            response = client.post(f"{self.url}/-/reload")
+            response = client.request("POST", f"{self.url}/-/reload")
         if response.status_code != 200:
             raise ServerReloadError(f"{self.name} reload failed: HTTP {response.status_code}: {response.text.strip()}")
 
@@ -384,8 +384,6 @@ def _write_config(path: Path, config: Mapping[str, Any] | str) -> None:
 
 def _wait_ready(server: RunningServer, paths: Sequence[str], timeout: float) -> None:
     """Poll ``paths`` (the first that is not 404 counts) until one answers 200."""
-    import httpx
-
     deadline = time.monotonic() + timeout
     with _http_client(timeout=1.0) as client:
         while True:
@@ -393,9 +391,8 @@ def _wait_ready(server: RunningServer, paths: Sequence[str], timeout: float) -> 
             if code is not None:
                 raise ServerStartError(server.name, f"exited with code {code} before it was ready", server.log_path, server.log_tail())
             for path in paths:
-                try:
-                    status = client.get(server.url + path).status_code
-                except httpx.HTTPError:
+                status = client.status(server.url + path)
+                if status is None:
                     break
                 if status == 200:
                     return

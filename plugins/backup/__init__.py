@@ -8,12 +8,13 @@ engine lives beside this module and is imported only when a command runs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 import aetherops
 from aetherops import pass_context
+from aetherops.errors import Findings
 
 if TYPE_CHECKING:  # pragma: no cover
     from aetherops.context import Context
@@ -53,6 +54,13 @@ def aetherops_profile_sections():
             "Backup and restore (aetherops backup / restore).",
         )
     ]
+
+
+@aetherops.hookimpl
+def aetherops_add_hookspecs(pm) -> None:
+    from aetherops_plugins.backup import hookspecs
+
+    pm.add_hookspecs(hookspecs)
 
 
 @aetherops.hookimpl
@@ -96,14 +104,15 @@ def backup_group(ctx: Context, dir_, only, exclude, archive, concurrency, keep_g
     if click_ctx.invoked_subcommand is not None:
         click_ctx.meta["aetherops_backup_dir"] = dir_
         return
-    from aetherops_plugins.backup.engine import parse_names, resolve_base_dir, run_backup
+    from aetherops_plugins.backup.engine import collect_components, parse_names, resolve_base_dir, run_backup
     from aetherops_plugins.backup.manifest import human_size
 
     section = ctx.section("backup") or {}
     base = resolve_base_dir(ctx, dir_)
+    components = collect_components(ctx)
     result = run_backup(ctx, base_dir=base, only=parse_names(only), exclude=parse_names(exclude),
                         archive=bool(section.get("archive")) if archive is None else archive,
-                        concurrency=_concurrency(ctx, concurrency), keep_going=keep_going)
+                        concurrency=_concurrency(ctx, concurrency), keep_going=keep_going, components=components)
 
     for name, comp in result["components"].items():
         for warning in comp.get("warnings", []):
@@ -115,7 +124,7 @@ def backup_group(ctx: Context, dir_, only, exclude, archive, concurrency, keep_g
         out.line(f"{head}: {result['path']}", fg=None if result["complete"] else "red", bold=True)
         width = max(len(n) for n in result["components"]) + 2
         for name, comp in result["components"].items():
-            out.line(f"  {name.ljust(width)}{_describe(name, comp)}")
+            out.line(f"  {name.ljust(width)}{_describe(comp, components.get(name))}")
         out.line(f"  {result['files']} files, {human_size(result['bytes'])}, {result['duration_s']:.1f} s")
         if result["archive"]:
             out.line(f"  archive: {result['archive']['path']} (sha256 {result['archive']['sha256'][:16]}...)")
@@ -126,42 +135,24 @@ def backup_group(ctx: Context, dir_, only, exclude, archive, concurrency, keep_g
 
     ctx.output.result(result, text)
     if result["missing"]:
-        raise SystemExit(1)
+        raise Findings()
 
 
-def _describe(name: str, comp: dict) -> str:
+def _describe(comp: dict, component: Any) -> str:
+    """The component's summary line: its own ``describe(summary)`` if it has one, else its counts."""
+    from aetherops_plugins.backup.api import describe_counts
+
     if comp.get("status") == "skipped":
         return f"skipped: {comp.get('reason')}"
-    counts = comp.get("counts") or {}
-    meta = comp.get("meta") or {}
-    parts = []
-    if name == "prometheus":
-        snap = meta.get("snapshot")
-        if snap:
-            parts.append(f"snapshot {snap}" + (" (copied in)" if meta.get("snapshot_copied") else " (left on the server)"))
-        else:
-            parts.append("no snapshot")
-        counts = {k: v for k, v in counts.items() if k not in ("snapshots", "snapshot_files", "configs")}
-        parts.append("running config")
-    elif name == "alertmanager":
-        parts.append("running config" + (f" ({meta['redacted_values']} secrets redacted)" if meta.get("redacted_values") else ""))
-        counts = {k: v for k, v in counts.items() if k != "configs"}
-    for key, value in counts.items():
-        parts.append(_count_label(key, value))
+    describe = getattr(component, "describe", None)
+    parts = [describe(comp)] if callable(describe) else describe_counts(comp.get("counts") or {})
     if comp.get("status") == "incomplete":
         parts.append(f"{len(comp.get('missing', []))} MISSING")
     if comp.get("warnings"):
         parts.append(f"{len(comp['warnings'])} warning(s)")
-    if not parts:
-        parts.append(f"{comp.get('files', 0)} file(s)")
-    return ", ".join(parts)
-
-
-def _count_label(key: str, value: int) -> str:
-    label = key.replace("_", " ")
-    if value == 1 and label.endswith("s"):
-        label = label[:-1]
-    return f"{value} {label}"
+    if not any(parts):
+        parts = [f"{comp.get('files', 0)} file(s)"]
+    return ", ".join(p for p in parts if p)
 
 
 def _base_dir(ctx: Context, dir_: str | None):
@@ -177,6 +168,7 @@ def _base_dir(ctx: Context, dir_: str | None):
 @pass_context
 def backup_list(ctx: Context, dir_, all_profiles):
     """Backups under DIR with age, size, counts and whether they were verified (newest first)."""
+    from aetherops_plugins.backup.api import describe_counts
     from aetherops_plugins.backup.manifest import human_age, human_size, list_backups, verify_backup
 
     base = _base_dir(ctx, dir_)
@@ -199,8 +191,8 @@ def backup_list(ctx: Context, dir_, all_profiles):
             counts = r["counts"]
             summary = []
             for c in counts.values():
-                summary += [_count_label(k, v) for k, v in c.items() if k in ("dashboards", "folders", "datasources",
-                                                                              "snapshots", "silences", "files", "rule_files")]
+                summary += describe_counts({k: v for k, v in c.items() if k in ("dashboards", "folders", "datasources",
+                                                                                 "snapshots", "silences", "files", "rule_files")})
             table.append({**r, "age": human_age(r["age_s"]), "size": human_size(r["bytes"]), "summary": ", ".join(summary),
                           "kind": r["kind"] or "",
                           "complete": "?" if r["kind"] == "archive" else ("yes" if r["complete"] else "NO")})
@@ -261,7 +253,7 @@ def backup_verify(ctx: Context, path, dir_):
 
     ctx.output.result(result, text)
     if not result["ok"]:
-        raise SystemExit(1)
+        raise Findings()
 
 
 def _verify_archive(path):
@@ -448,4 +440,4 @@ def restore_command(ctx: Context, path, only, dry_run, diff, force, folder_map, 
 
     ctx.output.result(result, text)
     if result["errors"] or (not result["dry_run"] and (result["conflicts"] or result["not_applied"])):
-        raise SystemExit(1)
+        raise Findings()

@@ -413,3 +413,19 @@ class RestoreJob:
     def warn(self, message: str) -> None:
         with self._lock:
             self.warnings.append(message)
+
+
+def describe_counts(counts: dict[str, int], leave_out: tuple[str, ...] = ()) -> list[str]:
+    """``{"dashboards": 3, "folders": 1}`` -> ``["3 dashboards", "1 folder"]``: the parts of a summary line.
+
+    The backup command prints this for a component without ``describe(summary)``; a component's own
+    ``describe`` uses it for the counts it has nothing more to say about."""
+    parts = []
+    for key, value in counts.items():
+        if key in leave_out:
+            continue
+        label = key.replace("_", " ")
+        if value == 1 and label.endswith("s"):
+            label = label[:-1]
+        parts.append(f"{value} {label}")
+    return parts

@@ -34,17 +34,16 @@ DEFAULT_CONCURRENCY = 16
 
 
 def collect_components(ctx: Context) -> dict[str, Any]:
-    """Every component contributed through ``aetherops_backup_components``, by name."""
-    found: dict[str, Any] = {}
-    for result in ctx.hook.aetherops_backup_components(context=ctx):
-        for component in result or []:
-            name = getattr(component, "name", None)
-            if not name or not callable(getattr(component, "backup", None)):
-                raise ConfigError(f"backup component {component!r} has no name or no backup(job) method")
-            if name in found:
-                raise ConfigError(f"two plugins contribute a backup component named '{name}'")
-            found[name] = component
-    return found
+    """Every component contributed through ``aetherops_backup_components``, by name (a broken plugin or
+    component is a warning naming the plugin; the others are backed up)."""
+
+    def problem(component: Any) -> str | None:
+        name = getattr(component, "name", None)
+        if not name or not isinstance(name, str) or not callable(getattr(component, "backup", None)):
+            return "no name or no backup(job) method"
+        return None
+
+    return {c.name: c for c in ctx.pm.collect("aetherops_backup_components", validate=problem, context=ctx)}
 
 
 def parse_names(value: str | Iterable[str] | None) -> list[str]:

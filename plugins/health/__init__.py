@@ -8,6 +8,7 @@ import click
 
 import aetherops
 from aetherops import pass_context
+from aetherops.errors import Exit, ExitCode, Findings
 
 if TYPE_CHECKING:  # pragma: no cover
     from aetherops.context import Context
@@ -46,6 +47,6 @@ def health(ctx: Context, services: tuple[str, ...]):
                           path=ctx.profile.path)
     if not any(r["reachable"] for r in results):
         ctx.output.note("no service could be reached")
-        raise SystemExit(3)
+        raise Exit(ExitCode.SERVICE)
     if not all(r["ok"] for r in results):
-        raise SystemExit(1)
+        raise Findings()

@@ -27,6 +27,13 @@ def aetherops_register_commands(cli: click.Group) -> None:
 
 
 @aetherops.hookimpl
+def aetherops_add_hookspecs(pm) -> None:
+    from aetherops_plugins.lint import hookspecs
+
+    pm.add_hookspecs(hookspecs)
+
+
+@aetherops.hookimpl
 def aetherops_lint_checks():
     from aetherops_plugins.lint.checks import builtin_checks
 

@@ -156,22 +156,30 @@ class RuleCheck(Check):
         raise NotImplementedError
 
 
+def check_problem(c: Any) -> str | None:
+    """What is wrong with a contributed check (None: nothing): used to leave a broken check out with a warning."""
+    cid = getattr(c, "id", None)
+    if not cid or not isinstance(cid, str):
+        return "it has no id"
+    if getattr(c, "severity", None) not in SEVERITIES:
+        return f"severity must be one of {', '.join(SEVERITIES)}"
+    kinds = getattr(c, "kinds", ())
+    bad = [k for k in kinds if k not in KINDS]
+    if bad or not kinds:
+        return f"unknown kinds {bad or kinds}"
+    if not callable(getattr(c, "check", None)):
+        return "it has no check(target, project) method"
+    return None
+
+
 def validate_checks(checks: Iterable[Any]) -> list[Any]:
-    """Checks from every plugin, validated: ids unique, severities and kinds known."""
+    """Checks validated: ids unique, severities and kinds known (ValueError otherwise)."""
     seen: dict[str, Any] = {}
     for c in checks:
-        cid = getattr(c, "id", None)
-        if not cid or not isinstance(cid, str):
-            raise ValueError(f"lint check {c!r} has no id")
-        if cid in seen:
-            raise ValueError(f"lint check id {cid!r} is contributed twice ({type(seen[cid]).__module__} and {type(c).__module__})")
-        if getattr(c, "severity", None) not in SEVERITIES:
-            raise ValueError(f"lint check {cid}: severity must be one of {', '.join(SEVERITIES)}")
-        kinds = getattr(c, "kinds", ())
-        bad = [k for k in kinds if k not in KINDS]
-        if bad or not kinds:
-            raise ValueError(f"lint check {cid}: unknown kinds {bad or kinds}")
-        if not callable(getattr(c, "check", None)):
-            raise ValueError(f"lint check {cid} has no check(target, project) method")
-        seen[cid] = c
+        problem = check_problem(c)
+        if problem:
+            raise ValueError(f"lint check {getattr(c, 'id', None) or c!r}: {problem}")
+        if c.id in seen:
+            raise ValueError(f"lint check id {c.id!r} is contributed twice ({type(seen[c.id]).__module__} and {type(c).__module__})")
+        seen[c.id] = c
     return list(seen.values())

@@ -6,18 +6,15 @@ from typing import Any
 
 import click
 
-from aetherops.errors import ConfigError
+from aetherops.errors import ConfigError, Findings
 from aetherops.output import Output, echo_lines
 
 
 def collect_checks(ctx) -> list:
-    from aetherops_plugins.lint.api import validate_checks
+    """Every plugin's checks; a broken plugin or check is a warning naming the plugin, and lint runs the rest."""
+    from aetherops_plugins.lint.api import check_problem
 
-    checks = [c for result in ctx.hook.aetherops_lint_checks() for c in (result or [])]
-    try:
-        return validate_checks(checks)
-    except ValueError as exc:
-        raise ConfigError(f"lint checks: {exc}") from None
+    return ctx.pm.collect("aetherops_lint_checks", validate=check_problem, key="id")
 
 
 def _settings(ctx, have_paths: bool) -> dict[str, Any]:
@@ -131,4 +128,4 @@ def run_command(ctx, *, paths, fmt, disable, enable, severity_threshold, baselin
 
     gc.freeze()  # the process ends now: spare it a final collection over every object of the run
     if reaches(report.findings, threshold):
-        raise SystemExit(1)
+        raise Findings()

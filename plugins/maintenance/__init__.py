@@ -15,6 +15,7 @@ import click
 
 import aetherops
 from aetherops import pass_context
+from aetherops.errors import Exit
 
 if TYPE_CHECKING:  # pragma: no cover
     from aetherops.context import Context
@@ -384,4 +385,4 @@ def run_cmd(ctx: Context, minutes, comment, author, match, dry_run, run_anyway, 
     if report.expire_error and code == 0:
         code = 3
     if code:
-        raise SystemExit(code)
+        raise Exit(code)

@@ -15,6 +15,7 @@ import click
 
 import aetherops
 from aetherops import pass_context
+from aetherops.errors import Findings
 
 if TYPE_CHECKING:  # pragma: no cover
     from aetherops.context import Context
@@ -60,7 +61,7 @@ def status(ctx: Context):
     rows = Sandbox.from_context(ctx).status()
     _show(ctx, rows)
     if rows and not all(r["running"] and r["ready"] for r in rows):
-        raise SystemExit(1)
+        raise Findings()
 
 
 @sandbox.command()

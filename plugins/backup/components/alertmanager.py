@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from aetherops_plugins.backup.api import BackupJob, RestoreJob
+from aetherops_plugins.backup.api import BackupJob, RestoreJob, describe_counts
 
 REDACTED = "<redacted by aetherops>"
 # Keys whose values are secrets. In receivers every URL counts (webhook URLs carry tokens); in
@@ -61,6 +61,12 @@ class AlertmanagerComponent:
     description = "Alertmanager running config (receiver secrets redacted)"
     default = True
     restore_default = True
+
+    def describe(self, summary: dict) -> str:
+        """``running config (3 secrets redacted)``: the backup's summary line."""
+        redacted = (summary.get("meta") or {}).get("redacted_values")
+        parts = ["running config" + (f" ({redacted} secrets redacted)" if redacted else "")]
+        return ", ".join(parts + describe_counts(summary.get("counts") or {}, leave_out=("configs",)))
 
     def backup(self, job: BackupJob) -> None:
         if not job.has_service("alertmanager"):

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from aetherops.errors import ServiceError
-from aetherops_plugins.backup.api import BackupJob, RestoreJob
+from aetherops_plugins.backup.api import BackupJob, RestoreJob, describe_counts
 
 
 class PrometheusComponent:
@@ -15,6 +15,17 @@ class PrometheusComponent:
     description = "Prometheus TSDB snapshot, running config and loaded rule files"
     default = True
     restore_default = True
+
+    def describe(self, summary: dict) -> str:
+        """``snapshot NAME (copied in), running config, 2 rule files``: the backup's summary line."""
+        meta = summary.get("meta") or {}
+        snapshot = meta.get("snapshot")
+        if snapshot:
+            parts = [f"snapshot {snapshot}" + (" (copied in)" if meta.get("snapshot_copied") else " (left on the server)")]
+        else:
+            parts = ["no snapshot"]
+        parts.append("running config")
+        return ", ".join(parts + describe_counts(summary.get("counts") or {}, leave_out=("snapshots", "snapshot_files", "configs")))
 
     def backup(self, job: BackupJob) -> None:
         if not job.has_service("prometheus"):

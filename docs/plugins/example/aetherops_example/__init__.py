@@ -1,4 +1,4 @@
-"""An example aetherops plugin: a command, a profile section, and one of each extension.
+"""An example aetherops plugin: a command, a profile section, one of each extension, and an extension point of its own.
 
 Only ``click`` and ``aetherops`` are imported here; anything heavy would be
 imported inside the command body.
@@ -23,6 +23,37 @@ def aetherops_register_commands(cli):
         name = name or section["greeting_name"]
         data = {"greeting": f"hello {name}", "profile": ctx.profile.name}
         ctx.output.result(data, lambda: ctx.output.line(f"{data['greeting']} from profile {data['profile']}"))
+
+    @cli.command()
+    @pass_context
+    def goodbye(ctx):
+        """Print every plugin's farewell (the example plugin's own extension point)."""
+        farewells = ctx.pm.collect("aetherops_example_farewells", validate=str, key=None)
+        ctx.output.result({"farewells": farewells}, "\n".join(farewells))
+
+
+class ExampleHooks:
+    """The hook this plugin offers other plugins (declared through ``aetherops_add_hookspecs``)."""
+
+    @staticmethod
+    @aetherops.hookspec
+    def aetherops_example_farewells():
+        """Contribute farewells that ``aetherops goodbye`` prints.
+
+        :returns: a list of strings. Results of all plugins are combined.
+
+        Declared by the example plugin. Added in 0.1.
+        """
+
+
+@aetherops.hookimpl
+def aetherops_add_hookspecs(pm):
+    pm.add_hookspecs(ExampleHooks)
+
+
+@aetherops.hookimpl
+def aetherops_example_farewells():
+    return ["goodbye from aetherops-example"]
 
 
 @aetherops.hookimpl
