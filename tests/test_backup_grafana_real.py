@@ -206,3 +206,14 @@ def test_a_crafted_grafana_backup_is_one_line_and_exit_4(grafana_only, aetherops
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "not what aetherops backup writes" in result.stderr
     assert not [r for r in grafana_only.request_log if r[0] == "POST"]  # nothing was written
+
+
+def test_a_contact_point_secret_reference_that_cannot_be_read_is_a_config_error(grafana_only, aetherops_cli, tmp_path, monkeypatch):
+    grafana_only.add_contact_point(SECRET_POINTS[0])
+    out = backup(aetherops_cli, tmp_path)
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    grafana_only.make_profile(contact_point_secrets={"ops-webhook": {"password_env": "NOT_SET_ANYWHERE"}})
+    result = aetherops_cli("restore", out["path"], "--only", "grafana", "--dry-run")
+    assert result.exit_code == 4, result
+    assert "NOT_SET_ANYWHERE" in result.stderr and "backup.contact_point_secrets.ops-webhook.password_env" in result.stderr
+    assert "g.yaml" in result.stderr and len(result.stderr.strip().splitlines()) == 1
