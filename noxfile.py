@@ -1,4 +1,4 @@
-"""Developer tasks: `nox -s lint`, `nox -s tests`, `nox -s bench`, `nox -s docs`.
+"""Developer tasks: `nox -s lint`, `nox -s tests`, `nox -s peers`, `nox -s bench`, `nox -s docs`.
 
 `tests` is the command CI runs (.ci/run) and the README's second quick-start
 command: it installs the Debian server packages when they are missing (Linux,
@@ -47,6 +47,31 @@ def tests(session: nox.Session) -> None:
     install_project(session)
     args = session.posargs or ["-q", "-ra", "-p", "no:cacheprovider"]
     session.run("pytest", *args, env={"PYTHONUTF8": "1"})
+
+
+#: Third-party Grafana clients run against the double by `nox -s peers`, pinned: name -> (pip spec, executable).
+PEERS = {"grafana-backup-tool": ("grafana-backup==1.4.2", "grafana-backup")}
+
+
+def install_peer(session: nox.Session, name: str) -> Path:
+    """A venv of the peer's own (grafana-backup-tool brings ~100 MB of cloud SDKs): returns its executable."""
+    spec, executable = PEERS[name]
+    venv = Path(session.virtualenv.location).parent / f"peer-{name}"
+    bindir = venv / ("Scripts" if sys.platform == "win32" else "bin")
+    if not (bindir / executable).exists() and not (bindir / f"{executable}.exe").exists():
+        session.run(sys.executable, "-m", "venv", str(venv), external=True)
+        session.run(str(bindir / "python"), "-m", "pip", "install", "-q", spec, external=True)
+    return bindir / executable
+
+
+@nox.session
+def peers(session: nox.Session) -> None:
+    """Run real third-party Grafana clients against the Grafana double (tests/peers/): their save and
+    restore must succeed, and what they save must match what `aetherops backup` saves."""
+    install_project(session)
+    tool = install_peer(session, "grafana-backup-tool")
+    args = session.posargs or ["-q", "-ra", "-p", "no:cacheprovider", "tests/peers"]
+    session.run("pytest", *args, env={"PYTHONUTF8": "1", "GRAFANA_BACKUP_TOOL": str(tool)})
 
 
 @nox.session

@@ -4,6 +4,11 @@ physical limit (requests x latency / concurrency).
 
 Run from the project root:  python benchmarks/backup.py  [--dashboards 1000] [--folders 50] [--latency-ms 20]
 
+With grafana-backup-tool installed (`nox -s peers` puts it in a venv of its own; point GRAFANA_BACKUP_TOOL or
+--grafana-backup-tool at its `grafana-backup`), it also prints that peer's `save` of the same dashboards and
+folders side by side with `aetherops backup`: wall time and peak RSS of each process, on N dashboards
+(--peer-dashboards N; it is sequential, so a smaller N keeps the run short; N is printed).
+
 The double runs in a child process (so its memory is not counted), `aetherops backup` runs as the real
 command in another child process; the sequential export runs in this process. Prints the numbers; asserts nothing.
 """
@@ -159,6 +164,61 @@ def best_floor(url: str, dashboards: int, concurrency: int, repeat: int) -> floa
     return min(raw_floor(url, dashboards, concurrency) for _ in range(max(1, repeat)))
 
 
+def timed_run(cmd: list[str], env: dict, cwd: Path) -> tuple[float, float | None, str, int]:
+    """Run ``cmd`` to the end: (wall seconds, peak RSS in MB of that process or None, stdout, exit code)."""
+    out, err = cwd / "stdout.txt", cwd / "stderr.txt"
+    with open(out, "w", encoding="utf-8") as fo, open(err, "w", encoding="utf-8") as fe:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=fo, stderr=fe)
+        if hasattr(os, "wait4"):
+            _, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.perf_counter() - t0
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            rss = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / 1024 / 1024
+        else:  # Windows: no per-process rusage
+            proc.wait()
+            elapsed, rss = time.perf_counter() - t0, None
+    return elapsed, rss, out.read_text(encoding="utf-8") + err.read_text(encoding="utf-8")[-2000:], proc.returncode
+
+
+def compare_with_grafana_backup_tool(tool: str, dashboards: int, folders: int, latency_ms: float, env: dict, work: Path) -> None:
+    """grafana-backup-tool's ``save`` (folders and dashboards) next to ``aetherops backup --only grafana`` on the
+    same double of ``dashboards`` dashboards: what a user choosing between them would see."""
+    double = DoubleProcess(dashboards, folders, latency_ms)
+    try:
+        (work / "profiles" / "peer.yaml").write_text(
+            f"grafana:\n  url: {double.url}\n  timeout: 30\n  retries: 3\n  auth: {{token_env: BENCH_GRAFANA_TOKEN}}\n", encoding="utf-8")
+        rows = []
+        ours_dir = work / "peer-aetherops"
+        ours_dir.mkdir()
+        ours = timed_run([sys.executable, "-m", "aetherops", "-p", "peer", "backup", "--only", "grafana", "--dir", str(ours_dir / "out"),
+                          "-o", "json"], env, ours_dir)
+        if ours[3] != 0:
+            raise SystemExit(f"aetherops backup failed ({ours[3]}): {ours[2][-500:]}")
+        rows.append(("aetherops backup --only grafana", ours))
+        peer_dir = work / "peer-gbt"
+        peer_dir.mkdir()
+        config = peer_dir / "grafana-backup.json"  # api_health_check on: with both checks off the tool crashes (its bug)
+        config.write_text(json.dumps({"general": {"debug": False, "api_health_check": True, "api_auth_check": False,
+                                                  "backup_dir": str(peer_dir / "out"), "verify_ssl": False}}), encoding="utf-8")
+        peer_env = {**env, "GRAFANA_URL": double.url, "GRAFANA_TOKEN": TOKEN}
+        before = double.count()
+        peer = timed_run([tool, "save", f"--config={config}", "--components=folders,dashboards"], peer_env, peer_dir)
+        requests = double.count() - before
+        if peer[3] != 0 or not list((peer_dir / "out").glob("*.tar.gz")):
+            raise SystemExit(f"grafana-backup save failed ({peer[3]}): {peer[2][-500:]}")
+        rows.append((f"grafana-backup save ({requests} requests)", peer))
+        print()
+        print(f"Side by side with grafana-backup-tool: the same {dashboards} dashboards (N={dashboards}) in {folders} folders, "
+              f"{latency_ms:g} ms per request, {os.cpu_count()} CPUs")
+        print(f"{'run':<46}{'wall s':>8}{'peak RSS MB':>13}")
+        for name, (elapsed, rss, _, _) in rows:
+            print(f"{name:<46}{elapsed:>8.2f}{(f'{rss:.0f}' if rss is not None else 'n/a'):>13}")
+        print(f"aetherops is {peer[0] / ours[0]:.1f}x faster" + (f", uses {peer[1] / ours[1]:.1f}x less memory" if ours[1] and peer[1] else ""))
+    finally:
+        double.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dashboards", type=int, default=1000)
@@ -166,7 +226,13 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=20)
     parser.add_argument("--skip-sequential", action="store_true", help="do not run the (slow) sequential export")
     parser.add_argument("--repeat", type=int, default=3, help="runs of aetherops backup per concurrency; the best is shown")
+    parser.add_argument("--grafana-backup-tool", default=os.environ.get("GRAFANA_BACKUP_TOOL", ""),
+                        help="grafana-backup executable (default: $GRAFANA_BACKUP_TOOL); compared side by side when given")
+    parser.add_argument("--peer-dashboards", type=int, default=None, help="N dashboards for the peer comparison (default: --dashboards)")
+    parser.add_argument("--peer-only", action="store_true", help="run only the grafana-backup-tool comparison")
     args = parser.parse_args()
+    if args.peer_only:
+        return peer_main(args)
 
     from aetherops_plugins.backup import DEFAULT_CONCURRENCY
 
@@ -248,6 +314,24 @@ def main() -> int:
             print(f"peak RSS: not available on this platform; backup size {size_mb:.1f} MB")
     finally:
         double.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return peer_main(args)
+
+
+def peer_main(args) -> int:
+    if not args.grafana_backup_tool:
+        print("\ngrafana-backup-tool: not compared (set GRAFANA_BACKUP_TOOL or --grafana-backup-tool; `nox -s peers` installs it)")
+        return 0
+    work = Path(tempfile.mkdtemp(prefix="aetherops-bench-peer-"))
+    (work / "profiles").mkdir()
+    env = {**os.environ, "AETHEROPS_PROFILES_DIR": str(work / "profiles"), "AETHEROPS_CONFIG_DIR": str(work / "config"),
+           "AETHEROPS_CACHE_DIR": str(work / "cache"), "AETHEROPS_STATE_DIR": str(work / "state"), "BENCH_GRAFANA_TOKEN": TOKEN,
+           "NO_COLOR": "1"}
+    env.pop("AETHEROPS_PROFILE", None)
+    try:
+        compare_with_grafana_backup_tool(args.grafana_backup_tool, args.peer_dashboards or args.dashboards, args.folders,
+                                         args.latency_ms, env, work)
+    finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -30,10 +30,7 @@ SECRETS_NOTE = "datasource secrets are not backed up"
 def seed_core(double) -> None:
     """Everything as if provisioned through the API (provenance "api"), no library panel in use:
     what today's tool must round-trip on every version."""
-    double.seed_demo()
-    with double._lock:  # the demo's rule and contact point were "made in the UI"; here they come from the API
-        for obj in [*double._rules.values(), *double._contact_points.values()]:
-            obj["provenance"] = "api"
+    double.seed_demo(provenance="api")
     double.add_folder("Deep", uid="deep", parent_uid="apps-payments")
     double.add_dashboard({"uid": "prod-db", "title": "Prod DB", "tags": ["db"], "refresh": "1m", "panels": []}, folder_uid="deep")
 

@@ -212,6 +212,12 @@ def test_provenance_is_api_unless_disabled(make_double):
     g.create_contactpoint({"uid": "cp-locked", "name": "a", "type": "email", "settings": {"addresses": "a@x"}})
     g.create_contactpoint({"uid": "cp-free", "name": "b", "type": "email", "settings": {"addresses": "b@x"}}, disable_provenance=True)
     assert {c["uid"]: c.get("provenance", "") for c in g.get_contactpoints()} == {"cp-locked": "api", "cp-free": ""}
+    updated = g.update_alertrule("locked", {**rule, "title": "R renamed"}, disable_provenance=True)
+    assert updated["title"] == "R renamed" and updated["provenance"] == ""
+    g.delete_alertrule("free")
+    g.delete_contactpoint("cp-free")
+    assert [r["uid"] for r in g.get_alertrules_all()] == ["locked"] and [c["uid"] for c in g.get_contactpoints()] == ["cp-locked"]
+    assert raw(double, "DELETE", "/api/v1/provisioning/alert-rules/free").status_code == 404
 
 
 # ---------------------------------------------------------------- v2 dashboards and /apis (12)
@@ -232,6 +238,11 @@ def test_v2_dashboards_answer_406_on_the_legacy_api(make_double):
                                                  "/apis/dashboard.grafana.app/v2beta1/namespaces/default/dashboards/v2dash instead")
     assert api(double).dashboard.get_dashboard("v1dash")["dashboard"]["title"] == "Classic"
     assert {h["uid"] for h in api(double).search.search_dashboards(type_="dash-db")} == {"v1dash", "v2dash"}
+    double.store_as_v2("later")  # stored as v2 when first saved; its library panels are connected all the same
+    double.add_library_panel("Shared", uid="shared")
+    double.add_dashboard(dash("Later", "later", panels=[{"id": 1, "libraryPanel": {"uid": "shared", "name": "Shared"}}]))
+    assert double.get_dashboard_v2("later")["elements"]["panel-1"]["spec"]["libraryPanel"]["uid"] == "shared"
+    assert double.library_connections("shared") == ["later"]
     with pytest.raises(ValueError):
         make_double(grafana_version=V11).store_as_v2("x")
 
@@ -359,6 +370,16 @@ def test_folders_deeper_than_the_limit_are_refused(make_double):
     assert "l5" not in {f["uid"] for f in double.state["folders"]}
 
 
+def test_folder_permissions_read_and_write(make_double):
+    """Contract: "Folders" (``/api/folders/:uid/permissions``: Grafana's defaults; updates accepted)."""
+    double = make_double()
+    double.add_folder("Team", uid="team")
+    perms = raw(double, "GET", "/api/folders/team/permissions").json()
+    assert [(p["role"], p["permission"]) for p in perms] == [("Editor", 2), ("Viewer", 1)] and perms[0]["uid"] == "team"
+    assert raw(double, "POST", "/api/folders/team/permissions", json={"items": []}).json() == {"message": "Folder permissions updated"}
+    assert raw(double, "GET", "/api/folders/nope/permissions").status_code == 404
+
+
 def test_team_http_headers_in_datasource_json_data_are_403(make_double):
     """Contract: "Save rules by version" (AddDataSource/UpdateDataSource refuse ``teamHttpHeaders``)."""
     double = make_double()
@@ -387,3 +408,30 @@ def test_every_contract_test_names_a_section_of_the_contract():
         named.extend(sections)
         assert len(sections) >= len(tests) - 1, f"{path.name}: a test without a Contract: section"
     assert named and not set(named) - headings, sorted(set(named) - headings)
+
+
+def test_module_options_for_the_new_settings(tmp_path):
+    """Contract: "Grafana 12 v2 dashboards" (``python -m aetherops.testing.grafana_double --v2-uids ...``)."""
+    import subprocess
+    import sys
+
+    from aetherops.testing.grafana_double.cli import main
+
+    with pytest.raises(SystemExit) as refused:  # there is no v2 before 12
+        main(["--grafana-version", "11.2.0", "--v2-uids", "node-exporter"])
+    assert refused.value.code == 2
+    proc = subprocess.Popen([sys.executable, "-m", "aetherops.testing.grafana_double", "--port", "0", "--token", TOKEN,
+                             "--grafana-version", "12.1.0", "--v2-uids", "node-exporter", "--seed-demo", "--max-folder-depth", "2",
+                             "--max-body-bytes", "100000"], stderr=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r"(http://127\.0\.0\.1:\d+)", proc.stderr.readline()).group(1)
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        assert httpx.get(f"{url}/api/dashboards/uid/node-exporter", headers=headers, timeout=10).status_code == 406
+        assert httpx.get(f"{url}/api/dashboards/uid/blackbox-probes", headers=headers, timeout=10).status_code == 200
+        deep = httpx.post(f"{url}/api/folders", json={"title": "Too deep", "parentUid": "apps-payments"}, headers=headers, timeout=10)
+        assert deep.status_code == 400 and deep.json()["messageId"] == "folder.maximum-depth-reached"
+        big = httpx.post(f"{url}/api/folders", content=b"x" * 200_000, headers=headers, timeout=10)
+        assert big.status_code == 413
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -47,7 +47,7 @@ Simplified:
   * ``/apis`` serves dashboards only, in the version they are stored in (no v1<->v2
     conversion on read; the double's own v1->v2 conversion for ``store_as_v2``);
     no annotations, users, teams, snapshots, notification policies, mute timings;
-    alert rules can be listed, read and created over HTTP, not updated or deleted;
+    alert rules and contact points: list, read, create, update, delete (no rule groups, no export of rules);
   * slugs are ASCII-only (``"Prod DB"`` -> ``prod-db``); timestamps are UTC with ``Z``;
   * messages for rare 400s (missing data source name, long save message, alert rules
     blocking a folder delete), the 413 messages and the 412 body for a duplicate folder

@@ -6,9 +6,12 @@ from __future__ import annotations
 class SeedMixin:
     """Seeding through the same helpers the tests use."""
 
-    def seed_demo(self) -> dict:
+    def seed_demo(self, provenance: str = "") -> dict:
         """Seed folders, six Prometheus dashboards, two data sources (one with a secret
-        basic-auth password), a library panel, an alert rule and a contact point."""
+        basic-auth password), a library panel, an alert rule and a contact point.
+
+        ``provenance`` is the alert rule's and contact point's: ``""`` as if made in the UI,
+        ``"api"`` as if created through the provisioning API."""
         ds = {"type": "prometheus", "uid": "prometheus"}
         with self._lock:
             self.add_datasource(
@@ -78,6 +81,8 @@ class SeedMixin:
                 "data": [{"refId": "A", "datasourceUid": "prometheus", "relativeTimeRange": {"from": 600, "to": 0},
                           "model": {"expr": 'sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.05', "refId": "A"}}],
                 "labels": {"severity": "page"}, "annotations": {"summary": "More than 5% of requests fail"},
+                "provenance": provenance,
             })
-            self.add_contact_point({"uid": "oncall-email", "name": "oncall", "type": "email", "settings": {"addresses": "oncall@example.com"}})
+            self.add_contact_point({"uid": "oncall-email", "name": "oncall", "type": "email", "provenance": provenance,
+                                    "settings": {"addresses": "oncall@example.com"}})
             return {"folders": len(self._folders), "dashboards": len(self._dashboards), "datasources": len(self._datasources)}

@@ -240,6 +240,8 @@ class ServerMixin:
             data = json.dumps(body, indent=2, sort_keys=True).encode()
         else:
             data = json.dumps(body, separators=(",", ":")).encode()
+        if status == 204:  # No Content: no body at all
+            data = b""
         self._record(method, path, status)
         try:
             handler.send_response(status)

@@ -45,6 +45,8 @@ class AlertingRoutes:
         ("GET", "/api/v1/provisioning/alert-rules", "_h_list_rules", "alerting", True),
         ("POST", "/api/v1/provisioning/alert-rules", "_h_create_rule", "alerting", True),
         ("GET", "/api/v1/provisioning/alert-rules/([^/]+)", "_h_get_rule", "alerting", True),
+        ("PUT", "/api/v1/provisioning/alert-rules/([^/]+)", "_h_update_rule", "alerting", True),
+        ("DELETE", "/api/v1/provisioning/alert-rules/([^/]+)", "_h_delete_rule", "alerting", True),
         ("GET", "/api/v1/provisioning/contact-points", "_h_list_contact_points", "alerting", True),
         ("POST", "/api/v1/provisioning/contact-points", "_h_create_contact_point", "alerting", True),
         ("GET", "/api/v1/provisioning/contact-points/export", "_h_export_contact_points", "alerting", True),
@@ -179,6 +181,26 @@ class AlertingRoutes:
                                                            "disableResolveMessage": cp["disableResolveMessage"]})
         points = [{"orgId": self.org_id, "name": n, "receivers": r} for n, r in sorted(grouped.items())]
         return 200, {"apiVersion": 1, "contactPoints": points}
+
+    def _h_update_rule(self, req: _Request):
+        """``RoutePutAlertRule``: 200 with the rule; provenance as on create."""
+        body = req.json()
+        with self._lock:
+            rule = self._rules.get(req.groups[0])
+            if rule is None:
+                raise DoubleError(404, _NOT_FOUND)
+            folder_uid = body.get("folderUID") or rule["folderUID"]
+            if folder_uid not in self._folders:
+                raise DoubleError(400, {"message": "invalid alert rule: folder does not exist"})
+            rule.update({k: copy.deepcopy(v) for k, v in body.items() if k not in ("id", "uid", "orgID", "updated", "provenance")})
+            rule.update({"folderUID": folder_uid, "updated": _now(), "provenance": _provenance(req)})
+            return 200, copy.deepcopy(rule)
+
+    def _h_delete_rule(self, req: _Request):
+        with self._lock:
+            if self._rules.pop(req.groups[0], None) is None:
+                raise DoubleError(404, _NOT_FOUND)
+        return 204, None
 
     def _h_list_rules(self, req: _Request):
         with self._lock:

@@ -235,10 +235,11 @@ class DashboardRoutes:
             result = {"id": rec["id"], "uid": uid, "url": f"/d/{uid}/{slug}", "status": "success", "version": new_version, "slug": slug}
             if self.rules.save_returns_folder_uid:
                 result["folderUid"] = folder_uid
-            if self.rules.unified_storage and uid in self.v2_uids:
-                self._convert_to_v2(rec)
-            # pkg/api/dashboard.go postDashboard: library panels are connected AFTER the save
-            self._connect_library_panels(rec)
+            try:  # pkg/api/dashboard.go postDashboard: library panels are connected AFTER the save
+                self._connect_library_panels(rec)
+            finally:
+                if self.rules.unified_storage and uid in self.v2_uids:
+                    self._convert_to_v2(rec)
             return result
 
     def _apply_min_refresh(self, dash: dict, strict: bool) -> None:

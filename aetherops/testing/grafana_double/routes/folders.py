@@ -19,6 +19,8 @@ class FolderRoutes:
         ("PUT", r"/api/folders/([^/]+)", "_h_update_folder", None, True),
         ("DELETE", r"/api/folders/([^/]+)", "_h_delete_folder", None, True),
         ("POST", r"/api/folders/([^/]+)/move", "_h_move_folder", None, True),
+        ("GET", r"/api/folders/([^/]+)/permissions", "_h_folder_permissions", None, True),
+        ("POST", r"/api/folders/([^/]+)/permissions", "_h_set_folder_permissions", None, True),
     ]
 
     def get_folder(self, uid: str) -> dict | None:
@@ -231,3 +233,25 @@ class FolderRoutes:
             for uid in uids:
                 self._folders.pop(uid, None)
             return 200, {"message": "Folder deleted", "id": folder["id"], "title": folder["title"]}
+
+    def _h_folder_permissions(self, req: _Request):
+        """``GET /api/folders/:uid/permissions``: Grafana's defaults for a new folder (Editor edit, Viewer view)."""
+        with self._lock:
+            folder = self._folders.get(req.groups[0])
+            if folder is None:
+                raise DoubleError(404, _FOLDER_NOT_FOUND)
+            common = {"folderId": folder["id"], "created": folder["created"], "updated": folder["updated"], "userId": 0,
+                      "userLogin": "", "userEmail": "", "teamId": 0, "team": "", "uid": folder["uid"], "title": folder["title"],
+                      "slug": _slugify(folder["title"]), "isFolder": True, "url": self._folder_url(folder), "inherited": False}
+            return 200, [{**common, "role": "Editor", "permission": 2, "permissionName": "Edit"},
+                         {**common, "role": "Viewer", "permission": 1, "permissionName": "View"}]
+
+    def _h_set_folder_permissions(self, req: _Request):
+        """``POST /api/folders/:uid/permissions {items}``: accepted, not stored (every caller is an admin here)."""
+        body = req.json()
+        with self._lock:
+            if req.groups[0] not in self._folders:
+                raise DoubleError(404, _FOLDER_NOT_FOUND)
+        if not isinstance(body.get("items", []), list):
+            raise DoubleError(400, {"message": "bad request data"})
+        return 200, {"message": "Folder permissions updated"}
