@@ -572,10 +572,10 @@ def plan_restore(job: RestoreJob, backup: dict, state: ServerState, current: dic
             point_blocks[str(cp.get("uid"))] = ("skip", "provisioned from files on the source server: put its file in the "
                                                 "target's provisioning directory")
         elif missing:
-            refs = ", ".join(f"{f}_env" for f in missing)
+            prefix = f"backup.contact_point_secrets.{cp.get('name')}"
+            refs = ", ".join(f"{prefix}.{f}_env (or _file)" for f in missing)
             point_blocks[str(cp.get("uid"))] = (
-                "skip", f"its secret(s) {', '.join(missing)} are not in the backup: set backup.contact_point_secrets."
-                        f"{cp.get('name')}: {{{refs}}} (or *_file) to restore it")
+                "skip", f"its secret(s) {', '.join(missing)} are not in the backup: set {refs} to restore it")
         body["settings"] = json.loads(json.dumps(cp.get("settings") or {}))
         for field, value in found.items():
             _set_path(body["settings"], field, value)
