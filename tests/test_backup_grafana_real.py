@@ -217,3 +217,39 @@ def test_a_contact_point_secret_reference_that_cannot_be_read_is_a_config_error(
     assert result.exit_code == 4, result
     assert "NOT_SET_ANYWHERE" in result.stderr and "backup.contact_point_secrets.ops-webhook.password_env" in result.stderr
     assert "g.yaml" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ contact point stripping, any shape
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_keys = st.sampled_from(["url", "password", "token", "apiKey", "integrationKey", "recipient", "addresses", "secret",
+                         "authorization_credentials", "httpMethod", "sigv4", "title", "bot_token"])
+_values = st.sampled_from(["[REDACTED]", "***", "plain-value", "", "https://h/x"]) | st.integers() | st.none() | st.booleans()
+_settings = st.recursive(_values, lambda kids: st.dictionaries(_keys, kids, max_size=4), max_leaves=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["webhook", "slack", "pagerduty", "email", "sns", "unknown", None]),
+       st.dictionaries(_keys, _settings, max_size=6))
+def test_stripped_contact_points_keep_no_secret(cp_type, raw):
+    from aetherops.redact import is_secret_key
+    from aetherops_plugins.backup.components.grafana import CONTACT_POINT_SECRETS, PLACEHOLDERS, strip_contact_point_secrets
+
+    before = json.loads(json.dumps(raw))
+    out = strip_contact_point_secrets({"uid": "u", "name": "n", "type": cp_type, "settings": raw})
+    assert raw == before  # the server's answer is not modified in place
+
+    def leaves(value, prefix=""):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield from leaves(item, f"{prefix}{key}.")
+        else:
+            yield prefix[:-1], value
+
+    for dotted, value in leaves(out["settings"]):
+        assert value not in PLACEHOLDERS or value == "" or not isinstance(value, str)
+        if value not in (None, "") and not isinstance(value, dict):
+            assert not is_secret_key(dotted.rsplit(".", 1)[-1]), (dotted, value)
+            assert dotted not in CONTACT_POINT_SECRETS.get(str(cp_type), ())
+    assert out["secure_fields"] == sorted(set(out["secure_fields"]))
