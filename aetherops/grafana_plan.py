@@ -303,7 +303,7 @@ def plan_dashboards(wanted: list[WantedDashboard], state: ServerState, *, force:
     """
     folders = set(state.folders) | set(planned_folders)
     library = set(state.library_panels) | set(planned_library_panels)
-    before12 = 0 < state.major < 12
+    before12 = state.major < 12  # an unknown version (hide_version) gets the stricter rules
     min_refresh = refresh_seconds(state.min_refresh_interval)
     # slugs of dashboards per folder and of all folders, for the checks Grafana < 12 makes
     taken: dict[tuple[str, str], list[str]] = {}

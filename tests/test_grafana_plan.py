@@ -139,6 +139,11 @@ def test_dashboard_titled_like_any_folder(version, action):
         assert "name-match" in item.reason
 
 
+def test_an_unknown_version_gets_the_stricter_name_rules():
+    hits = [{"uid": "someone-else", "title": "Prod DB", "folderUid": "ops"}]
+    assert one(plan_dashboards([wanted(uid="pdb", title="Prod DB")], state("", hits=hits))).action == "conflict"
+
+
 def test_name_rules_hold_for_updates_and_force_too():
     hits = [{"uid": "other", "title": "New title", "folderUid": "ops"}]
     current = {"lat": {"dashboard": {"uid": "lat", "title": "Latency", "version": 1}, "meta": {"folderUid": "ops"}}}

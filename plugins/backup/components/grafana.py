@@ -454,13 +454,15 @@ def fetch_target(client, backup: dict, workers: int) -> tuple[ServerState, dict[
     from aetherops.clients.grafana import V2Dashboard
 
     health = client.health()
-    min_refresh = None
+    min_refresh, version = None, health.get("version")
     try:
-        min_refresh = client.frontend_settings().get("minRefreshInterval")
+        settings = client.frontend_settings()
+        min_refresh = settings.get("minRefreshInterval")
+        version = version or (settings.get("buildInfo") or {}).get("version")  # /api/health hides it with hide_version
     except ServiceError:
         pass  # anonymous or an old server: no pre-flight refresh check, the save answers for itself
     folder_hits = client.search_all("dash-folder")
-    state = ServerState(version=str(health.get("version") or ""), min_refresh_interval=min_refresh,
+    state = ServerState(version=str(version or ""), min_refresh_interval=min_refresh,
                         folders={f["uid"]: {"title": f.get("title", ""), "parentUid": f.get("parentUid")} for f in folder_tree(folder_hits)},
                         hits=client.search_all("dash-db"))
     current: dict[str, Any] = {}
