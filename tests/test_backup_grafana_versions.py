@@ -284,3 +284,15 @@ def test_the_legacy_api_stays_the_default(pair, aetherops_cli, tmp_path, version
     for double in (source, target):  # no v2 dashboard anywhere: nothing goes through /apis
         assert not [r for r in double.request_log if r[1].startswith("/apis/")]
     assert posts(target, "/api/dashboards/db") == 6
+
+
+@pytest.mark.parametrize("version, action", [(V11, "conflict"), (V12, "create")])
+def test_the_version_comes_from_frontend_settings_when_health_hides_it(pair, aetherops_cli, tmp_path, version, action):
+    source, target = pair(version, hide_version=True)
+    for double in (source, target):
+        double.add_folder("Ops", uid="ops")
+    source.add_dashboard({"uid": "pdb", "title": "Prod DB", "panels": []}, folder_uid="ops")
+    target.add_dashboard({"uid": "theirs", "title": "prod-db", "panels": []}, folder_uid="ops")
+    path = backup(aetherops_cli, tmp_path)
+    plan = restore(aetherops_cli, path, "--dry-run")
+    assert item(plan, "dashboard", "/Prod DB")["action"] == action
