@@ -11,7 +11,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pluggy
 
     from aetherops.clients.alertmanager import AlertmanagerClient
-    from aetherops.clients.grafana import GrafanaService
+    from aetherops.clients.grafana import GrafanaClient
     from aetherops.clients.prometheus import PrometheusClient
     from aetherops.profiles import Profile, ProfileStore
 
@@ -83,9 +83,9 @@ class Context:
 
                 self._clients[key] = AlertmanagerClient(config)
             elif service == "grafana":
-                from aetherops.clients.grafana import GrafanaService
+                from aetherops.clients.grafana import GrafanaClient
 
-                self._clients[key] = GrafanaService(config)
+                self._clients[key] = GrafanaClient(config)
             elif service == "blackbox":
                 from aetherops.clients.http import HTTPService
 
@@ -103,7 +103,7 @@ class Context:
         return self.client("alertmanager")
 
     @property
-    def grafana(self) -> GrafanaService:
+    def grafana(self) -> GrafanaClient:
         return self.client("grafana")
 
     def close(self) -> None:

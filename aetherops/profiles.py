@@ -279,6 +279,16 @@ class Profile:
             return self.path, None
         return self.lines.where(keypath)
 
+    def secret(self, keypath: tuple, base: str) -> str | None:
+        """The secret that a ``<base>_env`` / ``<base>_file`` reference in the mapping at ``keypath`` names
+        (registered for redaction); None when neither is given; ConfigError (file:line) when it cannot be read."""
+        mapping: Any = self.data
+        for key in keypath:
+            mapping = mapping.get(key) if isinstance(mapping, Mapping) else None
+        if not isinstance(mapping, Mapping):
+            return None
+        return _secret(mapping, base, self._where(tuple(keypath)), self.path, label=".".join(map(str, keypath)))
+
     def redacted(self) -> dict[str, Any]:
         """The profile data with every secret hidden (for ``profiles show``)."""
         return redact_data(self.data)
@@ -292,13 +302,13 @@ def _resolve_path(value: str, profile_path: Path | None) -> Path:
     return path
 
 
-def _secret(auth: Mapping, base: str, where, profile_path) -> str | None:
+def _secret(auth: Mapping, base: str, where, profile_path, label: str = "auth") -> str | None:
     env_name = auth.get(f"{base}_env")
     if env_name:
         value = os.environ.get(str(env_name))
         if value is None:
             raise ConfigError(
-                f"environment variable {env_name} (named by auth.{base}_env) is not set", path=where[0], line=where[1]
+                f"environment variable {env_name} (named by {label}.{base}_env) is not set", path=where[0], line=where[1]
             )
         value = value.strip()
         register_secret(value)
@@ -310,7 +320,7 @@ def _secret(auth: Mapping, base: str, where, profile_path) -> str | None:
             value = secret_path.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(
-                f"cannot read secret file {secret_path} (auth.{base}_file): {exc.strerror}", path=where[0], line=where[1]
+                f"cannot read secret file {secret_path} ({label}.{base}_file): {exc.strerror}", path=where[0], line=where[1]
             ) from None
         register_secret(value)
         return value

@@ -12,7 +12,6 @@ import pytest
 
 from aetherops_plugins.backup.api import BackupJob, RestoreJob, SkipComponent
 from aetherops_plugins.backup.components.alertmanager import REDACTED, redact_alertmanager_config
-from aetherops_plugins.backup.components.grafana import folder_tree, map_datasources, normalize
 from aetherops_plugins.backup.engine import parse_names, select_components
 from aetherops_plugins.backup.manifest import list_backups, verify_backup
 from aetherops_plugins.backup.restore import parse_folder_map
@@ -53,38 +52,6 @@ def test_alertmanager_receiver_secrets_are_redacted_and_the_rest_kept():
     assert receiver["pagerduty_configs"][0] == {"routing_key": REDACTED, "severity": "critical"}
     assert receiver["slack_configs"][0] == {"channel": "#ops", "api_url": "<secret>"}
     assert data["route"] == {"receiver": "team"}
-
-
-def test_datasource_uids_are_mapped_everywhere_they_are_referenced():
-    dash = {"panels": [{"datasource": {"uid": "prod", "type": "prometheus"}, "targets": [{"datasource": {"uid": "prod"}}]},
-                       {"datasource": "prod"}, {"datasource": {"uid": "other"}}],
-            "templating": {"list": [{"datasource": {"uid": "prod"}}]}}
-    mapped = map_datasources(dash, {"prod": "staging"})
-    assert json.dumps(mapped).count('"staging"') == 4 and '"prod"' not in json.dumps(mapped)
-    assert mapped["panels"][2]["datasource"] == {"uid": "other"}
-    assert dash["panels"][0]["datasource"]["uid"] == "prod"  # the input is untouched
-    rule = {"data": [{"refId": "A", "datasourceUid": "prod"}]}
-    assert map_datasources(rule, {"prod": "s"})["data"][0]["datasourceUid"] == "s"
-
-
-def test_normalize_ignores_id_and_version_only():
-    a = {"id": 1, "uid": "u", "version": 3, "title": "T"}
-    assert normalize(a) == normalize({"id": 9, "uid": "u", "version": 1, "title": "T"})
-    assert normalize(a) != normalize({"id": 1, "uid": "u", "version": 3, "title": "T2"})
-
-
-def test_folder_tree_orders_parents_first_and_builds_paths():
-    class Reader:
-        def get_json(self, path, params=None):
-            return [
-                {"uid": "c", "title": "Child", "type": "dash-folder", "folderUid": "p"},
-                {"uid": "g", "title": "Grandchild", "type": "dash-folder", "folderUid": "c"},
-                {"uid": "p", "title": "Parent", "type": "dash-folder"},
-            ]
-
-    tree = folder_tree(Reader())
-    assert [f["uid"] for f in tree] == ["p", "c", "g"]
-    assert tree[2] == {"uid": "g", "title": "Grandchild", "parentUid": "c", "path": "Parent/Child/Grandchild"}
 
 
 def test_folder_map_parsing():

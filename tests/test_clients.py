@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from aetherops.clients.alertmanager import AlertmanagerClient
-from aetherops.clients.grafana import GrafanaService
+from aetherops.clients.grafana import GrafanaClient
 from aetherops.clients.http import HTTPService
 from aetherops.clients.prometheus import PrometheusClient
 from aetherops.clients.retry import RetryPolicy
@@ -376,18 +376,21 @@ def test_alertmanager_client_on_real_server(alertmanager_server):
         client.silence("00000000-0000-0000-0000-000000000000")
 
 
-def test_grafana_service_retries_and_maps_errors(grafana_double):
-    grafana = GrafanaService(ServiceConfig(name="grafana", url=grafana_double.url, bearer_token=GRAFANA_TEST_TOKEN,
-                                           retries=3, timeout=2))
+def test_grafana_client_retries_and_maps_errors(grafana_double):
+    grafana = GrafanaClient(ServiceConfig(name="grafana", url=grafana_double.url, bearer_token=GRAFANA_TEST_TOKEN,
+                                          retries=3, timeout=2))
     grafana_double.inject_fault("/api/search", status=503, count=2)
-    assert grafana.call("search", grafana.api.search.search_dashboards) == []
+    assert grafana.search("dash-db") == []
     grafana_double.inject_fault("/api/search", reset=True, count=1)
-    assert grafana.call("search", grafana.api.search.search_dashboards) == []
-    with pytest.raises(ServiceError, match="HTTP 404: Dashboard not found"):
-        grafana.call("get dashboard", grafana.api.dashboard.get_dashboard, "nope")
-    bad = GrafanaService(ServiceConfig(name="grafana", url=grafana_double.url, bearer_token="glsa_wrong", retries=3))
+    assert grafana.search("dash-db") == []
+    with pytest.raises(ServiceError, match="HTTP 404: Dashboard not found") as info:
+        grafana.dashboard("nope")
+    assert info.value.status == 404
+    bad = GrafanaClient(ServiceConfig(name="grafana", url=grafana_double.url, bearer_token="glsa_wrong", retries=3))
     with pytest.raises(ServiceError, match="HTTP 401"):
-        bad.call("search", bad.api.search.search_dashboards)
+        bad.search("dash-db")
+    grafana.close()
+    bad.close()
 
 
 @pytest.fixture
@@ -433,9 +436,9 @@ def test_certificate_errors_are_not_retried(tls_server):
     with pytest.raises(ServiceError, match="TLS error") as info:
         HTTPService(service(url, retries=3)).get_json("/api/v1/status/buildinfo")
     assert "certificate verify failed" in info.value.format_message().lower()
-    grafana = GrafanaService(ServiceConfig(name="grafana", url=url, retries=3, timeout=2))
+    grafana = GrafanaClient(ServiceConfig(name="grafana", url=url, retries=3, timeout=2))
     with pytest.raises(ServiceError, match="TLS error"):
-        grafana.call("GET /api/health", grafana.api.client.GET, "/health")
+        grafana.health()
     assert hits == []  # no request got through the handshake, and nothing was retried into it
 
 
@@ -443,7 +446,7 @@ def test_ca_file_trusts_the_server_and_non_json_is_named(tls_server):
     url, cert, hits = tls_server
     assert HTTPService(service(url, verify=str(cert))).request("GET", "/trusted").status_code == 200
     hits.clear()
-    grafana = GrafanaService(ServiceConfig(name="grafana", url=url, retries=3, timeout=2, verify=str(cert)))
+    grafana = GrafanaClient(ServiceConfig(name="grafana", url=url, retries=3, timeout=2, verify=str(cert)))
     with pytest.raises(ServiceError, match="answered with something that is not JSON") as info:
         grafana.health()
     assert info.value.status == 200 and hits == ["/api/health"]  # reachable, and not retried

@@ -126,9 +126,6 @@ def test_round_trip_is_identical_on_every_version(label, grafana_double_factory,
     assert_same(before, after)
 
 
-@pytest.mark.xfail(strict=True, reason="tool bug: restore creates library panels AFTER dashboards, so Grafana answers "
-                                       "500 'Error while connecting library panels' and the connection is never made "
-                                       "(plugins/backup/components/grafana.py: _restore_extras runs after _restore_dashboards)")
 def test_round_trip_keeps_library_panel_connections(grafana_double_factory, profile_factory, aetherops_cli, tmp_path, monkeypatch):
     """Contract: "Library panels"."""
     before, after, run = round_trip(grafana_double_factory, profile_factory, aetherops_cli, tmp_path, monkeypatch,
@@ -138,8 +135,6 @@ def test_round_trip_keeps_library_panel_connections(grafana_double_factory, prof
     assert_same(before, after)
 
 
-@pytest.mark.xfail(strict=True, reason="tool bug: restore posts alert rules and contact points without X-Disable-Provenance, "
-                                       "so objects that were editable in the UI come back locked (provenance 'api')")
 def test_round_trip_keeps_ui_provenance(grafana_double_factory, profile_factory, aetherops_cli, tmp_path, monkeypatch):
     """Contract: "Provenance"."""
     before, after, _ = round_trip(grafana_double_factory, profile_factory, aetherops_cli, tmp_path, monkeypatch,
@@ -147,8 +142,6 @@ def test_round_trip_keeps_ui_provenance(grafana_double_factory, profile_factory,
     assert_same(before, after)
 
 
-@pytest.mark.xfail(strict=True, reason="tool bug: backup reads every dashboard through GET /api/dashboards/uid, which "
-                                       "answers 406 for v2 dashboards on Grafana 12; it must use /apis/dashboard.grafana.app")
 def test_round_trip_with_v2_dashboards_on_12(grafana_double_factory, profile_factory, aetherops_cli, tmp_path, monkeypatch):
     """Contract: "Grafana 12 v2 dashboards"."""
     before, after, run = round_trip(grafana_double_factory, profile_factory, aetherops_cli, tmp_path, monkeypatch,
@@ -158,8 +151,6 @@ def test_round_trip_with_v2_dashboards_on_12(grafana_double_factory, profile_fac
     assert_same(before, after)
 
 
-@pytest.mark.xfail(strict=True, reason="tool bug: restore creates contact points with the placeholder Grafana returned "
-                                       "('[REDACTED]', masked again in the backup) as if it were the secret")
 def test_restore_never_writes_a_redacted_placeholder_as_a_secret(grafana_double_factory, profile_factory, aetherops_cli, tmp_path,
                                                                  monkeypatch):
     """Contract: "Contact points"."""

@@ -87,13 +87,13 @@ def online_run(prom, path, settings=None, only=None, grafana=None):
 
 @pytest.fixture
 def grafana(grafana_double):
-    from aetherops.clients.grafana import GrafanaService
+    from aetherops.clients.grafana import GrafanaClient
     from aetherops.profiles import ServiceConfig
     from aetherops.testing.pytest_plugin import GRAFANA_TEST_TOKEN
 
     grafana_double.add_datasource({"name": "Prometheus", "uid": "prom", "type": "prometheus", "url": "http://127.0.0.1:9090",
                                    "access": "proxy"})
-    return GrafanaService(ServiceConfig(name="grafana", url=grafana_double.url, bearer_token=GRAFANA_TEST_TOKEN, timeout=5, retries=1))
+    return GrafanaClient(ServiceConfig(name="grafana", url=grafana_double.url, bearer_token=GRAFANA_TEST_TOKEN, timeout=5, retries=1))
 
 
 @pytest.mark.parametrize("check", ONLINE, ids=lambda c: c.id)

@@ -4,9 +4,9 @@
   requests/niquests sessions);
 - ``connect``: the TLS context and headers (User-Agent, profile headers, credentials) every client uses;
 - ``http``: :class:`~aetherops.clients.http.HTTPService`, an httpx client with the policy and one-line errors;
-- ``prometheus``, ``alertmanager``, ``grafana``: one client per service;
+- ``prometheus``, ``alertmanager``, ``grafana``: one client per service (``GrafanaClient``: typed methods on ``http``);
 - ``probe``: readiness and link checks of URLs that are no profile's service.
 
-Import the submodules only where they are used: they import httpx,
-prometheus-api-client and grafana-client, which ``aetherops --help`` must not.
+Import the submodules only where they are used: they import httpx and
+prometheus-api-client, which ``aetherops --help`` must not.
 """

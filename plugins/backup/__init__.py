@@ -42,6 +42,12 @@ def aetherops_profile_sections():
                 "datasource_uid_map": Field(dict, {}, "Restore into this profile: backed-up datasource uid -> this stack's uid."),
                 "concurrency": Field(int, DEFAULT_CONCURRENCY, "Parallel Grafana requests during backup and restore."),
                 "archive": Field(bool, False, "Also write a .tar.gz (with its sha256) of every backup."),
+                "contact_point_secrets": Field(dict, {}, "Restore: secrets of Grafana contact points, never in a backup: "
+                                               "<contact point name>: {<field>_env: VAR} or {<field>_file: PATH} per secret "
+                                               "field the backup lists (e.g. url_env, password_file)."),
+                "grafana_provenance": Field(str, "keep", "Restore: provenance of Grafana alert rules and contact points: keep "
+                                            "(what the backup recorded), api (locked in the UI), none (editable).",
+                                            choices=("keep", "api", "none")),
                 "remove_server_snapshot": Field(bool, True, "After copying a Prometheus snapshot into the backup, delete it from "
                                                 "<data_dir>/snapshots/ (Prometheus never prunes snapshots)."),
             },
@@ -374,8 +380,13 @@ def backup_prune(ctx: Context, keep, dir_, include_safety, dry_run):
 @click.option("--concurrency", type=click.IntRange(1, 256), default=None, metavar="N", help="Parallel Grafana requests.")
 @click.option("--safety-dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Where the safety backup goes (default: beside the backup being restored).")
+@click.option("--grafana-provenance", type=click.Choice(["keep", "api", "none"]), default=None,
+              help="Provenance of restored alert rules and contact points: keep what the backup recorded (default: "
+                   "editable ones stay editable, API-provisioned ones stay locked), api (all locked in the UI), none "
+                   "(all editable). Default: the profile's backup.grafana_provenance.")
 @pass_context
-def restore_command(ctx: Context, path, only, dry_run, diff, force, folder_map, to_profile, configs_to, concurrency, safety_dir):
+def restore_command(ctx: Context, path, only, dry_run, diff, force, folder_map, to_profile, configs_to, concurrency, safety_dir,
+                    grafana_provenance):
     """Restore a backup made by `aetherops backup` (a folder or its .tar.gz).
 
     Checksums are verified first; a backup that fails them is refused. Each dashboard is planned as
@@ -393,7 +404,7 @@ def restore_command(ctx: Context, path, only, dry_run, diff, force, folder_map, 
     result = run_restore(ctx, Path(path), only=parse_names(only), dry_run=dry_run, force=force, diff=diff,
                          folder_map=parse_folder_map(folder_map), to_profile=to_profile,
                          configs_to=Path(configs_to) if configs_to else None, concurrency=_concurrency(ctx, concurrency),
-                         safety_dir=safety_dir)
+                         safety_dir=safety_dir, options={"grafana_provenance": grafana_provenance} if grafana_provenance else None)
     for warning in result["warnings"]:
         ctx.output.warn(warning)
 

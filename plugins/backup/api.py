@@ -163,7 +163,7 @@ class BackupJob:
         return bool((self.profile.section(name) or {}).get("url"))
 
     def client(self, service: str):
-        """The core's client for ``service`` of this profile (PrometheusClient, AlertmanagerClient, GrafanaService)."""
+        """The core's client for ``service`` of this profile (PrometheusClient, AlertmanagerClient, GrafanaClient)."""
         return self.context.client(service, self.profile)
 
     # -- outcome

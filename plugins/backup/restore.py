@@ -89,17 +89,19 @@ def _target_profile(ctx, backup_profile: str | None, to_profile: str | None):
 
 def run_restore(ctx: Context, path: Path, *, only: list[str] | None = None, dry_run: bool = False, force: bool = False,
                 diff: bool = False, folder_map: dict[str, str] | None = None, to_profile: str | None = None,
-                configs_to: Path | None = None, concurrency: int = 8, safety_dir: str | None = None) -> dict[str, Any]:
+                configs_to: Path | None = None, concurrency: int = 8, safety_dir: str | None = None,
+                options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``options``: more ``RestoreJob.options`` for the components (e.g. ``grafana_provenance``)."""
     workdirs: list[Path] = []
     try:
         return _run(ctx, Path(path), only or [], dry_run, force, diff, folder_map or {}, to_profile, configs_to, concurrency,
-                    safety_dir, workdirs)
+                    safety_dir, workdirs, options or {})
     finally:
         for tmp in workdirs:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run(ctx, path, only, dry_run, force, diff, folder_map, to_profile, configs_to, concurrency, safety_dir, workdirs):
+def _run(ctx, path, only, dry_run, force, diff, folder_map, to_profile, configs_to, concurrency, safety_dir, workdirs, extra):
     folder = _open_backup(path, workdirs)
     check = verify_backup(folder)
     if not check.ok:
@@ -142,8 +144,8 @@ def _run(ctx, path, only, dry_run, force, diff, folder_map, to_profile, configs_
         if name not in in_backup:
             warnings.append(f"{name}: not in this backup")
 
-    options = {"folder_map": folder_map, "datasource_uid_map": ds_map, "configs_to": configs_to, "concurrency": concurrency,
-               "backup_path": str(folder)}
+    options = {**extra, "folder_map": folder_map, "datasource_uid_map": ds_map, "configs_to": configs_to,
+               "concurrency": concurrency, "backup_path": str(folder)}
 
     def make_job(name: str, dry: bool) -> RestoreJob:
         return RestoreJob(name, folder / name, manifest, ctx, target, dry_run=dry, force=force, diff=diff, options=options)

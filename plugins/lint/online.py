@@ -28,7 +28,7 @@ class OnlineContext:
 
     def __init__(self, client, settings: dict | None = None, workers: int = 8, grafana=None):
         self._client = client
-        self.grafana = grafana  # a GrafanaService, or a callable returning one (None: no Grafana in the profile)
+        self.grafana = grafana  # a GrafanaClient, or a callable returning one (None: no Grafana in the profile)
         self.settings = settings or {}
         self.workers = workers
         self._cache: dict[str, Any] = {}
@@ -42,7 +42,7 @@ class OnlineContext:
         return self._client
 
     def grafana_service(self):
-        if callable(self.grafana) and not hasattr(self.grafana, "api"):
+        if callable(self.grafana) and not hasattr(self.grafana, "datasources"):
             self.grafana = self.grafana()
         return self.grafana
 
@@ -428,7 +428,7 @@ class Datasources(Check):
             return
         known = online._cache.get("__datasources__")
         if known is None:
-            listed = grafana.call("list data sources", grafana.api.datasource.list_datasources) or []
+            listed = grafana.datasources()
             known = {str(d.get(k)) for d in listed if isinstance(d, dict) for k in ("uid", "name") if d.get(k)}
             online._cache["__datasources__"] = known
         seen = set()

@@ -1,31 +1,27 @@
-"""Keep-alive GETs for the backup's hot path (one request per dashboard).
+"""Keep-alive GETs for the backup's hot path (one request per dashboard), plugged into GrafanaClient.
 
-grafana-client (over niquests) spends about 1.3 ms of CPU per request; with 16
-worker threads sharing one GIL that, not the network, bounds a 1,000-dashboard
-backup (see benchmarks/backup.py). This fetcher sends the same GETs with the
-same headers, auth, org, TLS settings, timeout and retries as the profile's
-GrafanaService, over one ``http.client`` connection per worker thread, at about
-0.4 ms of CPU per request. Everything else (search, folders, writes, restore)
-goes through grafana-client. When an HTTP proxy applies to the Grafana host
-(``HTTP(S)_PROXY``), :func:`usable` says no and grafana-client does all the work.
+httpx spends about 0.35 ms more CPU per request than a bare ``http.client``
+connection; with 16 worker threads sharing one GIL that, not the network, is
+what separates a 1,000-dashboard backup from the physical limit (see
+benchmarks/backup.py, which measures both). The backup hands :class:`FastGet`'s
+``get`` to :class:`aetherops.clients.grafana.GrafanaClient` as its GET
+transport: the same headers, auth, org, TLS settings, timeout and retries, one
+connection per worker thread; the client still reads every answer (errors,
+406 for v2 dashboards, bodies that are not the expected object). When an HTTP
+proxy applies to the Grafana host (``HTTP(S)_PROXY``), :func:`usable` says no
+and httpx does all the work.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
-import ssl
 import threading
-import time
 import urllib.request
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from aetherops.errors import ServiceError
-from aetherops.redact import redact
-
-TRANSIENT_STATUS = frozenset({502, 503, 504})
-BACKOFF_SECONDS = 0.2
 
 
 def usable(config) -> bool:
@@ -40,11 +36,31 @@ def usable(config) -> bool:
         return False
 
 
+class Answer:
+    """The bits of an HTTP answer :class:`aetherops.clients.grafana.GrafanaClient` reads (httpx.Response's names)."""
+
+    __slots__ = ("status_code", "content", "reason_phrase", "retry_after")
+
+    def __init__(self, status: int, content: bytes, reason: str, retry_after: str | None = None):
+        self.status_code = status
+        self.content = content
+        self.reason_phrase = reason
+        self.retry_after = retry_after
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
 class FastGet:
-    """Thread-safe ``get_json(path)``; each worker thread keeps its own connection."""
+    """Thread-safe ``get(path)``; each worker thread keeps its own connection."""
 
     def __init__(self, config):
-        from aetherops import __version__
+        from aetherops.clients.connect import request_headers, ssl_context
+        from aetherops.clients.retry import RetryPolicy
 
         parts = urlsplit(config.url)
         self.url = config.url
@@ -53,24 +69,12 @@ class FastGet:
         self.port = parts.port
         self.prefix = parts.path.rstrip("/")
         self.timeout = config.timeout
-        self.retries = max(1, int(config.retries))
-        self.headers = {"User-Agent": f"aetherops/{__version__}", "Accept": "application/json", **config.headers,
-                        **config.auth_headers()}
+        self.policy = RetryPolicy.for_service(config)  # the project's one retry policy and TLS/header builder
+        self.headers = request_headers(config, Accept="application/json")
         org = (config.options or {}).get("org_id")
         if org:
             self.headers["X-Grafana-Org-Id"] = str(org)
-        self.context = None
-        if self.scheme == "https":
-            verify = config.verify
-            if isinstance(verify, str):
-                self.context = ssl.create_default_context(cafile=verify)
-            elif verify:
-                self.context = ssl.create_default_context()
-            else:
-                self.context = ssl._create_unverified_context()  # noqa: S323 - the profile said tls.verify: false
-            if config.cert:
-                cert, key = config.cert if isinstance(config.cert, tuple) else (config.cert, None)
-                self.context.load_cert_chain(cert, key)
+        self.context = ssl_context(config)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[http.client.HTTPConnection] = []
@@ -93,78 +97,47 @@ class FastGet:
             conn.close()
             self._local.conn = None
 
-    def get_json(self, path: str, params: dict | None = None, what: str | None = None) -> Any:
-        """GET ``path`` (below the Grafana URL); retries transient failures; ServiceError otherwise."""
-        what = what or f"GET {path}"
+    def get(self, path: str, params: dict | None = None, headers: dict | None = None) -> Answer:
+        """GET ``path`` (below the Grafana URL) -> the answer (any status); transient failures retried by the
+        shared :class:`RetryPolicy`; a connection that cannot be made is a ServiceError. :class:`GrafanaClient`
+        reads the answer."""
+        from aetherops.clients.connect import is_tls_error
+
         if params:
             path = f"{path}?{urlencode(params, doseq=True)}"
-        last = ""
-        for attempt in range(1, self.retries + 1):
+        send = {**self.headers, **(headers or {})}
+
+        def once() -> Answer:
             try:
                 conn = self._conn()
-                conn.request("GET", self.prefix + path, headers=self.headers)
+                conn.request("GET", self.prefix + path, headers=send)
                 response = conn.getresponse()
-                body = response.read()
-                status = response.status
+                answer = Answer(response.status, response.read(), response.reason, response.getheader("Retry-After"))
                 if response.will_close:
                     self._drop()
-            except TimeoutError:
+                return answer
+            except BaseException:
                 self._drop()
-                last = f"timed out after {self.timeout:g}s"
-                status = None
-            except (OSError, http.client.HTTPException) as exc:
-                self._drop()
-                last = f"cannot connect ({type(exc).__name__})"
-                status = None
-            else:
-                if status == 200:
-                    try:
-                        return json.loads(body)
-                    except ValueError:
-                        raise ServiceError(f"grafana {self.url} {what}: answered with something that is not JSON", url=self.url) from None
-                message = _message(body)
-                if status not in TRANSIENT_STATUS:
-                    raise ServiceError(f"grafana {self.url} {what}: HTTP {status}: {redact(message)}", url=self.url, status=status)
-                last = f"HTTP {status}"
-            if attempt < self.retries:
-                time.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
-        suffix = f" (after {self.retries} attempts)" if self.retries > 1 else ""
-        raise ServiceError(f"grafana {self.url} {what}: {last}{suffix}", url=self.url)
+                raise
+
+        def transient(outcome: Any) -> bool:
+            if isinstance(outcome, Answer):
+                return self.policy.is_transient_status(outcome.status_code)
+            return isinstance(outcome, (OSError, http.client.HTTPException)) and not is_tls_error(outcome)
+
+        attempts = self.policy.attempts("GET")
+        suffix = f" (after {attempts} attempts)" if attempts > 1 else ""
+        try:
+            return self.policy.run(once, is_transient=transient, retry_after=lambda a: a.retry_after)
+        except TimeoutError:
+            raise ServiceError(f"grafana {self.url} GET {path}: timed out after {self.timeout:g}s{suffix}", url=self.url) from None
+        except (OSError, http.client.HTTPException) as exc:
+            if is_tls_error(exc):
+                raise ServiceError(f"grafana {self.url} GET {path}: TLS error ({exc})", url=self.url) from None
+            raise ServiceError(f"grafana {self.url} GET {path}: cannot connect ({type(exc).__name__}){suffix}", url=self.url) from None
 
     def close(self) -> None:
         with self._lock:
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
-
-
-class ClientReader:
-    """The same ``get_json`` through grafana-client (used when a proxy applies, and by restore)."""
-
-    def __init__(self, service):
-        self.service = service
-        self.url = service.url
-
-    def get_json(self, path: str, params: dict | None = None, what: str | None = None) -> Any:
-        sub = path[len("/api"):] if path.startswith("/api/") else path
-        return self.service.call(what or f"GET {path}", self.service.api.client.GET, sub, params=params)
-
-    def close(self) -> None:
-        api = self.service.__dict__.get("api")
-        if api is not None:
-            try:
-                api.client.s.close()
-            except Exception:  # noqa: BLE001 - closing is best effort
-                pass
-
-
-def _message(body: bytes) -> str:
-    text = body.decode("utf-8", "replace").strip()
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-    if isinstance(data, dict) and data.get("message"):
-        return " ".join(str(data["message"]).split())
-    return " ".join(text.split())[:300]
-

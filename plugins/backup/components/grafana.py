@@ -1,224 +1,207 @@
-"""Grafana: folders, dashboards (one file each, in a folder tree), datasources without secrets,
-library panels, alert rules and contact points; restore with a per-dashboard plan."""
+"""Grafana: folders, dashboards (one file each, in a folder tree; v2-schema ones through /apis), datasources
+and contact points without their secrets, library panels, alert rules (with their provenance).
+
+Backup: fetch (search, then one GET per dashboard in a bounded pool) and write. Restore: fetch the target's
+state, plan with :mod:`aetherops.grafana_plan` (pure, shared with ``aetherops dashboards``), then apply the
+plan in dependency order: folders, datasources, library panels, dashboards, alert rules, contact points.
+"""
 
 from __future__ import annotations
 
-import copy
 import difflib
+import hashlib
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
-from urllib.parse import quote
 
-from aetherops.errors import ServiceError
-from aetherops.redact import redact_data
+from aetherops.errors import ConfigError, ServiceError
+from aetherops.grafana_plan import (
+    APPLY_ORDER,
+    ServerState,
+    WantedDashboard,
+    explain_save_error,
+    folder_dirs,
+    folder_tree,
+    map_datasources,
+    phases,
+    plan_dashboards,
+    plan_datasources,
+    plan_folders,
+    plan_objects,
+    waiting_on_library_panels,
+)
+from aetherops.redact import is_secret_key, redact_data
 from aetherops_plugins.backup.api import BackupJob, RestoreJob
 
-SEARCH_PAGE = 5000
 ROOT_DIR = "general"
 DATASOURCE_SECRET_KEYS = ("secureJsonData", "password", "basicAuthPassword")
 SECURE_NOTE = ("Grafana never returns datasource secrets (secureJsonData, passwords): they are not in this backup. "
                "Re-enter the fields listed under secure_fields after a restore.")
+CONTACT_POINT_NOTE = ("Contact point secrets are never in a backup (Grafana returns them redacted, and aetherops removes "
+                      "them even when it does not). secure_fields lists them; restore takes them from the profile's "
+                      "backup.contact_point_secrets or skips the contact point.")
+#: Placeholders Grafana (and others) put where a secret was.
+PLACEHOLDERS = frozenset({"[REDACTED]", "***", "<secret>", "<redacted>", "<redacted by aetherops>"})
+#: Secure settings per contact point type (Grafana's alerting notifiers, `Secure: true` fields).
+CONTACT_POINT_SECRETS: dict[str, tuple[str, ...]] = {
+    "alertmanager": ("basicAuthPassword",),
+    "prometheus-alertmanager": ("basicAuthPassword",),
+    "dingding": ("url",),
+    "discord": ("url",),
+    "googlechat": ("url",),
+    "jira": ("password", "api_token"),
+    "kafka": ("password",),
+    "line": ("token",),
+    "mqtt": ("password",),
+    "oncall": ("password", "authorization_credentials"),
+    "opsgenie": ("apiKey",),
+    "pagerduty": ("integrationKey",),
+    "pushover": ("apiToken", "userKey"),
+    "sensugo": ("apikey",),
+    "slack": ("token", "url"),
+    "sns": ("sigv4.access_key", "sigv4.secret_key"),
+    "teams": ("url",),
+    "telegram": ("bottoken",),
+    "threema": ("api_secret",),
+    "victorops": ("url",),
+    "webex": ("bot_token",),
+    "webhook": ("password", "authorization_credentials"),
+    "wecom": ("url", "secret"),
+}
+PROVENANCE_CHOICES = ("keep", "api", "none")
+NOT_OFFERED = (404, 405, 501)
 
 
-def make_service(profile, concurrency: int):
-    """A GrafanaService whose connection pool matches the worker pool."""
-    from aetherops.clients.grafana import GrafanaService
+def make_client(profile, *, fast_reads: bool = False):
+    """The GrafanaClient for the profile; with ``fast_reads`` (backup) its GETs go over keep-alive
+    ``http.client`` connections unless a proxy applies (see fastget.py and benchmarks/backup.py)."""
+    from aetherops.clients.grafana import GrafanaClient
+    from aetherops_plugins.backup.components import fastget
 
-    return GrafanaService(profile.service("grafana"), pool_size=max(10, concurrency))
-
-
-def close_service(service) -> None:
-    api = service.__dict__.get("api")
-    if api is not None:
-        try:
-            api.client.s.close()
-        except Exception:  # noqa: BLE001 - closing is best effort
-            pass
-
-
-def _not_offered(exc: ServiceError) -> bool:
-    return exc.status in (404, 405, 501)
+    config = profile.service("grafana")
+    if fast_reads and fastget.usable(config):
+        getter = fastget.FastGet(config)
+        client = GrafanaClient(config, get=getter.get)
+        client.on_close = getter.close
+        return client
+    return GrafanaClient(config)
 
 
-def search_all(reader, type_: str) -> list[dict]:
-    """Every search hit of ``type_`` (dash-db or dash-folder), paging until a short page."""
-    hits: list[dict] = []
-    seen: set[str] = set()
-    page = 1
-    while True:
-        batch = reader.get_json("/api/search", params={"type": type_, "limit": SEARCH_PAGE, "page": page}) or []
-        fresh = [h for h in batch if h.get("uid") not in seen]
-        seen.update(h.get("uid") for h in fresh)
-        hits.extend(fresh)
-        if len(batch) < SEARCH_PAGE or not fresh:  # a short page, or a server that ignores `page`
-            return hits
-        page += 1
+# ---------------------------------------------------------------------------------------- secrets
+def _get_path(settings: dict, dotted: str) -> Any:
+    cur: Any = settings
+    for part in dotted.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return None
+        cur = cur[part]
+    return cur
 
 
-def folder_tree(reader) -> list[dict]:
-    """Every folder (nested ones included) as ``{uid, title, parentUid, path}``, parents first."""
-    hits = [h for h in search_all(reader, "dash-folder") if h.get("type", "dash-folder") == "dash-folder"]
-    by_uid = {h["uid"]: {"uid": h["uid"], "title": h.get("title", ""), "parentUid": h.get("folderUid") or None} for h in hits}
-    out: list[dict] = []
-    done: set[str] = set()
-
-    def visit(uid: str, depth: int = 0) -> None:
-        if uid in done or depth > 64:
-            return
-        folder = by_uid[uid]
-        parent = folder["parentUid"]
-        if parent and parent in by_uid:
-            visit(parent, depth + 1)
-        path = []
-        cur: str | None = uid
-        while cur and cur in by_uid and len(path) < 64:
-            path.insert(0, by_uid[cur]["title"])
-            cur = by_uid[cur]["parentUid"]
-        folder["path"] = "/".join(path)
-        done.add(uid)
-        out.append(folder)
-
-    for uid in sorted(by_uid, key=lambda u: (by_uid[u]["title"].lower(), u)):
-        visit(uid)
-    return out
+def _set_path(settings: dict, dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    cur = settings
+    for part in parts[:-1]:
+        cur = cur.setdefault(part, {})
+    cur[parts[-1]] = value
 
 
-def _folder_dirs(folders: list[dict]) -> dict[str, str]:
-    """folder uid -> relative dir (``apps/apps-payments``) built from uids, which are filename-safe."""
-    by_uid = {f["uid"]: f for f in folders}
-    out: dict[str, str] = {}
-    for f in folders:
-        chain, cur = [], f["uid"]
-        while cur and cur in by_uid and len(chain) < 64:
-            chain.insert(0, _safe_name(cur))
-            cur = by_uid[cur].get("parentUid")
-        out[f["uid"]] = "/".join(chain)
-    return out
+def strip_contact_point_secrets(cp: dict) -> dict:
+    """The contact point without its secret settings (known secure fields of its type, keys that look secret,
+    redaction placeholders), and ``secure_fields`` listing the dotted names removed."""
+    settings = json.loads(json.dumps(cp.get("settings") or {}))
+    removed: set[str] = set()
+    for name in CONTACT_POINT_SECRETS.get(str(cp.get("type") or ""), ()):
+        if _get_path(settings, name) not in (None, ""):
+            removed.add(name)
+
+    def walk(value: Any, prefix: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                dotted = f"{prefix}{key}"
+                if isinstance(item, (dict, list)):
+                    walk(item, f"{dotted}.")
+                elif item not in (None, "") and (is_secret_key(key) or (isinstance(item, str) and item in PLACEHOLDERS)):
+                    removed.add(dotted)
+
+    walk(settings, "")
+    for dotted in removed:
+        parts = dotted.split(".")
+        parent = _get_path(settings, ".".join(parts[:-1])) if len(parts) > 1 else settings
+        if isinstance(parent, dict):
+            parent.pop(parts[-1], None)
+    out = {k: v for k, v in cp.items() if k not in ("settings", "secureFields")}
+    out["settings"] = settings
+    out["secure_fields"] = sorted(removed | {k for k, v in (cp.get("secureFields") or {}).items() if v})
+    return redact_data(out)
 
 
-def _safe_name(name: str) -> str:
-    keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(name))
-    return keep.strip(".") or "_"
+def contact_point_secrets(profile, cp: dict) -> tuple[dict[str, str], list[str]]:
+    """(secret field -> value, fields nobody supplied) from ``backup.contact_point_secrets.<name or uid>``."""
+    wanted = list(cp.get("secure_fields") or [])
+    if not wanted:
+        return {}, []
+    refs = (profile.section("backup") or {}).get("contact_point_secrets") or {}
+    key = cp.get("name") if cp.get("name") in refs else cp.get("uid")
+    found: dict[str, str] = {}
+    for field in wanted:
+        value = profile.secret(("backup", "contact_point_secrets", key), field) if key in refs else None
+        if value is not None:
+            found[field] = value
+    return found, [f for f in wanted if f not in found]
 
 
-def normalize(dashboard: dict) -> dict:
-    """The dashboard without the fields Grafana changes on every save (id, version)."""
-    d = copy.deepcopy(dashboard)
-    d.pop("id", None)
-    d.pop("version", None)
-    return d
-
-
-def map_datasources(value: Any, mapping: dict[str, str]) -> Any:
-    """Replace datasource uids (in ``datasource`` references and alert-rule ``datasourceUid``) by ``mapping``."""
-    if not mapping:
-        return value
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if key == "datasource" and isinstance(item, dict) and item.get("uid") in mapping:
-                item = {**item, "uid": mapping[item["uid"]]}
-            elif key == "datasource" and isinstance(item, str) and item in mapping:
-                item = mapping[item]
-            elif key == "datasourceUid" and isinstance(item, str) and item in mapping:
-                item = mapping[item]
-            out[key] = map_datasources(item, mapping)
-        return out
-    if isinstance(value, list):
-        return [map_datasources(v, mapping) for v in value]
-    return value
-
-
+# ---------------------------------------------------------------------------------------- backup
 class GrafanaComponent:
     name = "grafana"
-    description = "Grafana folders, dashboards, datasources (no secrets), library panels, alert rules, contact points"
+    description = "Grafana folders, dashboards, datasources and contact points (no secrets), library panels, alert rules"
     default = True
     restore_default = True
 
-    # ------------------------------------------------------------------ backup
     def backup(self, job: BackupJob) -> None:
         if not job.has_service("grafana"):
             job.skip("the profile has no grafana.url")
-        from aetherops_plugins.backup.components.fastget import ClientReader, FastGet, usable
-
-        config = job.profile.service("grafana")
-        reader = FastGet(config) if usable(config) else ClientReader(make_service(job.profile, job.concurrency))
+        client = make_client(job.profile, fast_reads=True)
         try:
-            self._backup(job, reader)
+            self._backup(job, client)
         finally:
-            reader.close()
+            client.close()
 
-    def _backup(self, job: BackupJob, reader) -> None:
+    def _backup(self, job: BackupJob, client) -> None:
         # health first and alone: a server that is down fails here with one clear error (exit 3)
-        health = reader.get_json("/api/health") or {}
-        job.record_server(reader.url, health.get("version"))
+        health = client.health()
+        job.record_server(client.url, health.get("version"))
         with ThreadPoolExecutor(max_workers=job.concurrency) as pool:
             try:
-                self._backup_pooled(job, reader, pool)
+                self._backup_pooled(job, client, pool)
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
 
-    def _backup_pooled(self, job: BackupJob, reader, pool: ThreadPoolExecutor) -> None:
-        f_folders = pool.submit(folder_tree, reader)
-        f_hits = pool.submit(search_all, reader, "dash-db")
+    def _backup_pooled(self, job: BackupJob, client, pool: ThreadPoolExecutor) -> None:
+        f_folders = pool.submit(client.search_all, "dash-folder")
+        f_hits = pool.submit(client.search_all, "dash-db")
         # datasources and the extras depend on nothing: fetched beside the dashboards, in the same bounded pool
-        side = [pool.submit(self._backup_datasources, job, reader), pool.submit(self._backup_extras, job, reader)]
-        folders = f_folders.result()
+        side = [pool.submit(self._backup_datasources, job, client), pool.submit(self._backup_extras, job, client)]
+        folders = folder_tree(f_folders.result())
         job.write_json("folders.json", {"folders": folders})
         job.count("folders", len(folders))
-        dirs = _folder_dirs(folders)
-
-        hits = [h for h in f_hits.result() if h.get("type", "dash-db") == "dash-db"]
-        used_names: set[str] = set()
-        plan: list[tuple[dict, str]] = []
-        for hit in sorted(hits, key=lambda h: h["uid"]):
-            folder_dir = dirs.get(hit.get("folderUid") or "", ROOT_DIR) if hit.get("folderUid") else ROOT_DIR
-            base = f"dashboards/{folder_dir}/{_safe_name(hit['uid'])}"
-            rel = f"{base}.json"
-            if rel.lower() in used_names:  # case-insensitive filesystems (Windows, macOS)
-                import hashlib
-
-                rel = f"{base}~{hashlib.sha256(hit['uid'].encode()).hexdigest()[:8]}.json"
-            used_names.add(rel.lower())
-            plan.append((hit, rel))
+        layout = dashboard_files(f_hits.result(), folder_dirs(folders))
 
         index: list[dict] = []
         index_lock = threading.Lock()
 
         def fetch(hit: dict, rel: str) -> None:
             # one dashboard at a time per worker: fetched, written, hashed, dropped (memory stays bounded)
-            uid = hit["uid"]
-            try:
-                doc = reader.get_json(f"/api/dashboards/uid/{quote(uid, safe='')}")
-            except ServiceError as exc:
-                if exc.status == 404:  # listed by search, gone now: deleted while the backup ran
-                    job.warn(f"dashboard {uid} ({hit.get('title')}) was deleted during the backup (404 after search); "
-                             "not in this backup")
-                    job.count("dashboards_deleted_meanwhile")
-                    return
-                if job.keep_going:
-                    job.add_missing("dashboard", uid, exc.format_message(), title=hit.get("title"))
-                    return
-                raise
-            meta = doc.get("meta") or {}
-            dashboard = doc.get("dashboard") or {}
-            record = {
-                "dashboard": dashboard,
-                "meta": {k: meta.get(k) for k in ("folderUid", "folderTitle", "version", "created", "updated", "createdBy",
-                                                   "updatedBy", "slug", "url", "provisioned", "provisionedExternalId") if k in meta},
-            }
-            record["meta"].setdefault("folderUid", hit.get("folderUid") or "")
-            record["meta"].setdefault("version", dashboard.get("version"))
+            record = self._fetch_dashboard(job, client, hit)
+            if record is None:
+                return
             job.write_json(rel, record, compact=True)  # one line: the C encoder keeps 1,000 dashboards fast
+            entry = index_entry(hit, record, rel)
             with index_lock:
-                index.append({"uid": uid, "title": dashboard.get("title", hit.get("title")), "folderUid": meta.get("folderUid") or "",
-                              "folderTitle": meta.get("folderTitle") or "General", "version": dashboard.get("version", meta.get("version")),
-                              "file": rel})
+                index.append(entry)
 
-        futures = [pool.submit(fetch, hit, rel) for hit, rel in plan]
+        futures = [pool.submit(fetch, hit, rel) for hit, rel in layout]
         with job.progress(len(futures), "grafana dashboards") as advance:
             for future in as_completed(futures):
                 future.result()
@@ -228,35 +211,69 @@ class GrafanaComponent:
         index.sort(key=lambda e: e["uid"])
         job.write_json("dashboards.json", {"dashboards": index})
         job.count("dashboards", len(index))
+        v2 = sum(1 for e in index if e.get("schema") == "v2")
+        if v2:
+            job.count("dashboards_v2", v2)
+            job.note(f"{v2} dashboard(s) stored in Grafana 12's v2 schema were read through /apis/dashboard.grafana.app")
 
-    def _backup_datasources(self, job: BackupJob, reader) -> None:
+    def _fetch_dashboard(self, job: BackupJob, client, hit: dict) -> dict | None:
+        from aetherops.clients.grafana import V2Dashboard
+
+        uid, title = hit["uid"], hit.get("title")
         try:
-            listed = reader.get_json("/api/datasources") or []
+            try:
+                doc = client.dashboard(uid)
+            except V2Dashboard as v2:
+                try:
+                    resource = client.dashboard_v2(uid, api_version=v2.api_version, namespace=v2.namespace)
+                except ServiceError as exc:  # named, and the rest of the backup finishes (exit 1)
+                    job.add_missing("dashboard", uid, exc.format_message(), title=title, schema="v2")
+                    job.warn(f"dashboard {uid} ({title}) is stored in Grafana 12's v2 schema and could not be read through "
+                             f"/apis: {exc.format_message()}")
+                    return None
+                return v2_record(resource, hit)
         except ServiceError as exc:
-            if exc.status != 403:
+            if exc.status == 404:  # listed by search, gone now: deleted while the backup ran
+                job.warn(f"dashboard {uid} ({title}) was deleted during the backup (404 after search); not in this backup")
+                job.count("dashboards_deleted_meanwhile")
+                return None
+            if job.keep_going or exc.status == 200:
+                # a 200 whose body is not a dashboard is an error for that item, never an empty file
+                job.add_missing("dashboard", uid, exc.format_message(), title=title)
+                job.warn(f"dashboard {uid} ({title}) not backed up: {exc.format_message()}")
+                return None
+            raise
+        meta = doc.get("meta") or {}
+        dashboard = doc["dashboard"]
+        record = {
+            "dashboard": dashboard,
+            "meta": {k: meta.get(k) for k in ("folderUid", "folderTitle", "version", "created", "updated", "createdBy",
+                                               "updatedBy", "slug", "url", "provisioned", "provisionedExternalId") if k in meta},
+        }
+        record["meta"].setdefault("folderUid", hit.get("folderUid") or "")
+        record["meta"].setdefault("version", dashboard.get("version"))
+        return record
+
+    def _backup_datasources(self, job: BackupJob, client) -> None:
+        try:
+            listed = client.datasources()
+        except ServiceError as exc:
+            if exc.status in NOT_OFFERED or exc.status != 403:
                 raise
-            job.warn("datasources not backed up: the token may not read them (HTTP 403); use an Admin service account")
+            _forbidden(job, "datasources", exc)
             return
         out: list[dict] = []
-        lock = threading.Lock()
-
-        def fetch(item: dict) -> None:
+        for item in listed:
             full = item
-            if item.get("uid"):
+            if isinstance(item, dict) and item.get("uid"):
                 try:
-                    full = reader.get_json(f"/api/datasources/uid/{quote(item['uid'], safe='')}")
+                    full = client.datasource(item["uid"])
                 except ServiceError as exc:
                     if exc.status not in (403, 404):
                         raise
             ds = {k: v for k, v in full.items() if k not in DATASOURCE_SECRET_KEYS and k != "secureJsonFields"}
-            secure = sorted(k for k, v in (full.get("secureJsonFields") or {}).items() if v)
-            ds["secure_fields"] = secure
-            ds = redact_data(ds)
-            with lock:
-                out.append(ds)
-
-        for item in listed:
-            fetch(item)
+            ds["secure_fields"] = sorted(k for k, v in (full.get("secureJsonFields") or {}).items() if v)
+            out.append(redact_data(ds))
         out.sort(key=lambda d: (d.get("name") or "", d.get("uid") or ""))
         needing = [d["name"] for d in out if d.get("secure_fields")]
         job.write_json("datasources.json", {"note": SECURE_NOTE, "datasources": out})
@@ -264,279 +281,422 @@ class GrafanaComponent:
         if needing:
             job.note(f"datasource secrets are not backed up; re-enter them after a restore for: {', '.join(needing)}")
 
-    def _backup_extras(self, job: BackupJob, reader) -> None:
-        def library_panels() -> list[dict]:
-            elements: list[dict] = []
-            page = 1
-            while True:
-                body = reader.get_json("/api/library-elements", params={"perPage": 100, "page": page}) or {}
-                result = body.get("result") or {}
-                batch = result.get("elements") or []
-                elements.extend(batch)
-                if len(batch) < 100 or len(elements) >= int(result.get("totalCount") or 0):
-                    return elements
-                page += 1
-
+    def _backup_extras(self, job: BackupJob, client) -> None:
         extras = [
-            ("library_panels", "library-panels.json", "library panels", library_panels),
-            ("alert_rules", "alert-rules.json", "alert rules", lambda: reader.get_json("/api/v1/provisioning/alert-rules") or []),
-            ("contact_points", "contact-points.json", "contact points",
-             lambda: reader.get_json("/api/v1/provisioning/contact-points") or []),
+            ("library_panels", "library-panels.json", "library panels", client.library_elements),
+            ("alert_rules", "alert-rules.json", "alert rules", client.alert_rules),
+            ("contact_points", "contact-points.json", "contact points", client.contact_points),
         ]
         for key, filename, label, fetch in extras:
             try:
                 items = fetch()
             except ServiceError as exc:
-                if _not_offered(exc) or exc.status == 403:
+                if exc.status in NOT_OFFERED:  # only "not there" means not offered
                     job.note(f"{label} skipped: the server does not offer them (HTTP {exc.status})")
                     job.meta.setdefault("not_offered", []).append(key)
                     continue
+                if exc.status == 403:
+                    _forbidden(job, label, exc)
+                    continue
                 raise
+            data: dict[str, Any] = {key: items}
             if key == "contact_points":
-                items = redact_data(items)
-                if items:
-                    job.note("contact point secrets come back from Grafana redacted; re-enter them after a restore")
-            job.write_json(filename, {key: items})
+                items = [strip_contact_point_secrets(cp) for cp in items]
+                data = {"note": CONTACT_POINT_NOTE, key: items}
+                needing = [cp.get("name") or cp.get("uid") for cp in items if cp.get("secure_fields")]
+                if needing:
+                    job.note("contact point secrets are not backed up; supply them under backup.contact_point_secrets "
+                             f"to restore: {', '.join(needing)}")
+            job.write_json(filename, data)
             job.count(key, len(items))
 
-    # ------------------------------------------------------------------ restore
+    # ------------------------------------------------------------------------------------ restore
     def restore(self, job: RestoreJob) -> None:
         if not job.has_service("grafana"):
             job.plan("service", "grafana", "skip", "the target profile has no grafana.url")
             return
-        svc = make_service(job.profile, int(job.options.get("concurrency") or 8))
+        client = make_client(job.profile)
         try:
-            self._restore(job, svc)
+            self._restore(job, client)
         finally:
-            close_service(svc)
+            client.close()
 
-    def _restore(self, job: RestoreJob, svc) -> None:
-        folder_map: dict[str, str] = dict(job.options.get("folder_map") or {})
-        ds_map: dict[str, str] = dict(job.options.get("datasource_uid_map") or {})
-        api = svc.api
-        svc.call("GET /api/health", api.health.check)
-
-        # folders, parents first
-        folders = job.read_json("folders.json").get("folders", []) if job.exists("folders.json") else []
-        from aetherops_plugins.backup.components.fastget import ClientReader
-
-        existing = {f["uid"] for f in folder_tree(ClientReader(svc))}
-        for folder in folders:
-            uid = folder_map.get(folder["uid"], folder["uid"])
-            parent = folder_map.get(folder.get("parentUid") or "", folder.get("parentUid") or "") or None
-            if uid in existing:
-                job.plan("folder", folder.get("path") or folder["title"], "unchanged", f"uid {uid}")
-                continue
-            item = job.plan("folder", folder.get("path") or folder["title"], "create", f"uid {uid}" + (f" in {parent}" if parent else ""))
-            if not job.dry_run:
-                try:
-                    svc.call(f"POST /api/folders {uid}", api.folder.create_folder, folder["title"], uid=uid, parent_uid=parent)
-                    item.applied = True
-                    existing.add(uid)
-                except ServiceError as exc:
-                    item.error = exc.format_message()
-        # mapped folders that are not in the backup's tree but are targets of the map must exist too
-        for old, new in folder_map.items():
-            if new not in existing and old not in {f["uid"] for f in folders}:
-                job.warn(f"--folder-map {old}={new}: folder {new} does not exist on the target and {old} is not in the backup")
-
-        self._restore_datasources(job, svc, ds_map)
-        self._restore_dashboards(job, svc, folder_map, ds_map, existing)
-        self._restore_extras(job, svc, folder_map, ds_map)
-
-    def _restore_dashboards(self, job: RestoreJob, svc, folder_map, ds_map, existing_folders) -> None:
-        if not job.exists("dashboards.json"):
-            return
-        index = job.read_json("dashboards.json").get("dashboards", [])
-        api = svc.api
-        backup_name = job.manifest.get("name") or job.manifest.get("started", "")
-
-        def one(entry: dict) -> None:
-            doc = job.read_json(entry["file"])
-            dash = map_datasources(doc["dashboard"], ds_map)
-            uid = dash.get("uid") or entry["uid"]
-            title = dash.get("title") or entry.get("title") or uid
-            backed_version = doc.get("meta", {}).get("version", dash.get("version"))
-            folder_uid = doc.get("meta", {}).get("folderUid") or ""
-            folder_uid = folder_map.get(folder_uid, folder_uid)
-            label = f"{entry.get('folderTitle') or 'General'}/{title}"
-            try:
-                current = svc.call(f"GET /api/dashboards/uid/{uid}", api.dashboard.get_dashboard, uid)
-            except ServiceError as exc:
-                if exc.status != 404:
-                    raise
-                current = None
-            diff = None
-            if current is None:
-                action, detail, version, overwrite = "create", f"uid {uid}", None, False
-            else:
-                cur = current.get("dashboard") or {}
-                cur_folder = (current.get("meta") or {}).get("folderUid") or ""
-                cur_version = cur.get("version", (current.get("meta") or {}).get("version"))
-                same = normalize(cur) == normalize(dash) and cur_folder == folder_uid
-                if job.diff and not same:
-                    diff = "".join(difflib.unified_diff(
-                        _pretty({"folderUid": cur_folder, **normalize(cur)}), _pretty({"folderUid": folder_uid, **normalize(dash)}),
-                        fromfile=f"server/{uid}.json", tofile=f"backup/{uid}.json"))
-                if same:
-                    action, detail, version, overwrite = "unchanged", f"uid {uid} v{cur_version}", None, False
-                elif (current.get("meta") or {}).get("provisioned"):
-                    action, detail, version, overwrite = ("skip", f"uid {uid}: provisioned from files on the server "
-                                                          "(change it there)", None, False)
-                elif cur_version == backed_version:
-                    action, detail, version, overwrite = "update", f"uid {uid} v{cur_version}", cur_version, False
-                elif job.force:
-                    action, detail, version, overwrite = ("overwrite", f"uid {uid}: server v{cur_version} changed since backup "
-                                                          f"v{backed_version}; --force", cur_version, True)
-                else:
-                    action, detail, version, overwrite = ("conflict", f"uid {uid}: changed on the server since the backup "
-                                                          f"(server v{cur_version}, backup v{backed_version}); skipped, use --force", None, False)
-            item = job.plan("dashboard", label, action, detail, diff=diff)
-            if job.dry_run or action not in ("create", "update", "overwrite"):
-                return
-            if folder_uid and folder_uid not in existing_folders:
-                item.error = f"folder {folder_uid} does not exist on the target"
-                return
-            body_dash = {**dash, "id": None, "uid": uid}
-            if version is None:
-                body_dash.pop("version", None)
-            else:
-                body_dash["version"] = version
-            body = {"dashboard": body_dash, "folderUid": folder_uid, "overwrite": overwrite,
-                    "message": f"restored by aetherops from backup {backup_name}"[:500]}
-            try:
-                svc.call(f"POST /api/dashboards/db {uid}", api.dashboard.update_dashboard, body)
-                item.applied = True
-            except ServiceError as exc:
-                if exc.status == 412:
-                    reason = exc.format_message().split(": ")[-1]
-                    item.action = "conflict"
-                    if "same name" in reason:
-                        item.detail = f"uid {uid}: {reason} (another uid); skipped: rename or move one of them"
-                    else:
-                        item.detail = f"uid {uid}: {reason} (saved on the server meanwhile); skipped, use --force"
-                else:
-                    item.error = exc.format_message()
-
+    def _restore(self, job: RestoreJob, client) -> None:
         workers = max(1, int(job.options.get("concurrency") or 8))
-        output = getattr(job.context, "output", None)
-        progress = output.progress(len(index), "planning dashboards" if job.dry_run else "restoring dashboards") if output else None
-        import contextlib
+        backup = read_backup(job)
+        state, current = fetch_target(client, backup, workers)
+        items = plan_restore(job, backup, state, current)
+        apply_plan(job, client, items, workers)
+        job.items.sort(key=lambda i: (i.component, _ORDER.get(i.kind, 9), i.kind, i.name))
 
-        with progress or contextlib.nullcontext(lambda n=1: None) as advance, ThreadPoolExecutor(max_workers=workers) as pool:
-            for future in as_completed([pool.submit(one, e) for e in index]):
-                future.result()
-                advance(1)
-        job.items.sort(key=lambda i: (i.component, i.kind != "folder", i.kind, i.name))
 
-    def _restore_datasources(self, job: RestoreJob, svc, ds_map) -> None:
-        if not job.exists("datasources.json"):
+_ORDER = {kind: n for n, kind in enumerate(APPLY_ORDER)}
+
+
+def _forbidden(job: BackupJob, label: str, exc: ServiceError) -> None:
+    """A 403: the token may not read them. Not "not offered": a warning and an incomplete backup (exit 1)."""
+    job.warn(f"{label} not backed up: the token may not read them (HTTP 403); use an Admin service account")
+    job.add_missing(label, label, exc.format_message())
+
+
+def dashboard_files(hits: list[dict], dirs: dict[str, str]) -> list[tuple[dict, str]]:
+    """Each dashboard hit with the file it goes to: ``dashboards/<folder dirs>/<uid>.json`` (unique even on
+    case-insensitive filesystems)."""
+    used: set[str] = set()
+    out: list[tuple[dict, str]] = []
+    for hit in sorted((h for h in hits if h.get("type", "dash-db") == "dash-db"), key=lambda h: h["uid"]):
+        folder_dir = dirs.get(hit.get("folderUid") or "", ROOT_DIR) if hit.get("folderUid") else ROOT_DIR
+        base = f"dashboards/{folder_dir}/{_safe(hit['uid'])}"
+        rel = f"{base}.json"
+        if rel.lower() in used:  # Windows, macOS
+            rel = f"{base}~{hashlib.sha256(hit['uid'].encode()).hexdigest()[:8]}.json"
+        used.add(rel.lower())
+        out.append((hit, rel))
+    return out
+
+
+def _safe(name: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(name))
+    return keep.strip(".") or "_"
+
+
+#: Labels the server assigns (a database id): never carried from one server to another.
+_V2_SERVER_LABELS = frozenset({"grafana.app/deprecatedInternalID"})
+
+
+def v2_record(resource: dict, hit: dict) -> dict:
+    """A v2-schema dashboard as stored in a backup: the resource without server-assigned metadata."""
+    meta = resource.get("metadata") or {}
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items()
+                   if k in ("grafana.app/folder", "grafana.app/message")}
+    kept = {"apiVersion": resource.get("apiVersion"), "kind": resource.get("kind", "Dashboard"),
+            "metadata": {"name": meta.get("name") or hit["uid"], **({"annotations": annotations} if annotations else {}),
+                         **({"labels": meta["labels"]} if meta.get("labels") else {})},
+            "spec": resource.get("spec") or {}}
+    labels = {k: v for k, v in (meta.get("labels") or {}).items() if k not in _V2_SERVER_LABELS}
+    if labels:
+        kept["metadata"]["labels"] = labels
+    else:
+        kept["metadata"].pop("labels", None)
+    folder = annotations.get("grafana.app/folder") or hit.get("folderUid") or ""
+    return {"schema": "v2", "resource": kept,
+            "meta": {"folderUid": folder, "folderTitle": hit.get("folderTitle") or "General",
+                     "version": meta.get("generation"), "updated": (meta.get("annotations") or {}).get("grafana.app/updatedTimestamp")}}
+
+
+def index_entry(hit: dict, record: dict, rel: str) -> dict:
+    meta = record.get("meta") or {}
+    if record.get("schema") == "v2":
+        spec = record["resource"].get("spec") or {}
+        return {"uid": hit["uid"], "title": spec.get("title", hit.get("title")), "folderUid": meta.get("folderUid") or "",
+                "folderTitle": meta.get("folderTitle") or "General", "version": meta.get("version"), "file": rel, "schema": "v2"}
+    dashboard = record["dashboard"]
+    return {"uid": hit["uid"], "title": dashboard.get("title", hit.get("title")), "folderUid": meta.get("folderUid") or "",
+            "folderTitle": meta.get("folderTitle") or "General", "version": dashboard.get("version", meta.get("version")),
+            "file": rel}
+
+
+# ---------------------------------------------------------------------------------------- restore: fetch
+_REQUIRED = {"folders": ("uid",), "datasources": ("uid", "name"), "library_panels": ("uid",), "alert_rules": ("uid",),
+             "contact_points": ("uid",), "dashboards": ("uid", "file")}
+
+
+def read_backup(job: RestoreJob) -> dict[str, Any]:
+    """The component's files, shape-checked: anything that is not what a backup writes is one ConfigError
+    naming the file (exit 4), never a traceback halfway through a restore."""
+
+    def bad(filename: str, what: str) -> ConfigError:
+        return ConfigError(f"{what}: not what aetherops backup writes; refusing to restore", path=job.root / filename)
+
+    def read(filename: str, key: str) -> list[dict]:
+        if not job.exists(filename):
+            return []
+        try:
+            data = job.read_json(filename)
+        except ValueError as exc:
+            raise bad(filename, f"not JSON ({exc})") from None
+        items = data.get(key, []) if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise bad(filename, f"'{key}' is not a list")
+        for n, obj in enumerate(items):
+            if not isinstance(obj, dict) or not all(isinstance(obj.get(k), str) and obj.get(k) for k in _REQUIRED[key]):
+                raise bad(filename, f"'{key}' item {n} lacks {' / '.join(_REQUIRED[key])}")
+        return items
+
+    def record(entry: dict) -> dict:
+        try:
+            doc = job.read_json(entry["file"])
+        except (ValueError, OSError) as exc:
+            raise bad(entry["file"], f"cannot read it ({exc})") from None
+        if isinstance(doc, dict) and doc.get("schema") == "v2":
+            ok = isinstance(doc.get("resource"), dict) and isinstance(doc["resource"].get("spec"), dict)
+        else:
+            ok = isinstance(doc, dict) and isinstance(doc.get("dashboard"), dict)
+        if not ok or not isinstance(doc.get("meta", {}), dict):
+            raise bad(entry["file"], "not a dashboard record")
+        return doc
+
+    return {
+        "folders": read("folders.json", "folders"),
+        "datasources": read("datasources.json", "datasources"),
+        "library_panels": read("library-panels.json", "library_panels"),
+        "alert_rules": read("alert-rules.json", "alert_rules"),
+        "contact_points": read("contact-points.json", "contact_points"),
+        "dashboards": [(entry, record(entry)) for entry in read("dashboards.json", "dashboards")],
+        "has": {k: job.exists(f) for k, f in (("datasources", "datasources.json"), ("library_panels", "library-panels.json"),
+                                              ("alert_rules", "alert-rules.json"), ("contact_points", "contact-points.json"))},
+    }
+
+
+def fetch_target(client, backup: dict, workers: int) -> tuple[ServerState, dict[str, Any]]:
+    """The target's state, read before anything is planned. ``current`` holds lists of the other objects
+    (None where the server does not offer them, with the status)."""
+    from aetherops.clients.grafana import V2Dashboard
+
+    health = client.health()
+    min_refresh, version = None, health.get("version")
+    try:
+        settings = client.frontend_settings()
+        min_refresh = settings.get("minRefreshInterval")
+        version = version or (settings.get("buildInfo") or {}).get("version")  # /api/health hides it with hide_version
+    except ServiceError:
+        pass  # anonymous or an old server: no pre-flight refresh check, the save answers for itself
+    folder_hits = client.search_all("dash-folder")
+    state = ServerState(version=str(version or ""), min_refresh_interval=min_refresh,
+                        folders={f["uid"]: {"title": f.get("title", ""), "parentUid": f.get("parentUid")} for f in folder_tree(folder_hits)},
+                        hits=client.search_all("dash-db"))
+    current: dict[str, Any] = {}
+
+    def listing(key: str, fn) -> None:
+        if not backup["has"].get(key):
             return
-        api = svc.api
-        backed = job.read_json("datasources.json").get("datasources", [])
-        current = svc.call("GET /api/datasources", api.datasource.list_datasources) or []
-        by_uid = {d.get("uid"): d for d in current}
-        by_name = {d.get("name"): d for d in current}
-        # uids this restore creates (not mapped, not there, no name clash): a map may point at one of them
-        created = {ds.get("uid") for ds in backed if ds.get("uid") not in ds_map and ds.get("uid") not in by_uid
-                   and ds.get("name") not in by_name}
-        for ds in backed:
-            uid, name = ds.get("uid"), ds.get("name")
-            if uid in ds_map:
-                mapped = ds_map[uid]
-                if mapped not in by_uid and mapped not in created:
-                    message = (f"backup.datasource_uid_map maps {uid} to {mapped}, which the target Grafana does not have "
-                               "(and this restore does not create it): dashboards and alert rules would point at nothing")
-                    job.warn(message)
-                    job.plan("datasource", name, "conflict", message)
-                    continue
-                job.plan("datasource", name, "unchanged", f"uid {uid} mapped to the target's {mapped}")
-                continue
-            if uid in by_uid:
-                job.plan("datasource", name, "unchanged", f"uid {uid} exists")
-                continue
-            if name in by_name:
-                job.plan("datasource", name, "conflict", f"a datasource named {name!r} exists with another uid "
-                         f"({by_name[name].get('uid')}); map it with backup.datasource_uid_map")
-                continue
-            secure = ds.get("secure_fields") or []
-            detail = f"uid {uid}" + (f"; re-enter secrets: {', '.join(secure)}" if secure else "")
-            item = job.plan("datasource", name, "create", detail)
-            if secure:
-                job.warn(f"datasource {name}: re-enter {', '.join(secure)} in Grafana (secrets are never backed up)")
-            if job.dry_run:
-                continue
-            body = {k: ds[k] for k in ("name", "type", "url", "access", "uid", "user", "database", "basicAuth", "basicAuthUser",
-                                       "withCredentials", "isDefault", "jsonData", "readOnly") if k in ds}
-            try:
-                svc.call(f"POST /api/datasources {name}", api.datasource.create_datasource, body)
-                item.applied = True
-            except ServiceError as exc:
-                item.error = exc.format_message()
-
-    def _restore_extras(self, job: RestoreJob, svc, folder_map, ds_map) -> None:
-        api = svc.api
-        specs = [
-            ("library_panels", "library-panels.json", "library panel", "GET /api/library-elements",
-             lambda: [e for e in ((svc.call("GET /api/library-elements", api.libraryelement.list_library_elements, per_page=5000)
-                                   or {}).get("result") or {}).get("elements") or []],
-             lambda e: ("POST", "/library-elements", {"uid": e["uid"], "name": e["name"], "kind": e.get("kind", 1),
-                                                      "model": e.get("model") or {},
-                                                      "folderUid": folder_map.get(e.get("folderUid") or "", e.get("folderUid") or "")}),
-             "name"),
-            ("alert_rules", "alert-rules.json", "alert rule", "GET /api/v1/provisioning/alert-rules",
-             lambda: svc.call("GET /api/v1/provisioning/alert-rules", api.alertingprovisioning.get_alertrules_all) or [],
-             lambda r: ("POST", "/v1/provisioning/alert-rules",
-                        map_datasources({**{k: v for k, v in r.items() if k not in ("id", "updated", "provenance")},
-                                         "folderUID": folder_map.get(r.get("folderUID") or "", r.get("folderUID") or "")}, ds_map)),
-             "title"),
-            ("contact_points", "contact-points.json", "contact point", "GET /api/v1/provisioning/contact-points",
-             lambda: svc.call("GET /api/v1/provisioning/contact-points", api.alertingprovisioning.get_contactpoints) or [],
-             lambda c: ("POST", "/v1/provisioning/contact-points", {k: v for k, v in c.items()}),
-             "name"),
-        ]
-        for key, filename, label, _what, list_fn, body_fn, title_key in specs:
-            if not job.exists(filename):
-                continue
-            backed = job.read_json(filename).get(key, [])
-            if not backed:
-                continue
-            try:
-                current = {x.get("uid") for x in list_fn()}
-            except ServiceError as exc:
-                if _not_offered(exc) or exc.status == 403:
-                    job.plan(label, f"{len(backed)} item(s)", "skip", f"the target does not offer {label}s (HTTP {exc.status})")
-                    continue
+        try:
+            current[key] = fn()
+        except ServiceError as exc:
+            if exc.status not in NOT_OFFERED and exc.status != 403:
                 raise
-            for obj in backed:
-                name = obj.get(title_key) or obj.get("uid")
-                if obj.get("uid") in current:
-                    job.plan(label, name, "unchanged", f"uid {obj.get('uid')}")
-                    continue
-                item = job.plan(label, name, "create", f"uid {obj.get('uid')}")
-                if key == "contact_points" and _has_masked(obj.get("settings")):
-                    job.warn(f"contact point {name}: its secrets were redacted by Grafana; re-enter them after the restore")
-                if job.dry_run:
-                    continue
-                method, path, body = body_fn(obj)
-                try:
-                    svc.call(f"{method} /api{path}", getattr(api.client, method), path, json=body)
-                    item.applied = True
-                except ServiceError as exc:
-                    if _not_offered(exc):
-                        item.action = "skip"
-                        item.detail = f"the target does not accept new {label}s over HTTP ({exc.status}); recreate it by hand"
-                        job.warn(f"{label} {name}: {item.detail}")
-                    else:
-                        item.error = exc.format_message()
+            current[key] = None
+            current[f"{key}_status"] = exc.status
+
+    listing("datasources", client.datasources)
+    listing("library_panels", client.library_elements)
+    listing("alert_rules", client.alert_rules)
+    listing("contact_points", client.contact_points)
+    state.library_panels = {str(e.get("uid")) for e in current.get("library_panels") or []}
+
+    def one(entry: dict, doc: dict) -> tuple[str, dict | None]:
+        uid = (doc.get("resource") or {}).get("metadata", {}).get("name") if doc.get("schema") == "v2" else None
+        uid = uid or (doc.get("dashboard") or {}).get("uid") or entry["uid"]
+        try:
+            if doc.get("schema") == "v2":
+                return uid, _v2_current(client, uid, doc["resource"])
+            try:
+                return uid, client.dashboard(uid)
+            except V2Dashboard as v2:  # on the server in v2 now: compare what the legacy API cannot show
+                resource = client.dashboard_v2(uid, api_version=v2.api_version, namespace=v2.namespace)
+                return uid, {"dashboard": resource.get("spec") or {}, "meta": {"v2": True}}
+        except ServiceError as exc:
+            if exc.status != 404:
+                raise
+            return uid, None
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for uid, doc in pool.map(lambda pair: one(*pair), backup["dashboards"]):
+            if doc is not None:
+                state.dashboards[uid] = doc
+    return state, current
 
 
-def _has_masked(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_has_masked(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_masked(v) for v in value)
-    return value in ("***", "[REDACTED]", "<secret>")
+def _v2_current(client, uid: str, backed_resource: dict) -> dict | None:
+    api_version = str(backed_resource.get("apiVersion") or "").rpartition("/")[2] or None
+    resource = client.dashboard_v2(uid, api_version=api_version)
+    meta = resource.get("metadata") or {}
+    return {"dashboard": resource.get("spec") or {},
+            "meta": {"folderUid": (meta.get("annotations") or {}).get("grafana.app/folder") or "", "version": meta.get("generation"),
+                     "resourceVersion": meta.get("resourceVersion")}}
+
+
+# ---------------------------------------------------------------------------------------- restore: plan
+def provenance_mode(job: RestoreJob) -> str:
+    """``--grafana-provenance``, else the profile's ``backup.grafana_provenance`` (both validated), else keep."""
+    mode = str(job.options.get("grafana_provenance") or (job.profile.section("backup") or {}).get("grafana_provenance") or "keep")
+    return mode if mode in PROVENANCE_CHOICES else "keep"
+
+
+def plan_restore(job: RestoreJob, backup: dict, state: ServerState, current: dict) -> list:
+    """Every plan item of this restore, in the order it is applied."""
+    folder_map: dict[str, str] = dict(job.options.get("folder_map") or {})
+    ds_map: dict[str, str] = dict(job.options.get("datasource_uid_map") or {})
+    items: list = []
+    folders = plan_folders(backup["folders"], state, folder_map)
+    items += folders
+    backed_uids = {f["uid"] for f in backup["folders"]}
+    for old, new in folder_map.items():
+        if new not in state.folders and old not in backed_uids:
+            job.warn(f"--folder-map {old}={new}: folder {new} does not exist on the target and {old} is not in the backup")
+
+    if current.get("datasources") is not None:
+        items += plan_datasources(backup["datasources"], current["datasources"], ds_map)
+    elif backup["datasources"]:
+        items.append(_not_offered_item("datasource", backup["datasources"], current.get("datasources_status")))
+
+    def fmap(uid: str | None) -> str:
+        return folder_map.get(uid or "", uid or "")
+
+    library = [{"uid": e["uid"], "name": e.get("name"), "kind": e.get("kind", 1), "model": e.get("model") or {},
+                "folderUid": fmap(e.get("folderUid"))} for e in backup["library_panels"]]
+    library_items = _objects("library panel", "library_panels", library, current, name_key="name")
+    items += library_items
+
+    planned_folders = {i.uid for i in folders if i.changes}
+    planned_library = {i.uid for i in library_items if i.changes}
+    backup_name = job.manifest.get("name") or job.manifest.get("started", "")
+    wanted = [_wanted(entry, doc, ds_map, fmap) for entry, doc in backup["dashboards"]]
+    items += plan_dashboards(wanted, state, force=job.force, planned_folders=planned_folders,
+                             planned_library_panels=planned_library, message=f"restored by aetherops from backup {backup_name}")
+
+    mode = provenance_mode(job)
+    rules, rule_blocks = [], {}
+    for rule in backup["alert_rules"]:
+        body = map_datasources({**{k: v for k, v in rule.items() if k not in ("id", "updated")},
+                                "folderUID": fmap(rule.get("folderUID"))}, ds_map)
+        if rule.get("provenance") == "file":
+            rule_blocks[str(rule.get("uid"))] = ("skip", "provisioned from files on the source server: put its file in the "
+                                                 "target's provisioning directory")
+        rules.append(body)
+    items += _objects("alert rule", "alert_rules", rules, current, name_key="title", blocked=rule_blocks)
+
+    points, point_blocks = [], {}
+    for cp in backup["contact_points"]:
+        body = {k: v for k, v in cp.items() if k != "secure_fields"}
+        found, missing = contact_point_secrets(job.profile, cp)
+        if cp.get("provenance") == "file":
+            point_blocks[str(cp.get("uid"))] = ("skip", "provisioned from files on the source server: put its file in the "
+                                                "target's provisioning directory")
+        elif missing:
+            prefix = f"backup.contact_point_secrets.{cp.get('name')}"
+            refs = ", ".join(f"{prefix}.{f}_env (or _file)" for f in missing)
+            point_blocks[str(cp.get("uid"))] = (
+                "skip", f"its secret(s) {', '.join(missing)} are not in the backup: set {refs} to restore it")
+        body["settings"] = json.loads(json.dumps(cp.get("settings") or {}))
+        for field, value in found.items():
+            _set_path(body["settings"], field, value)
+        points.append(body)
+    items += _objects("contact point", "contact_points", points, current, name_key="name", blocked=point_blocks)
+    for item in items:
+        if item.kind in ("alert rule", "contact point") and item.changes:
+            item.extra["disable_provenance"] = _disable_provenance(mode, item.body.get("provenance"))
+            item.body = {k: v for k, v in item.body.items() if k != "provenance"}
+    return items
+
+
+def _disable_provenance(mode: str, recorded: Any) -> bool:
+    """keep: what the backup recorded ("" -> editable in the UI, "api" -> locked); api: all locked; none: all editable."""
+    if mode == "api":
+        return False
+    if mode == "none":
+        return True
+    return recorded in (None, "", "none")
+
+
+def _not_offered_item(kind: str, backed: list, status: int | None):
+    from aetherops.grafana_plan import Item
+
+    if status == 403:
+        return Item(kind, f"{len(backed)} item(s)", "", "error", f"the token may not read {kind}s on the target (HTTP 403)")
+    return Item(kind, f"{len(backed)} item(s)", "", "skip", f"the target does not offer {kind}s (HTTP {status})")
+
+
+def _objects(kind: str, key: str, wanted: list[dict], current: dict, *, name_key: str, blocked: dict | None = None) -> list:
+    if not wanted:
+        return []
+    if current.get(key) is None:
+        return [_not_offered_item(kind, wanted, current.get(f"{key}_status"))]
+    return plan_objects(kind, wanted, {str(x.get("uid")) for x in current[key]}, name_key=name_key, blocked=blocked)
+
+
+def _wanted(entry: dict, doc: dict, ds_map: dict, fmap) -> WantedDashboard:
+    meta = doc.get("meta") or {}
+    folder_uid = fmap(meta.get("folderUid") or "")
+    label_folder = entry.get("folderTitle") or "General"
+    if doc.get("schema") == "v2":
+        resource = doc["resource"]
+        spec = map_datasources(resource.get("spec") or {}, ds_map)
+        uid = (resource.get("metadata") or {}).get("name") or entry["uid"]
+        title = spec.get("title") or entry.get("title") or uid
+        return WantedDashboard(uid=uid, title=title, folder_uid=folder_uid, dashboard=spec, version=meta.get("version"),
+                               label=f"{label_folder}/{title}", schema="v2", resource=resource)
+    dash = map_datasources(doc["dashboard"], ds_map)
+    uid = dash.get("uid") or entry["uid"]
+    title = dash.get("title") or entry.get("title") or uid
+    return WantedDashboard(uid=uid, title=title, folder_uid=folder_uid, dashboard=dash,
+                           version=meta.get("version", dash.get("version")), label=f"{label_folder}/{title}")
+
+
+# ---------------------------------------------------------------------------------------- restore: apply
+def apply_plan(job: RestoreJob, client, items: list, workers: int) -> None:
+    """Report every item; unless dry-running, send the changing ones, in order (dashboards in parallel)."""
+    reported = {}
+    for item in items:
+        diff = _diff(item) if job.diff and item.before is not None and item.kind == "dashboard" else None
+        reported[id(item)] = job.plan(item.kind, item.name, item.action, item.reason, diff=diff)
+        if item.action == "error":
+            reported[id(item)].error = item.reason
+        if item.kind == "contact point" and item.action == "skip" and "secret" in item.reason:
+            job.warn(f"contact point {item.name}: {item.reason}")
+    for item in items:
+        if item.kind == "datasource" and item.extra.get("secure_fields"):
+            job.warn(f"datasource {item.name}: re-enter {', '.join(item.extra['secure_fields'])} in Grafana "
+                     "(secrets are never backed up)")
+    if job.dry_run:
+        return
+    for kind, todo in phases(items):  # folders, datasources, library panels, dashboards, alert rules, contact points
+        if kind == "dashboard":
+            failed = {i.uid for i in items if i.kind == "library panel" and i.changes and not reported[id(i)].applied}
+            waiting = waiting_on_library_panels(todo, failed)
+            for item in todo:
+                if item.uid in waiting:
+                    reported[id(item)].error = waiting[item.uid]
+            _apply_dashboards(job, client, [i for i in todo if i.uid not in waiting], reported, workers)
+            continue
+        for item in todo:
+            _apply_one(client, item, reported[id(item)], job)
+
+
+def _apply_dashboards(job, client, dashboards, reported, workers) -> None:
+    output = getattr(job.context, "output", None)
+    progress = output.progress(len(dashboards), "restoring dashboards") if output else None
+    import contextlib
+
+    with progress or contextlib.nullcontext(lambda n=1: None) as advance, ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in as_completed([pool.submit(_apply_one, client, i, reported[id(i)], job) for i in dashboards]):
+            future.result()
+            advance(1)
+
+
+def _apply_one(client, item, reported, job) -> None:
+    try:
+        client.apply(item)
+        reported.applied = True
+    except ServiceError as exc:
+        if item.kind in ("library panel", "alert rule", "contact point") and exc.status in NOT_OFFERED:
+            reported.action = "skip"
+            reported.detail = f"the target does not accept new {item.kind}s over HTTP ({exc.status}); recreate it by hand"
+            job.warn(f"{item.kind} {item.name}: {reported.detail}")
+            return
+        if item.kind in ("dashboard", "folder"):
+            action, reason = explain_save_error(item.kind, item.uid, exc.status, getattr(exc, "reason", ""),
+                                                getattr(exc, "server_message", "") or exc.format_message())
+            reported.action, reported.detail = action, reason
+            if action == "error":
+                reported.error = reason
+            return
+        reported.error = exc.format_message()
+
+
+def _diff(item) -> str:
+    return "".join(difflib.unified_diff(_pretty(item.before), _pretty(item.after),
+                                        fromfile=f"server/{item.uid}.json", tofile=f"backup/{item.uid}.json"))
 
 
 def _pretty(data: Any) -> list[str]:

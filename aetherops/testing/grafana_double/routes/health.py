@@ -32,6 +32,7 @@ class HealthRoutes:
             "defaultDatasource": default_ds,
             "unifiedAlertingEnabled": "alerting" in self.features,
             "featureToggles": {"nestedFolders": True},
+            "minRefreshInterval": self.min_refresh_interval,
             "buildInfo": {
                 "version": self.grafana_version,
                 "commit": self.commit,
