@@ -126,28 +126,30 @@ class _Lines:
 def _load_yaml(path: Path) -> tuple[Any, _Lines]:
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from aetherops import yamlsafe
+
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read profile: {exc.strerror}", path=path) from None
-    except UnicodeDecodeError:
-        raise ConfigError("profile is not valid UTF-8", path=path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        what = "a binary file, not YAML" if b"\0" in raw[:8192] else f"not valid UTF-8 at byte {exc.start}"
+        raise ConfigError(f"profile is {what}", path=path) from None
     lines = _Lines(path)
     try:
-        node = yaml.compose(text, Loader=loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        msg = (exc.problem or exc.context or "invalid YAML").strip()
-        raise ConfigError(f"invalid YAML: {msg}", path=path, line=mark.line + 1 if mark else None) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", path=path) from None
+        node = yamlsafe.compose(text)
+    except yamlsafe.InputError as exc:
+        raise ConfigError(f"invalid YAML: {exc.message}", path=path, line=exc.line) from None
     if node is None:
         return {}, lines
     try:
-        data = _construct(node, (), lines, loader(""))
+        data = _construct(node, (), lines, yamlsafe.safe_loader()(""))
     except yaml.YAMLError as exc:  # bad scalar such as an invalid timestamp
-        raise ConfigError(f"invalid YAML: {exc}", path=path) from None
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(f"invalid YAML: {getattr(exc, 'problem', None) or exc}", path=path,
+                          line=mark.line + 1 if mark else None) from None
     return data, lines
 
 
@@ -473,7 +475,7 @@ class ProfileStore:
 
 def _marked_default(path: Path) -> bool:
     try:
-        with path.open(encoding="utf-8") as fh:
+        with path.open(encoding="utf-8", errors="replace") as fh:  # a binary file is reported by load(), not here
             return any(line.strip() in ("default: true", "default: yes") for line in fh)
     except OSError:
         return False

@@ -8,7 +8,6 @@ multi-document Helm output of them), ``alertmanager``, ``prometheus`` (a
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
+from aetherops.yamlsafe import InputError, load_json
 from aetherops_plugins.lint.yamlpos import YAMLSyntaxError, YMap, YSeq, load_documents
 
 YAML_SUFFIXES = (".yml", ".yaml")
@@ -478,9 +478,9 @@ def _kind_of_value(value) -> str:
 
 def _load_json(path: Path, display: str, text: str, result: LoadResult) -> None:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        result.syntax.append((display, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}", "dashboard"))
+        data = load_json(text)  # bounded: too deep nesting is an error here, not a RecursionError later
+    except InputError as exc:
+        result.syntax.append((display, exc.line, exc.column, exc.message, "dashboard"))
         return
     if isinstance(data, dict) and is_dashboard(data):
         if isinstance(data.get("dashboard"), dict):

@@ -2,20 +2,16 @@
 
 Every mapping (:class:`YMap`) and sequence (:class:`YSeq`) remembers the
 1-based line and column of each key, value and item, so findings point at the
-exact place; YAML errors come with libyaml's line and column.
+exact place; YAML errors come with libyaml's line and column. Composing goes through the core's bounded loader
+(:mod:`aetherops.yamlsafe`): an alias bomb or too deep nesting is a syntax error, never a hang.
 """
 
 from __future__ import annotations
 
+from aetherops.yamlsafe import InputError, compose_all, safe_loader
 
-class YAMLSyntaxError(Exception):
-    """Invalid YAML, with a 1-based line and column."""
-
-    def __init__(self, message: str, line: int | None, column: int | None):
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
+#: invalid YAML, too deep or an alias bomb, with a 1-based line and column (the core's bounded loader raises it)
+YAMLSyntaxError = InputError
 
 
 class YMap(dict):
@@ -73,7 +69,7 @@ def _loader():
     if _LOADER is None:
         import yaml
 
-        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        base = safe_loader()
         first = frozenset(k for k in base.yaml_implicit_resolvers if k)
         scalar, str_tag = yaml.ScalarNode, "tag:yaml.org,2002:str"
         base_resolve = base.resolve
@@ -95,14 +91,7 @@ def load_documents(text: str) -> list:
     """
     import yaml
 
-    try:
-        nodes = list(yaml.compose_all(text, Loader=_loader()))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        msg = " ".join(str(x) for x in (exc.context, exc.problem) if x) or "invalid YAML"
-        raise YAMLSyntaxError(msg, mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
-    except yaml.YAMLError as exc:
-        raise YAMLSyntaxError(str(exc), None, None) from None
+    nodes = compose_all(text, _loader())  # bounded: alias bombs and deep nesting are a YAMLSyntaxError
     lines = text.splitlines()
     constructor = _loader()("")  # one constructor for every scalar of the file
     out = []
