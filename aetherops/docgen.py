@@ -81,8 +81,8 @@ def profiles_md() -> str:
     def table(fields) -> list[str]:
         rows = ["| key | type | default | description |", "|---|---|---|---|"]
         for key, f in fields.items():
-            desc = f.description + (" **Required.**" if f.required else "") + (
-                f" One of: {', '.join(map(str, f.choices))}." if f.choices else "")
+            rules = f.rules_text()
+            desc = f.description + (" **Required.**" if f.required else "") + (f" {rules}" if rules else "")
             rows.append(f"| `{key}` | {_type_name(f.type)} | {_default(f.default)} | {desc} |")
         return rows
 

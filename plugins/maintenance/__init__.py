@@ -35,7 +35,8 @@ def aetherops_profile_sections():
         ProfileSection(
             "maintenance",
             {
-                "max_minutes": Field(int, DEFAULT_MAX_MINUTES, "Longest silence `--minutes` may ask for (1..max_minutes)."),
+                "max_minutes": Field(int, DEFAULT_MAX_MINUTES, "Longest silence `--minutes` may ask for (1..max_minutes).",
+                                     min=1),
                 "default_matchers": Field(list, [], 'Matchers used when no --match is given (default: alertname=~".+", every alert).'),
                 "author": Field(str, None, "createdBy of the silences (default: the OS user name)."),
             },

@@ -304,7 +304,7 @@ class GrafanaComponent:
         if not job.has_service("grafana"):
             job.plan("service", "grafana", "skip", "the target profile has no grafana.url")
             return
-        svc = make_service(job.profile, int(job.options.get("concurrency") or 8))
+        svc = make_service(job.profile, job.options["concurrency"])
         try:
             self._restore(job, svc)
         finally:
@@ -418,7 +418,7 @@ class GrafanaComponent:
                 else:
                     item.error = exc.format_message()
 
-        workers = max(1, int(job.options.get("concurrency") or 8))
+        workers = job.options["concurrency"]
         output = getattr(job.context, "output", None)
         progress = output.progress(len(index), "planning dashboards" if job.dry_run else "restoring dashboards") if output else None
         import contextlib
