@@ -786,7 +786,8 @@ def _validate_mapping(section: ProfileSection, value: Any, keypath: tuple, lines
         problem = field_.problem(coerced)
         if problem:
             path, line = lines.where(keypath + (key,))
-            raise ConfigError(f"'{dotted}.{key}' {problem}, not {item!r}", path=path, line=line)
+            shown = "" if ", not " in problem else f", not {item!r}"
+            raise ConfigError(f"{dotted}.{key} {problem}{shown}", path=path, line=line)
         if coerced is None and field_.default is not None:
             continue  # `key:` with no value means the declared default
         out[key] = coerced

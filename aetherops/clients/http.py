@@ -21,7 +21,7 @@ if "httpx" not in sys.modules:
 
 import httpx  # noqa: E402
 
-from aetherops.errors import ServiceError
+from aetherops.errors import AetheropsError, ExitCode, ServiceError
 from aetherops.profiles import ServiceConfig
 from aetherops.redact import redact
 
@@ -82,6 +82,11 @@ class HTTPService:
         for attempt in range(1, attempts + 1):
             try:
                 response = self.client.request(method, path, **kwargs)
+            except httpx.InvalidURL as exc:  # e.g. a 70 kB --match value: input given to us, not the server's fault
+                error = AetheropsError(f"{self.name} {method.upper()} {url}: cannot send the request ({exc}); "
+                                       "shorten the values given (matchers, expressions)")
+                error.exit_code = ExitCode.USAGE
+                raise error from None
             except httpx.TimeoutException:
                 last_error = f"timed out after {self.config.timeout:g}s"
             except httpx.ConnectError as exc:
@@ -110,10 +115,13 @@ class HTTPService:
         return self._json(response, path)
 
     def _json(self, response: httpx.Response, path: str) -> Any:
+        from aetherops.yamlsafe import InputError, load_json
+
         try:
-            return response.json()
-        except ValueError:
-            raise ServiceError(f"{self.name} {self.url(path)}: answered with something that is not JSON", url=self.url(path)) from None
+            return load_json(response.content)  # bounded: a hostile server's deeply nested JSON is an error, not a crash
+        except InputError as exc:
+            what = "JSON nested too deeply" if "nested" in exc.message else "something that is not JSON"
+            raise ServiceError(f"{self.name} {self.url(path)}: answered with {what}", url=self.url(path)) from None
 
 
 def _verify(verify: bool | str):

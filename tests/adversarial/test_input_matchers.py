@@ -1,0 +1,51 @@
+"""Hostile command-line input that ends up in a URL or a regex: long matcher values, deeply nested regexes,
+and servers answering with deeply nested JSON (issue 14, "Hostile input everywhere")."""
+
+from __future__ import annotations
+
+import pytest
+
+from ._invariant import assert_invariant
+
+DEAD = "http://127.0.0.1:9"  # nothing listens on the discard port
+
+
+@pytest.fixture
+def dead_am(profile_factory):
+    return profile_factory("dead", alertmanager={"url": DEAD, "retries": 0, "timeout": 2})
+
+
+@pytest.mark.parametrize("size", [70_000, 300_000])
+def test_long_matcher_value_is_one_line_exit_2_not_invalid_url(dead_am, aetherops_cli, size):
+    value = "x" * size
+    for extra in ((), ("--dry-run",)):
+        result = aetherops_cli("-p", dead_am, "maintenance", "--minutes", "5", "--match", f'job="{value}"', *extra)
+        assert result.exit_code == 2, result
+        assert_invariant(result)
+        assert "InvalidURL" not in result.stderr and "shorten" in result.stderr
+        assert value not in result.stderr  # the URL in the message is the endpoint, not its query
+
+
+@pytest.mark.parametrize("depth", [1_500, 20_000])
+def test_deeply_nested_regex_matcher_is_one_line_exit_2(dead_am, aetherops_cli, depth):
+    regex = "(" * depth + "a" + ")" * depth
+    result = aetherops_cli("-p", dead_am, "maintenance", "--minutes", "5", "--match", f'job=~"{regex}"', "--dry-run")
+    assert result.exit_code == 2, result
+    assert_invariant(result)
+    assert "RecursionError" not in result.stderr and "nests too deeply" in result.stderr
+    assert len(result.stderr) < 1000
+
+
+def test_server_answering_deeply_nested_json_is_a_service_error():
+    import httpx
+
+    from aetherops.clients.http import HTTPService
+    from aetherops.errors import ServiceError
+    from aetherops.profiles import ServiceConfig
+
+    body = b"[" * 100_000 + b"]" * 100_000
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
+    service = HTTPService(ServiceConfig(name="prometheus", url="http://prom.test", retries=0), transport=transport)
+    with pytest.raises(ServiceError, match="JSON nested too deeply"):
+        service.get_json("/api/v1/status/buildinfo")
+    service.close()
