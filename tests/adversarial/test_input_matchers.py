@@ -3,7 +3,12 @@ and servers answering with deeply nested JSON (issue 14, "Hostile input everywhe
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ._invariant import assert_invariant
 
@@ -49,3 +54,33 @@ def test_server_answering_deeply_nested_json_is_a_service_error():
     with pytest.raises(ServiceError, match="JSON nested too deeply"):
         service.get_json("/api/v1/status/buildinfo")
     service.close()
+
+
+_matcher_text = st.one_of(
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60),
+    st.builds(lambda name, op, value: f"{name}{op}{value}",
+              st.sampled_from(["job", "alertname", "__name__", "a b", "", "ä", "0x"]),
+              st.sampled_from(["=", "!=", "=~", "!~", "==", "~", ""]),
+              st.one_of(st.text(max_size=30), st.sampled_from(['"x"', '".+"', '"(a|b"', '"\\\\p{Greek}"', '"(?P<n>a)"',
+                                                                '"a{1,99999}"', '"\\\\1"', "'single'", '"' + "(" * 1200 + '"',
+                                                                '"' + "x" * 70_000 + '"']))),
+    st.sampled_from(["{a=\"b\", c=~\"d\"}", "{", "}", "{a=\"b\"", "a=\"b\",c=\"d\""]),
+)
+
+
+@given(matchers=st.lists(_matcher_text, min_size=1, max_size=3))
+def test_generated_matchers_keep_the_invariant(matchers):
+    from aetherops.testing.cli import run_cli
+
+    with tempfile.TemporaryDirectory(prefix="aetherops-fuzz-") as tmp:
+        profiles = Path(tmp) / "profiles"
+        profiles.mkdir()
+        (profiles / "dead.yaml").write_text(f"alertmanager:\n  url: {DEAD}\n  retries: 0\n  timeout: 2\n", encoding="utf-8")
+        args = ["-p", "dead", "maintenance", "--minutes", "5", "--dry-run"]
+        for m in matchers:
+            args += ["--match", m]
+        result = run_cli(args, env={"AETHEROPS_PROFILES_DIR": str(profiles), "AETHEROPS_CONFIG_DIR": str(Path(tmp) / "c"),
+                                    "AETHEROPS_CACHE_DIR": str(Path(tmp) / "cache"), "AETHEROPS_PROFILE": None})
+        assert result.exit_code in (2, 3, 4), result  # bad matcher, or the dead Alertmanager
+        assert_invariant(result)
+        assert sorted(p.name for p in Path(tmp).iterdir()) in (["cache", "profiles"], ["profiles"])
