@@ -224,7 +224,13 @@ def _construct(node, keypath: tuple, lines: _Lines, constructor):
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, keypath + (i,), lines, constructor) for i, item in enumerate(node.value)]
-    return constructor.construct_object(node) if node.tag != "tag:yaml.org,2002:str" else node.value
+    if node.tag == "tag:yaml.org,2002:str":
+        return node.value
+    try:
+        return constructor.construct_object(node)
+    except (ValueError, TypeError, OverflowError) as exc:  # 2001-13-45 looks like a date and is not one
+        raise ConfigError(f"invalid YAML: bad value {node.value!r} ({exc})", path=lines.path,
+                          line=node.start_mark.line + 1) from None
 
 
 # ---------------------------------------------------------------- the profile

@@ -63,7 +63,8 @@ def safe_loader():
     return _LOADER
 
 
-def _syntax_error(exc) -> InputError:
+def syntax_error(exc) -> InputError:
+    """A PyYAML error as an :class:`InputError` with libyaml's line and column."""
     import yaml
 
     if isinstance(exc, yaml.MarkedYAMLError):
@@ -83,7 +84,7 @@ def compose_all(text: str, loader=None) -> list:
     try:
         nodes = list(yaml.compose_all(text, Loader=loader or safe_loader()))
     except yaml.YAMLError as exc:
-        raise _syntax_error(exc) from None
+        raise syntax_error(exc) from None
     except RecursionError:  # only the pure-Python composer recurses (libyaml stops at 1,000 levels itself)
         raise InputError(f"nested deeper than {MAX_DEPTH} levels") from None
     check_nodes([n for n in nodes if n is not None], len(text))
@@ -141,9 +142,33 @@ def load(text: str) -> Any:
     if node is None:
         return None
     try:
-        return safe_loader()("").construct_document(node)
-    except yaml.YAMLError as exc:  # a bad scalar such as an invalid timestamp
-        raise _syntax_error(exc) from None
+        return _constructor()("").construct_document(node)
+    except yaml.YAMLError as exc:  # a scalar of an unknown tag
+        raise syntax_error(exc) from None
+
+
+_CONSTRUCTOR = None
+
+
+def _constructor():
+    """The safe loader, with values that look like a type and are not (``2001-13-45``) as an InputError at their line."""
+    global _CONSTRUCTOR
+    if _CONSTRUCTOR is None:
+        base = safe_loader()
+
+        class _Constructor(base):  # type: ignore[misc,valid-type]
+            def construct_object(self, node, deep=False):
+                try:
+                    return super().construct_object(node, deep)
+                except InputError:
+                    raise
+                except (ValueError, TypeError, OverflowError) as exc:
+                    mark = node.start_mark
+                    raise InputError(f"bad value {node.value!r}: {exc}" if isinstance(node.value, str) else f"bad value: {exc}",
+                                     mark.line + 1, mark.column + 1) from None
+
+        _CONSTRUCTOR = _Constructor
+    return _CONSTRUCTOR
 
 
 def load_json(text: str | bytes) -> Any:

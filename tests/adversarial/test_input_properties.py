@@ -27,7 +27,7 @@ DEAD = "http://127.0.0.1:9"
 # ------------------------------------------------------------------ strategies
 _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
 _weird_text = st.one_of(_text, st.sampled_from(["${NOPE_UNSET}", "${HOME}", "http://h:1/?token=x", "a\r\nb", "\x00",
-                                                "-1", ".nan", "1e309", "&a", "*a", "!!python/object:os.system", "{{ $x"]))
+                                                "-1", ".nan", "1e309", "2001-13-45", "2001-02-30 25:61:00", "&a", "*a", "!!python/object:os.system", "{{ $x"]))
 _scalar = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
                     st.floats(allow_nan=True, allow_infinity=True), _weird_text)
 _value = st.recursive(_scalar, lambda inner: st.one_of(st.lists(inner, max_size=4),
