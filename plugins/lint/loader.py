@@ -22,6 +22,7 @@ YAML_SUFFIXES = (".yml", ".yaml")
 JSON_SUFFIXES = (".json",)
 _DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
 _DURATION_UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+_JSON_START = re.compile(r"\s*\{")
 _SUPPRESS = re.compile(r"#\s*aetherops:\s*(file/)?disable\s*=?\s*([A-Za-z0-9_/*.,\- ]+)")
 
 
@@ -422,10 +423,10 @@ def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None
         result.syntax.append((display, None, None, "a binary file, not YAML or JSON" if binary else
                               f"not valid UTF-8 at byte {exc.start} (save the file as UTF-8)", "encoding"))
         return
+    del raw  # the text is what is kept: not the file twice while it is parsed
     if text.startswith("\ufeff"):
         text = text[1:]
-    stripped = text.lstrip()
-    if path.suffix.lower() in JSON_SUFFIXES or (stripped.startswith("{") and path.suffix.lower() not in YAML_SUFFIXES):
+    if path.suffix.lower() in JSON_SUFFIXES or (_JSON_START.match(text) and path.suffix.lower() not in YAML_SUFFIXES):
         _load_json(path, display, text, result)
         return
     try:

@@ -17,12 +17,13 @@ YAMLSyntaxError = InputError
 class YMap(dict):
     """A mapping that remembers where it and each of its keys and values are.
 
-    ``line``: line of the mapping's first key. ``pos[key]`` = ``(key_line,
+    ``line``: line of the mapping's first key. ``position(key)`` = ``(key_line,
     key_col, value_line, value_col, style)`` where the value position is where
     the value's *content* starts (after a quote, or the first line of a block
     scalar) and ``style`` is one of ``''`` (plain), ``'"'``, ``"'"``, ``'|'``,
     ``'>'`` or ``None`` (a nested collection). ``dups`` lists ``(key, line)``
-    of repeated keys.
+    of repeated keys. ``pos`` holds the positions packed into one int each
+    (a tuple when a number does not fit): a third of the memory of tuples.
     """
 
     __slots__ = ("line", "pos", "dups", "end")
@@ -32,15 +33,49 @@ class YMap(dict):
         self.line = 0
         self.end = 0
         self.pos: dict = {}
-        self.dups: list = []
+        self.dups: list | tuple = ()  # a list once a key repeats
+
+    def position(self, key) -> tuple[int, int, int, int, str | None] | None:
+        p = self.pos.get(key)
+        return None if p is None else unpack(p)
 
     def key_line(self, key, default: int | None = None) -> int | None:
         p = self.pos.get(key)
-        return p[0] if p else (default if default is not None else self.line)
+        return unpack(p)[0] if p is not None else (default if default is not None else self.line)
 
     def value_pos(self, key) -> tuple[int, int, str | None] | None:
         p = self.pos.get(key)
-        return (p[2], p[3], p[4]) if p else None
+        if p is None:
+            return None
+        p = unpack(p)
+        return p[2], p[3], p[4]
+
+
+_STYLES = ("", '"', "'", "|", ">", None)
+_STYLE_CODE = {s: i for i, s in enumerate(_STYLES)}
+_BITS = 20
+_MASK = (1 << _BITS) - 1
+
+
+def pack(key_line: int, key_col: int, value_line: int, value_col: int, style: str | None):
+    """One int for a key's and its value's positions (a tuple when a number does not fit in 20 bits)."""
+    delta = value_line - key_line
+    if 0 <= delta <= _MASK and key_col <= _MASK and value_col <= _MASK:
+        return ((((key_line << _BITS | key_col) << _BITS | delta) << _BITS | value_col) << 3) | _STYLE_CODE[style]
+    return (key_line, key_col, value_line, value_col, style)
+
+
+def unpack(p) -> tuple[int, int, int, int, str | None]:
+    if type(p) is tuple:
+        return p
+    style = _STYLES[p & 7]
+    p >>= 3
+    value_col = p & _MASK
+    p >>= _BITS
+    delta = p & _MASK
+    p >>= _BITS
+    key_line = p >> _BITS
+    return key_line, p & _MASK, key_line + delta, value_col, style
 
 
 class YSeq(list):
@@ -120,6 +155,9 @@ class _Builder:
         self.constructor = constructor
         self.budget = len(text) + MAX_ALIAS_EXPANSION
         self.total = 0
+        #: one object per distinct short string, line number and position: a big rule file repeats its keys, label
+        #: values and annotation templates thousands of times, and this keeps memory near the file's size
+        self.shared: dict = {}
 
     def run(self, loader) -> list:
         import yaml
@@ -227,9 +265,11 @@ class _Builder:
                 frame[8] = merged
                 continue
             if key in container:
+                if not container.dups:
+                    container.dups = []
                 container.dups.append((key, frame[7][0]))
             container[key] = value
-            container.pos[key] = (frame[7][0], frame[7][1], where[0], where[1], where[2])
+            container.pos[key] = pack(frame[7][0], frame[7][1], where[0], where[1], where[2])
         return docs
 
     def scalar(self, event):
@@ -240,7 +280,10 @@ class _Builder:
         if tag is None or tag == "!":
             tag = self.constructor.resolve(yaml.ScalarNode, event.value, event.implicit)
         if tag == "tag:yaml.org,2002:str":
-            return event.value, tag
+            value = event.value
+            if len(value) <= 200:
+                value = self.shared.setdefault(value, value)
+            return value, tag
         if tag == "tag:yaml.org,2002:merge":
             return event.value, tag
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
@@ -277,7 +320,7 @@ class _Builder:
                 for key, value in src.items():
                     if key not in out:
                         out[key] = value
-                        out.pos[key] = src.pos.get(key, (out.line, 1, out.line, 1, ""))
+                        out.pos[key] = src.pos.get(key, pack(out.line, 1, out.line, 1, ""))
 
 
 _MERGE = object()
