@@ -974,3 +974,30 @@ def test_rate_range_positions_follow_each_selector(tmp_path):
     cols = sorted(f.column for f in lint([p]).findings if f.check == "promql/rate-range")
     first = 16 + expr.find("x_total")
     assert cols == [first, 16 + expr.find("x_total", first - 16 + 1)]
+
+
+def test_loading_a_rule_file_allocates_memory_proportional_to_it(tmp_path):
+    """No node graph of the whole file (it cost 14 bytes per byte of YAML; the load peaked at 24x the file):
+    Python's allocations while loading stay under 10x the file (benchmarks/lint_memory.py measures the process)."""
+    import sys
+    import tracemalloc
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        from lint import generate
+    finally:
+        sys.path.pop(0)
+    from aetherops_plugins.lint.loader import LoadResult, load_file
+
+    text = generate(2000)
+    path = tmp_path / "rules.yml"
+    path.write_text(text, encoding="utf-8")
+    result = LoadResult()
+    tracemalloc.start()
+    try:
+        load_file(path, result)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(result.targets[0].rules) == 2000
+    assert peak < 10 * len(text), f"loading peaked at {peak / len(text):.1f}x the file"
