@@ -665,7 +665,7 @@ def _refuse_inline_secrets(value: Any, keypath: tuple, lines: _MergedLines) -> N
 
 
 #: query parameters that carry a credential: refused in any URL of a profile, like a password in the user-info part
-_SECRET_QUERY_KEYS = {"sig", "pass", "pwd", "passwd", "auth", "jwt", "session", "sessionid", "code"}
+_SECRET_QUERY_KEYS = {"sig", "pass", "pwd", "passwd", "auth", "jwt", "sessionid"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
