@@ -26,6 +26,8 @@ What is bounded, and why:
   JSON is bounded the same way (``json.loads`` itself raises ``RecursionError`` near 1,000 levels).
 
 The walk is iterative and touches each node once (about 2% of libyaml's compose time on a 4 MB rule file).
+Lint does not keep a node graph at all (it builds its positioned data straight from libyaml's events, see
+``aetherops_plugins.lint.yamlpos``) and applies the same two bounds, with these constants, as the events arrive.
 """
 
 from __future__ import annotations

@@ -83,8 +83,9 @@ class HTTPService:
             try:
                 response = self.client.request(method, path, **kwargs)
             except httpx.InvalidURL as exc:  # e.g. a 70 kB --match value: input given to us, not the server's fault
-                error = AetheropsError(f"{self.name} {method.upper()} {url}: cannot send the request ({exc}); "
-                                       "shorten the values given (matchers, expressions)")
+                shown = url if len(url) <= 200 else f"{url[:200]}... ({len(url):,} characters)"
+                error = AetheropsError(f"{self.name} {method.upper()} {shown}: cannot send the request ({exc}); "
+                                       "shorten the values given (matchers, ids, expressions)")
                 error.exit_code = ExitCode.USAGE
                 raise error from None
             except httpx.TimeoutException:

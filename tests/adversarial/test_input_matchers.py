@@ -31,6 +31,13 @@ def test_long_matcher_value_is_one_line_exit_2_not_invalid_url(dead_am, aetherop
         assert value not in result.stderr  # the URL in the message is the endpoint, not its query
 
 
+def test_long_silence_id_is_one_short_line_exit_2(dead_am, aetherops_cli):
+    result = aetherops_cli("-p", dead_am, "maintenance", "end", "x" * 70_000)
+    assert result.exit_code == 2, result
+    assert_invariant(result)
+    assert "70,0" in result.stderr and len(result.stderr) < 1000  # the URL's length, not the URL
+
+
 @pytest.mark.parametrize("depth", [1_500, 20_000])
 def test_deeply_nested_regex_matcher_is_one_line_exit_2(dead_am, aetherops_cli, depth):
     regex = "(" * depth + "a" + ")" * depth
