@@ -370,3 +370,14 @@ def test_values_in_range_load(profile_factory):
     assert result.exit_code == 0, result
     profile = result.json()["profile"]
     assert profile["prometheus"]["timeout"] == 0.5 and profile["backup"]["concurrency"] == 1
+
+
+def test_many_section_items_are_typed_and_checked(profile_factory):
+    probes = ProfileSection("probes", {"url": Field(str, None, "Target.", required=True),
+                                       "interval": Field(float, 30.0, "Seconds.", min=1)}, "Probes.", many=True)
+    profile_factory("p", text="probes:\n  - url: http://a\n  - url: http://b\n    interval: 5\n")
+    items = ProfileStore([probes]).load("p").section("probes")
+    assert [(i.url, i.interval) for i in items] == [("http://a", 30.0), ("http://b", 5.0)]
+    profile_factory("bad", text="probes:\n  - url: http://a\n    interval: 0.5\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml:3: probes.0.interval must be at least 1, not 0.5"):
+        ProfileStore([probes]).load("bad")
