@@ -1,4 +1,5 @@
 """Developer tasks: `nox -s lint`, `nox -s tests`, `nox -s peers`, `nox -s bench`, `nox -s docs`.
+"""Developer tasks: `nox -s lint`, `nox -s tests`, `nox -s fuzz`, `nox -s bench`, `nox -s docs`.
 
 `tests` is the command CI runs (.ci/run) and the README's second quick-start
 command: it installs the Debian server packages when they are missing (Linux,
@@ -72,6 +73,15 @@ def peers(session: nox.Session) -> None:
     tool = install_peer(session, "grafana-backup-tool")
     args = session.posargs or ["-q", "-ra", "-p", "no:cacheprovider", "tests/peers"]
     session.run("pytest", *args, env={"PYTHONUTF8": "1", "GRAFANA_BACKUP_TOOL": str(tool)})
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """The adversarial suite (tests/adversarial) with the long hypothesis profile: many more generated profiles,
+    rule files, dashboards and matchers than the quick run inside `nox -s tests` (docs/security.md)."""
+    install_project(session)
+    args = session.posargs or ["-q", "-ra", "-p", "no:cacheprovider", "tests/adversarial"]
+    session.run("pytest", *args, env={"PYTHONUTF8": "1", "HYPOTHESIS_PROFILE": "fuzz"})
 
 
 @nox.session

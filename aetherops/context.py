@@ -64,7 +64,9 @@ class Context:
         return self.profiles.load(name)
 
     def section(self, name: str) -> Any:
-        """A section of the selected profile, defaults filled in."""
+        """A section of the selected profile: a :class:`~aetherops.profiles.Section` whose declared keys are
+        attributes (``ctx.section("backup").concurrency``), defaults filled in and values validated against the
+        declared :class:`~aetherops.profiles.Field` (dict access still works); a list of them for ``many=True``."""
         return self.profile.section(name)
 
     # -- clients

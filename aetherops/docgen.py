@@ -72,6 +72,16 @@ def profiles_md() -> str:
         "exactly `${VAR}`. A key named like a secret (`token`, `password`, `secret`, `api_key`, `webhook_url`, ...) holding",
         "a literal value is refused (exit 4). Every error names the file and line and exits with code 4.",
         "",
+        "No secret in a URL: a password in the URL (`http://user:pass@host`) and a query parameter that carries a",
+        "credential (`?api_key=`, `?token=`, `?access_token=`, `?password=`, `?signature=`, ...; literal or `${VAR}`)",
+        "are refused: URLs are shown in output, errors and backups. Send such a key as a header instead",
+        "(`headers: {X-Api-Key: \"${API_KEY}\"}`). A line break or control character in a URL or a header is refused",
+        "too. See [security.md](security.md).",
+        "",
+        "Values are checked against the rules in the tables below (`At least 1.`, `Greater than 0.`, `One of: ...`); NaN",
+        "is never a number. A key left empty (`timeout:`) takes its default. Plugins read a section typed:",
+        "`ctx.section(\"backup\").concurrency`, with the declared default filled in (see plugins/guide.md).",
+        "",
         "Relative file paths in a profile (`password_file`, `token_file`, `ca_file`, globs...) are relative to the",
         "current directory, like every command-line path; `~` is expanded. `aetherops profiles show NAME` warns about",
         "top-level sections no loaded plugin reads (a typo, or a plugin that is not installed).",
@@ -81,8 +91,8 @@ def profiles_md() -> str:
     def table(fields) -> list[str]:
         rows = ["| key | type | default | description |", "|---|---|---|---|"]
         for key, f in fields.items():
-            desc = f.description + (" **Required.**" if f.required else "") + (
-                f" One of: {', '.join(map(str, f.choices))}." if f.choices else "")
+            rules = f.rules_text()
+            desc = f.description + (" **Required.**" if f.required else "") + (f" {rules}" if rules else "")
             rows.append(f"| `{key}` | {_type_name(f.type)} | {_default(f.default)} | {desc} |")
         return rows
 

@@ -14,11 +14,12 @@ Every error is a :class:`ConfigError` naming the file and line (exit code 4).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from aetherops.errors import ConfigError
 from aetherops.redact import is_secret_header, is_secret_key, redact_data, register_secret
@@ -30,13 +31,68 @@ _MISSING = object()
 
 @dataclass(frozen=True)
 class Field:
-    """One key of a profile section: its type, default and description."""
+    """One key of a profile section: its type, default, description and what values are valid.
+
+    ``choices``: the allowed values; ``min``/``max``: inclusive bounds of a number; ``validator``: a callable
+    that receives the (coerced) value and returns None when it is fine, or a message saying what it must be
+    (``"must be greater than 0"``); its docstring's first line is shown in docs/profiles.md. NaN is never a
+    valid number. A value that breaks a rule is a ConfigError naming the file and line (exit 4).
+    """
 
     type: Any = str
     default: Any = None
     description: str = ""
     choices: tuple | None = None
     required: bool = False
+    min: float | None = None
+    max: float | None = None
+    validator: Callable[[Any], str | None] | None = None
+
+    def problem(self, value: Any) -> str | None:
+        """What is wrong with ``value`` (already coerced to the type), or None."""
+        if value is None:
+            return None
+        if isinstance(value, float) and math.isnan(value):
+            return "must be a number, not NaN"
+        if self.choices and value not in self.choices:
+            return f"must be one of {', '.join(map(str, self.choices))}"
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if self.min is not None and value < self.min:
+                return f"must be at least {_num(self.min)}"
+            if self.max is not None and value > self.max:
+                return f"must be at most {_num(self.max)}"
+        if self.validator is not None:
+            try:
+                message = self.validator(value)
+            except (TypeError, ValueError) as exc:
+                message = str(exc)
+            if message:
+                return str(message)
+        return None
+
+    def rules_text(self) -> str:
+        """The constraints in words, for docs/profiles.md."""
+        parts = []
+        if self.min is not None and self.max is not None:
+            parts.append(f"From {_num(self.min)} to {_num(self.max)}.")
+        elif self.min is not None:
+            parts.append(f"At least {_num(self.min)}.")
+        elif self.max is not None:
+            parts.append(f"At most {_num(self.max)}.")
+        if self.choices:
+            parts.append(f"One of: {', '.join(map(str, self.choices))}.")
+        if self.validator is not None and (self.validator.__doc__ or "").strip():
+            parts.append(self.validator.__doc__.strip().splitlines()[0])
+        return " ".join(parts)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def positive(value: float) -> str | None:
+    """Greater than 0."""
+    return None if value > 0 else "must be greater than 0"
 
 
 @dataclass(frozen=True)
@@ -76,8 +132,8 @@ def _service_fields(**extra: Field) -> dict[str, Field]:
         "url": Field(str, None, "Base URL of the service (with any path prefix)."),
         "headers": Field(dict, {}, "Extra HTTP headers, e.g. X-Scope-OrgID for Mimir/Cortex/Thanos tenants."),
         "tls": Field(dict, {}, "TLS settings: verify, ca_file, cert_file, key_file."),
-        "timeout": Field(float, 10.0, "Seconds before a request times out."),
-        "retries": Field(int, 3, "Retries after the first attempt for transient failures (connect errors, timeouts, 429/502/503/504), with jittered backoff and Retry-After honoured; 0: no retry."),
+        "timeout": Field(float, 10.0, "Seconds before a request times out.", validator=positive),
+        "retries": Field(int, 3, "Retries after the first attempt for transient failures (connect errors, timeouts, 429/502/503/504), with jittered backoff and Retry-After honoured; 0: no retry.", min=0),
         "auth": Field(dict, {}, "Secret references: token_env/token_file, or username with password_env/password_file."),
     }
     fields.update(extra)
@@ -126,28 +182,30 @@ class _Lines:
 def _load_yaml(path: Path) -> tuple[Any, _Lines]:
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from aetherops import yamlsafe
+
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read profile: {exc.strerror}", path=path) from None
-    except UnicodeDecodeError:
-        raise ConfigError("profile is not valid UTF-8", path=path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        what = "a binary file, not YAML" if b"\0" in raw[:8192] else f"not valid UTF-8 at byte {exc.start}"
+        raise ConfigError(f"profile is {what}", path=path) from None
     lines = _Lines(path)
     try:
-        node = yaml.compose(text, Loader=loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        msg = (exc.problem or exc.context or "invalid YAML").strip()
-        raise ConfigError(f"invalid YAML: {msg}", path=path, line=mark.line + 1 if mark else None) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", path=path) from None
+        node = yamlsafe.compose(text)
+    except yamlsafe.InputError as exc:
+        raise ConfigError(f"invalid YAML: {exc.message}", path=path, line=exc.line) from None
     if node is None:
         return {}, lines
     try:
-        data = _construct(node, (), lines, loader(""))
+        data = _construct(node, (), lines, yamlsafe.safe_loader()(""))
     except yaml.YAMLError as exc:  # bad scalar such as an invalid timestamp
-        raise ConfigError(f"invalid YAML: {exc}", path=path) from None
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(f"invalid YAML: {getattr(exc, 'problem', None) or exc}", path=path,
+                          line=mark.line + 1 if mark else None) from None
     return data, lines
 
 
@@ -166,10 +224,51 @@ def _construct(node, keypath: tuple, lines: _Lines, constructor):
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, keypath + (i,), lines, constructor) for i, item in enumerate(node.value)]
-    return constructor.construct_object(node) if node.tag != "tag:yaml.org,2002:str" else node.value
+    if node.tag == "tag:yaml.org,2002:str":
+        return node.value
+    try:
+        return constructor.construct_object(node)
+    except (ValueError, TypeError, OverflowError) as exc:  # 2001-13-45 looks like a date and is not one
+        raise ConfigError(f"invalid YAML: bad value {node.value!r} ({exc})", path=lines.path,
+                          line=node.start_mark.line + 1) from None
 
 
 # ---------------------------------------------------------------- the profile
+class Section(dict):
+    """One profile section as a plugin reads it: ``section.concurrency`` (typed, default filled from the declared
+    :class:`Field`) and, as before, ``section["concurrency"]`` / ``section.get("concurrency")``.
+
+    Every declared key is present (its default when the profile omits it) and already valid: plugins never
+    repeat defaults or re-check values. An undeclared name is an AttributeError naming the section.
+    A key named like a dict method (``keys``, ``items``...) is read with ``section["keys"]``."""
+
+    def __init__(self, name: str, data: Mapping | None = None, declared: ProfileSection | None = None):
+        super().__init__(data or {})
+        self.__dict__["_name"] = name
+        self.__dict__["_declared"] = declared
+
+    @property
+    def declaration(self) -> ProfileSection | None:
+        """The :class:`ProfileSection` the section was validated against (None: no loaded plugin declares it)."""
+        return self.__dict__["_declared"]
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            declared = self.__dict__.get("_declared")
+            if declared is not None and key in declared.fields:
+                return declared.fields[key].default
+            known = ", ".join(declared.fields) if declared is not None else ", ".join(map(str, self)) or "none"
+            raise AttributeError(f"profile section '{self.__dict__['_name']}' has no key '{key}' (known: {known})") from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError("a profile section is read-only; copy it with dict(section)")
+
+    def __reduce__(self):
+        return (Section, (self.__dict__["_name"], dict(self), self.__dict__["_declared"]))
+
+
 @dataclass
 class ServiceConfig:
     """How to reach one service: everything a client needs, secrets resolved."""
@@ -212,16 +311,25 @@ class Profile:
     description: str = ""
     #: declared sections the file lacks although they have required keys: an error when a plugin asks for them
     missing: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    #: the declarations the profile was validated against, by section name
+    declared: dict[str, ProfileSection] = field(default_factory=dict, repr=False)
 
     def section(self, name: str) -> Any:
-        """The section's data, defaults filled in (``{}`` or ``[]`` when absent).
+        """The section as a :class:`Section` (attributes and dict access, defaults filled in, values valid);
+        a ``many=True`` section is a list of them (``[]`` when absent).
 
         A declared section with required keys that the profile lacks is a ConfigError here,
         when a command needs it, not when any command loads the profile."""
         if name in self.missing:
             keys = ", ".join(f"{name}.{k}" for k in self.missing[name])
             raise ConfigError(f"profile '{self.name}' has no '{name}' section ({keys} required)", path=self.path)
-        return self.data.get(name, {})
+        declared = self.declared.get(name)
+        value = self.data.get(name)
+        if declared is not None and declared.many or isinstance(value, list):
+            return [Section(name, item, declared) if isinstance(item, dict) else item for item in value or []]
+        if value is None and declared is not None:
+            value = _defaults(declared)
+        return Section(name, value if isinstance(value, dict) else {}, declared)
 
     def has_service(self, name: str) -> bool:
         return bool(self.data.get(name, {}).get("url"))
@@ -427,9 +535,10 @@ class ProfileStore:
         path = self.find(name)
         _refuse_inline_secrets(raw, (), lines)
         raw = _expand_env(raw, (), lines)
+        _refuse_unsafe_urls(raw, (), lines)
         data = self._validate(raw, lines)
         return Profile(name=name, path=path, data=data, lines=lines, description=str(raw.get("description") or ""),
-                       missing=self.missing_required(raw))
+                       missing=self.missing_required(raw), declared=dict(self.sections))
 
     def _load_merged(self, name: str, chain: tuple[str, ...]):
         if name in chain:
@@ -483,7 +592,7 @@ class ProfileStore:
 
 def _marked_default(path: Path) -> bool:
     try:
-        with path.open(encoding="utf-8") as fh:
+        with path.open(encoding="utf-8", errors="replace") as fh:  # a binary file is reported by load(), not here
             return any(line.strip() in ("default: true", "default: yes") for line in fh)
     except OSError:
         return False
@@ -565,6 +674,60 @@ def _refuse_inline_secrets(value: Any, keypath: tuple, lines: _MergedLines) -> N
             _refuse_inline_secrets(item, keypath + (i,), lines)
 
 
+#: query parameters that carry a credential: refused in any URL of a profile, like a password in the user-info part
+_SECRET_QUERY_KEYS = {"sig", "pass", "pwd", "passwd", "auth", "jwt", "sessionid"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def is_secret_query_key(key: str) -> bool:
+    """True for URL query parameters that look like credentials (api_key, token, access_token, signature...)."""
+    key = str(key).strip()
+    return is_secret_key(key) or is_secret_header(key) or key.lower() in _SECRET_QUERY_KEYS
+
+
+def _refuse_unsafe_urls(value: Any, keypath: tuple, lines: _MergedLines) -> None:
+    """Every URL of the profile (after ``${VAR}`` expansion): no line breaks or control characters (they would
+    inject headers or break a request), and no credential in the query string (it would be shown in URLs
+    everywhere: output, errors, logs, backup manifests). The value itself is never echoed."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_unsafe_urls(item, keypath + (key,), lines)
+        if len(keypath) == 1 or (len(keypath) == 2 and isinstance(keypath[1], int)):
+            headers = value.get("headers")
+            if isinstance(headers, dict):
+                for name, item in headers.items():
+                    if _CONTROL.search(str(name)) or (isinstance(item, str) and _CONTROL.search(item.replace("\t", " "))):
+                        path, line = lines.where(keypath + ("headers", name))
+                        dotted = ".".join(map(str, keypath + ("headers",)))
+                        raise ConfigError(f"'{dotted}' header {_printable(name)!r} contains a line break or control "
+                                          "character (header injection); remove it", path=path, line=line)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse_unsafe_urls(item, keypath + (i,), lines)
+    elif isinstance(value, str) and "://" in value:
+        from urllib.parse import parse_qsl, urlsplit
+
+        dotted = ".".join(map(str, keypath))
+        if _CONTROL.search(value):
+            path, line = lines.where(keypath)
+            raise ConfigError(f"'{dotted}' contains a line break or control character; a URL must be one line",
+                              path=path, line=line)
+        try:
+            query = urlsplit(value.strip()).query
+        except ValueError:
+            return  # not a URL after all; service URLs are checked in full by _check_service_url
+        for key, _ in parse_qsl(query, keep_blank_values=True):
+            if is_secret_query_key(key):
+                path, line = lines.where(keypath)
+                raise ConfigError(f"inline secret in '{dotted}': the query parameter '{_printable(key)}' carries a "
+                                  "credential, and a URL is shown in output, errors and backups; use auth.token_env / "
+                                  "auth.password_env, or a header (headers: {X-Api-Key: '${VAR}'})", path=path, line=line)
+
+
+def _printable(text: Any) -> str:
+    return _CONTROL.sub("?", str(text))[:60]
+
+
 def _type_name(t: Any) -> str:
     if isinstance(t, tuple):
         return " or ".join(_type_name(x) for x in t)
@@ -636,9 +799,13 @@ def _validate_mapping(section: ProfileSection, value: Any, keypath: tuple, lines
             raise ConfigError(
                 f"'{dotted}.{key}' must be {_type_name(field_.type)}, not {type(item).__name__} ({item!r})", path=path, line=line
             )
-        if field_.choices and coerced is not None and coerced not in field_.choices:
+        problem = field_.problem(coerced)
+        if problem:
             path, line = lines.where(keypath + (key,))
-            raise ConfigError(f"'{dotted}.{key}' must be one of {', '.join(map(str, field_.choices))}", path=path, line=line)
+            shown = "" if ", not " in problem else f", not {item!r}"
+            raise ConfigError(f"{dotted}.{key} {problem}{shown}", path=path, line=line)
+        if coerced is None and field_.default is not None:
+            continue  # `key:` with no value means the declared default
         out[key] = coerced
     for key, field_ in section.fields.items():
         if field_.required and out.get(key) in (None, "", [], {}):

@@ -599,7 +599,20 @@ def test_huge_expression_does_not_crash(tmp_path, terms):
     findings = json.loads(r.stdout)["findings"]
     assert not [f for f in findings if "crashed" in f["message"]], findings
     big = [f for f in findings if f["check"] == "syntax/promql"]
-    assert len(big) == 1 and big[0]["severity"] == "warning" and "too large/deep" in big[0]["message"]
+    # an expression deeper than the parser's limit is an error (never passed with a warning), at the crossing point
+    assert len(big) == 1 and big[0]["severity"] == "error" and "deeper than the parser's limit" in big[0]["message"]
+    from aetherops_plugins.lint.promql import nesting_offset
+
+    assert big[0]["line"] == 5 and big[0]["column"] == 16 + nesting_offset(expr) and nesting_offset(expr) > 0
+    assert r.returncode == 1
+
+
+def test_expression_deeper_than_the_limit_is_an_error_at_that_position(tmp_path):
+    from aetherops_plugins.lint.promql import MAX_NESTING
+
+    p = _rule_file(tmp_path, "'" + "(" * (MAX_NESTING + 100) + "up" + ")" * (MAX_NESTING + 100) + "'")
+    (f,) = [f for f in lint([p]).findings if f.check == "syntax/promql"]
+    assert f.severity == "error" and (f.line, f.column) == (5, 16 + MAX_NESTING), f
 
 
 def test_nesting_just_below_the_limit_is_analysed(tmp_path):
@@ -961,3 +974,30 @@ def test_rate_range_positions_follow_each_selector(tmp_path):
     cols = sorted(f.column for f in lint([p]).findings if f.check == "promql/rate-range")
     first = 16 + expr.find("x_total")
     assert cols == [first, 16 + expr.find("x_total", first - 16 + 1)]
+
+
+def test_loading_a_rule_file_allocates_memory_proportional_to_it(tmp_path):
+    """No node graph of the whole file (it cost 14 bytes per byte of YAML; the load peaked at 24x the file):
+    Python's allocations while loading stay under 10x the file (benchmarks/lint_memory.py measures the process)."""
+    import sys
+    import tracemalloc
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        from lint import generate
+    finally:
+        sys.path.pop(0)
+    from aetherops_plugins.lint.loader import LoadResult, load_file
+
+    text = generate(2000)
+    path = tmp_path / "rules.yml"
+    path.write_text(text, encoding="utf-8")
+    result = LoadResult()
+    tracemalloc.start()
+    try:
+        load_file(path, result)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(result.targets[0].rules) == 2000
+    assert peak < 10 * len(text), f"loading peaked at {peak / len(text):.1f}x the file"

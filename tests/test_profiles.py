@@ -279,3 +279,105 @@ def test_profiles_show_warns_about_unread_sections(profile_factory, aetherops_cl
     result = aetherops_cli("profiles", "show", "typo")
     assert result.exit_code == 0
     assert "no loaded plugin reads section 'maintenanse' (did you mean 'maintenance'?)" in result.stderr
+
+
+# ------------------------------------------------------------------ typed sections (issue 16)
+def _typed_store(**fields) -> ProfileStore:
+    return ProfileStore([ProfileSection("demo", fields, "A demo section.")])
+
+
+def test_section_is_typed_with_declared_defaults(profile_factory):
+    from aetherops.profiles import Section
+
+    profile_factory("p", text="demo:\n  workers: 4\n")
+    section = _typed_store(workers=Field(int, 8, "Workers.", min=1), name=Field(str, "x", "A name.")).load("p").section("demo")
+    assert isinstance(section, Section)
+    assert section.workers == 4 and section.name == "x"  # given, and the declared default
+    assert section["workers"] == 4 and section.get("name") == "x" and dict(section) == {"workers": 4, "name": "x"}
+    with pytest.raises(AttributeError, match="'demo' has no key 'nope'"):
+        section.nope  # noqa: B018
+    with pytest.raises(AttributeError, match="read-only"):
+        section.workers = 5
+
+
+def test_absent_section_has_its_defaults_as_attributes(profile_factory):
+    profile_factory("p", text="prometheus:\n  url: http://127.0.0.1:9090\n")
+    section = _typed_store(workers=Field(int, 8, "Workers.")).load("p").section("demo")
+    assert section.workers == 8
+
+
+def test_an_empty_value_means_the_declared_default(profile_factory):
+    profile_factory("p", text="demo:\n  workers:\n")
+    assert _typed_store(workers=Field(int, 8, "Workers.")).load("p").section("demo").workers == 8
+
+
+def test_field_validator_message_names_file_and_line(profile_factory, profiles_dir):
+    def even(value):
+        """An even number."""
+        return None if value % 2 == 0 else "must be even"
+
+    profile_factory("p", text="# c\ndemo:\n  workers: 3\n")
+    with pytest.raises(ConfigError) as info:
+        _typed_store(workers=Field(int, 8, "Workers.", validator=even)).load("p")
+    assert info.value.exit_code == 4 and info.value.line == 3 and "demo.workers must be even, not 3" in str(info.value)
+    assert str(profiles_dir / "p.yaml") in str(info.value)
+
+
+def test_backup_has_one_declared_concurrency_default():
+    """backup used 16 in one place and restore 8 in another: one default, the Field's."""
+    from aetherops_plugins.backup import DEFAULT_CONCURRENCY, aetherops_profile_sections
+    from aetherops_plugins.backup.engine import DEFAULT_CONCURRENCY as engine_default
+
+    (section,) = aetherops_profile_sections()
+    assert section.fields["concurrency"].default == DEFAULT_CONCURRENCY == engine_default
+    import inspect
+
+    from aetherops_plugins.backup import restore
+
+    assert inspect.signature(restore.run_restore).parameters["concurrency"].default == DEFAULT_CONCURRENCY
+
+
+RANGE_CASES = [
+    ("prometheus:\n  url: http://h:9090\n  timeout: -1\n", "prometheus.timeout must be greater than 0", 3),
+    ("prometheus:\n  url: http://h:9090\n  timeout: 0\n", "prometheus.timeout must be greater than 0", 3),
+    ("prometheus:\n  url: http://h:9090\n  timeout: .nan\n", "prometheus.timeout must be a number, not NaN", 3),
+    ("prometheus:\n  url: http://h:9090\n  timeout: nan\n", "prometheus.timeout must be a number, not NaN", 3),
+    ("alertmanager:\n  url: http://h:9093\n  retries: -2\n", "alertmanager.retries must be at least 0", 3),
+    ("backup:\n  concurrency: 0\n", "backup.concurrency must be at least 1", 2),
+    ("backup:\n  keep: -3\n", "backup.keep must be at least 1", 2),
+    ("maintenance:\n  max_minutes: 0\n", "maintenance.max_minutes must be at least 1", 2),
+    ("sandbox:\n  ready_timeout: -5\n", "sandbox.ready_timeout must be greater than 0", 2),
+    ("lint:\n  scrape_interval: 1.5m\n", "lint.scrape_interval must be a Prometheus duration", 2),
+    ("lint:\n  runbook_timeout: .nan\n", "lint.runbook_timeout must be a number, not NaN", 2),
+]
+
+
+@pytest.mark.parametrize("text,message,line", RANGE_CASES, ids=[c[1].split(" ")[0] + "=" + c[0].split(": ")[-1].strip()
+                                                                 for c in RANGE_CASES])
+def test_out_of_range_profile_values_are_exit_4_with_file_and_line(profile_factory, aetherops_cli, text, message, line):
+    name = profile_factory("bad", text=text)
+    result = aetherops_cli("-p", name, "profiles", "show")
+    assert result.exit_code == 4, result
+    (err,) = result.stderr.strip().splitlines()
+    assert message in err and f"bad.yaml:{line}:" in err, err
+
+
+def test_values_in_range_load(profile_factory):
+    profile_factory("ok", text="prometheus:\n  url: http://h:9090\n  timeout: 0.5\n  retries: 0\nbackup:\n  concurrency: 1\n  keep: 1\n")
+    from aetherops.testing.cli import run_cli
+
+    result = run_cli(["-p", "ok", "--output", "json", "profiles", "show"])
+    assert result.exit_code == 0, result
+    profile = result.json()["profile"]
+    assert profile["prometheus"]["timeout"] == 0.5 and profile["backup"]["concurrency"] == 1
+
+
+def test_many_section_items_are_typed_and_checked(profile_factory):
+    probes = ProfileSection("probes", {"url": Field(str, None, "Target.", required=True),
+                                       "interval": Field(float, 30.0, "Seconds.", min=1)}, "Probes.", many=True)
+    profile_factory("p", text="probes:\n  - url: http://a\n  - url: http://b\n    interval: 5\n")
+    items = ProfileStore([probes]).load("p").section("probes")
+    assert [(i.url, i.interval) for i in items] == [("http://a", 30.0), ("http://b", 5.0)]
+    profile_factory("bad", text="probes:\n  - url: http://a\n    interval: 0.5\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml:3: probes.0.interval must be at least 1, not 0.5"):
+        ProfileStore([probes]).load("bad")

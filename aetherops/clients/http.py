@@ -23,7 +23,7 @@ import httpx  # noqa: E402
 
 from aetherops.clients.connect import is_tls_error, request_headers, ssl_context  # noqa: E402
 from aetherops.clients.retry import TRANSIENT_STATUS, RetryPolicy  # noqa: E402
-from aetherops.errors import ServiceError  # noqa: E402
+from aetherops.errors import AetheropsError, ExitCode, ServiceError  # noqa: E402
 from aetherops.profiles import ServiceConfig  # noqa: E402
 from aetherops.redact import redact  # noqa: E402
 
@@ -88,6 +88,12 @@ class HTTPService:
         try:
             response = self.policy.run(lambda: self.client.request(method, path, **kwargs), is_transient=transient,
                                        retry_after=lambda r: r.headers.get("Retry-After"), method=method, safe=retry)
+        except httpx.InvalidURL as exc:  # e.g. a 70 kB --match value: input given to us, not the server's fault
+            shown = url if len(url) <= 200 else f"{url[:200]}... ({len(url):,} characters)"
+            error = AetheropsError(f"{self.name} {method.upper()} {shown}: cannot send the request ({exc}); "
+                                   "shorten the values given (matchers, ids, expressions)")
+            error.exit_code = ExitCode.USAGE
+            raise error from None
         except httpx.TransportError as exc:
             if is_tls_error(exc):  # a certificate problem does not fix itself: not retried
                 raise ServiceError(f"{where}: TLS error ({_reason(exc)})", url=url) from None
@@ -109,10 +115,13 @@ class HTTPService:
         return self._json(response, path)
 
     def _json(self, response: httpx.Response, path: str) -> Any:
+        from aetherops.yamlsafe import InputError, load_json
+
         try:
-            return response.json()
-        except ValueError:
-            raise ServiceError(f"{self.name} {self.url(path)}: answered with something that is not JSON", url=self.url(path)) from None
+            return load_json(response.content)  # bounded: a hostile server's deeply nested JSON is an error, not a crash
+        except InputError as exc:
+            what = "JSON nested too deeply" if "nested" in exc.message else "something that is not JSON"
+            raise ServiceError(f"{self.name} {self.url(path)}: answered with {what}", url=self.url(path)) from None
 
 
 def _reason(exc: Exception) -> str:

@@ -37,10 +37,12 @@ def aetherops_profile_sections():
             "backup",
             {
                 "dir": Field(str, "backups", "Where backups go: <dir>/<profile>/<UTC timestamp>/ (relative to the current directory)."),
-                "keep": Field(int, None, "How many backups `aetherops backup prune` keeps (the newest verified one is always kept)."),
+                "keep": Field(int, None, "How many backups `aetherops backup prune` keeps (the newest verified one is always kept).",
+                              min=1),
                 "configs": Field(list, [], "Globs of config files to copy into the backup (e.g. monitoring/*.yml)."),
                 "datasource_uid_map": Field(dict, {}, "Restore into this profile: backed-up datasource uid -> this stack's uid."),
-                "concurrency": Field(int, DEFAULT_CONCURRENCY, "Parallel Grafana requests during backup and restore."),
+                "concurrency": Field(int, DEFAULT_CONCURRENCY, "Parallel Grafana requests during backup and restore.",
+                                     min=1, max=256),
                 "archive": Field(bool, False, "Also write a .tar.gz (with its sha256) of every backup."),
                 "contact_point_secrets": Field(dict, {}, "Restore: secrets of Grafana contact points, never in a backup: "
                                                "<contact point name>: {<field>_env: VAR} or {<field>_file: PATH} per secret "
@@ -76,7 +78,7 @@ def aetherops_backup_components(context):
 def _concurrency(ctx: Context, value: int | None) -> int:
     if value:
         return value
-    return int((ctx.section("backup") or {}).get("concurrency") or DEFAULT_CONCURRENCY)
+    return ctx.section("backup").concurrency  # declared default and range: one place (the Field above)
 
 
 # ---------------------------------------------------------------------- backup
@@ -310,7 +312,7 @@ def backup_prune(ctx: Context, keep, dir_, include_safety, dry_run):
     """
     from aetherops_plugins.backup.manifest import list_backups, remove_backup, stale_partials, verify_backup
 
-    keep = keep or (ctx.section("backup") or {}).get("keep")
+    keep = keep or ctx.section("backup").keep
     if not keep:
         raise click.UsageError("give --keep N or set backup.keep in the profile")
     base = _base_dir(ctx, dir_)

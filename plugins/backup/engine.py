@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import click
 
 from aetherops.errors import AetheropsError, ConfigError, FindingsError, ServiceError
+from aetherops_plugins.backup import DEFAULT_CONCURRENCY  # one declared default: the profile Field's
 from aetherops_plugins.backup.api import BackupJob, ComponentFailed, SkipComponent, sha256_file
 from aetherops_plugins.backup.manifest import (
     FORMAT,
@@ -29,8 +30,6 @@ from aetherops_plugins.backup.manifest import (
 if TYPE_CHECKING:  # pragma: no cover
     from aetherops.context import Context
     from aetherops.profiles import Profile
-
-DEFAULT_CONCURRENCY = 16
 
 
 def collect_components(ctx: Context) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import click
 
 from aetherops.errors import ConfigError, FindingsError
 from aetherops_plugins.backup.api import CHANGING_ACTIONS, RestoreJob
-from aetherops_plugins.backup.engine import collect_components, parse_names, resolve_base_dir, run_backup
+from aetherops_plugins.backup.engine import DEFAULT_CONCURRENCY, collect_components, parse_names, resolve_base_dir, run_backup
 from aetherops_plugins.backup.manifest import MANIFEST, load_manifest, verify_backup
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -89,7 +89,7 @@ def _target_profile(ctx, backup_profile: str | None, to_profile: str | None):
 
 def run_restore(ctx: Context, path: Path, *, only: list[str] | None = None, dry_run: bool = False, force: bool = False,
                 diff: bool = False, folder_map: dict[str, str] | None = None, to_profile: str | None = None,
-                configs_to: Path | None = None, concurrency: int = 8, safety_dir: str | None = None,
+                configs_to: Path | None = None, concurrency: int = DEFAULT_CONCURRENCY, safety_dir: str | None = None,
                 options: dict[str, Any] | None = None) -> dict[str, Any]:
     """``options``: more ``RestoreJob.options`` for the components (e.g. ``grafana_provenance``)."""
     workdirs: list[Path] = []

@@ -40,9 +40,16 @@ def aetherops_lint_checks():
     return builtin_checks()
 
 
+def _duration(value: str) -> str | None:
+    """A Prometheus duration (30s, 5m, 1h30m)."""
+    from aetherops_plugins.lint.loader import parse_duration
+
+    return None if parse_duration(value) is not None else "must be a Prometheus duration such as 30s, 5m or 1h30m"
+
+
 @aetherops.hookimpl
 def aetherops_profile_sections():
-    from aetherops.profiles import Field, ProfileSection
+    from aetherops.profiles import Field, ProfileSection, positive
 
     return [
         ProfileSection(
@@ -56,14 +63,16 @@ def aetherops_profile_sections():
                                             choices=("info", "warning", "error")),
                 "allowed_severities": Field(list, ["critical", "warning", "info"], "Values allowed in alerts' severity label."),
                 "required_annotations": Field(list, ["summary", "description", "runbook_url"], "Annotations every alert needs."),
-                "scrape_interval": Field(str, None, "Scrape interval for rate-range checks (default: the linted prometheus.yml's, else 1m)."),
-                "evaluation_interval": Field(str, None, "Rule evaluation interval when no prometheus.yml is linted (default 1m)."),
+                "scrape_interval": Field(str, None, "Scrape interval for rate-range checks (default: the linted prometheus.yml's, else 1m).",
+                                         validator=_duration),
+                "evaluation_interval": Field(str, None, "Rule evaluation interval when no prometheus.yml is linted (default 1m).",
+                                             validator=_duration),
                 "baseline": Field(str, None, "Baseline file applied when --baseline is not given."),
-                "online_lookback": Field(str, "1d", "How far back online checks look for series."),
-                "max_series": Field(int, 10000, "online/cost: series a rule may touch."),
-                "noisy_days": Field(float, 7.0, "online/noisy: days of history to replay."),
-                "noisy_threshold": Field(int, 10, "online/noisy: firings above this are a finding."),
-                "runbook_timeout": Field(float, 5.0, "online/runbook: seconds to wait for a runbook link."),
+                "online_lookback": Field(str, "1d", "How far back online checks look for series.", validator=_duration),
+                "max_series": Field(int, 10000, "online/cost: series a rule may touch.", min=1),
+                "noisy_days": Field(float, 7.0, "online/noisy: days of history to replay.", validator=positive),
+                "noisy_threshold": Field(int, 10, "online/noisy: firings above this are a finding.", min=0),
+                "runbook_timeout": Field(float, 5.0, "online/runbook: seconds to wait for a runbook link.", validator=positive),
             },
             "Settings of `aetherops lint` (docs/lint.md).",
         )

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from aetherops.errors import ConfigError
+from aetherops.yamlsafe import InputError, load_json
 
 FORMAT = "aetherops-lint-baseline"
 
@@ -24,10 +25,12 @@ def read(path: str | os.PathLike) -> dict[str, int | None]:
     """fingerprint -> occurrences to hide (None: all of them, for version 1 baselines)."""
     p = Path(path)
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        data = load_json(p.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot read baseline: {exc.strerror or exc}", path=p) from None
-    except ValueError as exc:
+    except InputError as exc:
+        raise ConfigError(f"baseline is not usable JSON: {exc.message}", path=p, line=exc.line) from None
+    except ValueError as exc:  # not UTF-8
         raise ConfigError(f"baseline is not JSON: {exc}", path=p) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("findings"), list):
         raise ConfigError(f"not an aetherops lint baseline (expected {{'format': '{FORMAT}', 'findings': [...]}})", path=p)

@@ -8,7 +8,6 @@ multi-document Helm output of them), ``alertmanager``, ``prometheus`` (a
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -16,12 +15,14 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
+from aetherops.yamlsafe import InputError, load_json
 from aetherops_plugins.lint.yamlpos import YAMLSyntaxError, YMap, YSeq, load_documents
 
 YAML_SUFFIXES = (".yml", ".yaml")
 JSON_SUFFIXES = (".json",)
 _DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
 _DURATION_UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+_JSON_START = re.compile(r"\s*\{")
 _SUPPRESS = re.compile(r"#\s*aetherops:\s*(file/)?disable\s*=?\s*([A-Za-z0-9_/*.,\- ]+)")
 
 
@@ -422,10 +423,10 @@ def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None
         result.syntax.append((display, None, None, "a binary file, not YAML or JSON" if binary else
                               f"not valid UTF-8 at byte {exc.start} (save the file as UTF-8)", "encoding"))
         return
+    del raw  # the text is what is kept: not the file twice while it is parsed
     if text.startswith("\ufeff"):
         text = text[1:]
-    stripped = text.lstrip()
-    if path.suffix.lower() in JSON_SUFFIXES or (stripped.startswith("{") and path.suffix.lower() not in YAML_SUFFIXES):
+    if path.suffix.lower() in JSON_SUFFIXES or (_JSON_START.match(text) and path.suffix.lower() not in YAML_SUFFIXES):
         _load_json(path, display, text, result)
         return
     try:
@@ -478,9 +479,9 @@ def _kind_of_value(value) -> str:
 
 def _load_json(path: Path, display: str, text: str, result: LoadResult) -> None:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        result.syntax.append((display, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}", "dashboard"))
+        data = load_json(text)  # bounded: too deep nesting is an error here, not a RecursionError later
+    except InputError as exc:
+        result.syntax.append((display, exc.line, exc.column, exc.message, "dashboard"))
         return
     if isinstance(data, dict) and is_dashboard(data):
         if isinstance(data.get("dashboard"), dict):

@@ -135,13 +135,15 @@ class PromQLError(Exception):
 
 
 class TooComplex(PromQLError):
-    """The expression is too large or too deeply nested to hand to the parser safely."""
+    """The expression nests deeper than the parser can take safely: an error at the position where the limit is crossed."""
 
 
 #: nesting (binary operators + bracket depth) above which an expression is not parsed: promql-parser recurses on the
 #: C stack and overflows it (a segfault, not an exception) at about 4,190 chained binary operators with Linux's 8 MB main
 #: stack (bisected in a subprocess; ``(((...)))`` 6,000 deep still parses). Windows' main stack is 1 MB, and the AST
 #: walks here recurse in Python too: 500 keeps a wide margin everywhere. Real rules stay far below (kube-prometheus: < 40).
+#: Deeper expressions are an error (``syntax/promql``) at the position where this limit is crossed: an expression that
+#: cannot be checked is never passed with a warning.
 MAX_NESTING = 500
 #: above this, parse in a thread with a big stack (a parser panic/overflow there still cannot happen below MAX_NESTING)
 _THREAD_NESTING = 120
@@ -149,11 +151,16 @@ _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 _OPERATORS = re.compile(r"==|!=|>=|<=|[-+*/%^<>]|\b(?:and|or|unless|atan2)\b")
 
 
+def _blank_strings(expr: str) -> str:
+    """``expr`` with the contents of string literals blanked (same length, so offsets stay valid)."""
+    return _STRINGS.sub(lambda m: m.group(0)[0] + " " * (len(m.group(0)) - 2) + m.group(0)[-1], expr)
+
+
 def nesting(expr: str) -> int:
     """A cheap upper bound of the AST depth: binary/unary operators plus the deepest bracket nesting."""
     if len(expr) < 400:
         return 0
-    bare = _STRINGS.sub('""', expr)
+    bare = _blank_strings(expr)
     depth = deepest = 0
     for c in bare:
         if c in "([{":
@@ -163,6 +170,24 @@ def nesting(expr: str) -> int:
         elif c in ")]}":
             depth -= 1
     return len(_OPERATORS.findall(bare)) + deepest
+
+
+def nesting_offset(expr: str, limit: int = MAX_NESTING) -> int:
+    """The offset at which :func:`nesting` first exceeds ``limit`` (operators so far + deepest bracket so far)."""
+    bare = _blank_strings(expr)
+    ops = [m.start() for m in _OPERATORS.finditer(bare)]
+    depth = deepest = seen = 0
+    for i, c in enumerate(bare):
+        while seen < len(ops) and ops[seen] <= i:
+            seen += 1
+        if c in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in ")]}":
+            depth -= 1
+        if seen + deepest > limit:
+            return i
+    return 0
 
 
 def _parse_big_stack(expr: str):
@@ -192,8 +217,8 @@ def _parse_big_stack(expr: str):
 def _analyze_uncached(expr: str):
     depth = nesting(expr)
     if depth > MAX_NESTING:
-        return TooComplex(f"expression too large/deep to analyse ({depth} operators and nesting levels, limit "
-                          f"{MAX_NESTING}); promtool-level syntax only", 0)
+        return TooComplex(f"expression nests deeper than the parser's limit ({depth} operators and nesting levels, "
+                          f"limit {MAX_NESTING})", nesting_offset(expr))
     try:
         ast = _parse_big_stack(expr) if depth > _THREAD_NESTING else P.parse(expr)
     except ValueError as exc:
@@ -208,7 +233,7 @@ def _analyze_uncached(expr: str):
     try:
         known, excluded, filters, _rate, _scalar = _walk(ast, facts, None)
     except RecursionError:
-        return TooComplex("expression too deep to analyse (Python recursion limit); promtool-level syntax only", 0)
+        return TooComplex("expression nests deeper than the parser's limit (Python recursion limit)", 0)
     facts.labels = (known, excluded)
     facts.filters = filters
     return facts

@@ -36,7 +36,8 @@ def aetherops_profile_sections():
         ProfileSection(
             "maintenance",
             {
-                "max_minutes": Field(int, DEFAULT_MAX_MINUTES, "Longest silence `--minutes` may ask for (1..max_minutes)."),
+                "max_minutes": Field(int, DEFAULT_MAX_MINUTES, "Longest silence `--minutes` may ask for (1..max_minutes).",
+                                     min=1),
                 "default_matchers": Field(list, [], 'Matchers used when no --match is given (default: alertname=~".+", every alert).'),
                 "author": Field(str, None, "createdBy of the silences (default: the OS user name)."),
             },
@@ -78,21 +79,8 @@ def _check_minutes(ctx: Context, minutes: int | None, *, what: str = "silence") 
 
 
 def _max_minutes(ctx: Context) -> int:
-    """The profile's maintenance.max_minutes, checked: a whole number >= 1 (else exit 4 naming the key)."""
-    value = _settings(ctx).get("max_minutes")
-    if value is None:
-        return DEFAULT_MAX_MINUTES
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        from aetherops.errors import ConfigError
-
-        where = getattr(ctx.profile, "_where", None)
-        try:
-            path, line = where(("maintenance", "max_minutes")) if where else (ctx.profile.path, None)
-        except Exception:  # noqa: BLE001 - the line is a nicety; the key and file are in the message anyway
-            path, line = ctx.profile.path, None
-        raise ConfigError(f"maintenance.max_minutes of profile '{ctx.profile.name}' must be a whole number of minutes, "
-                          f"at least 1 (got {value!r})", path=path, line=line)
-    return value
+    """The profile's maintenance.max_minutes: declared (default and minimum) and validated by the profile loader."""
+    return ctx.section("maintenance").max_minutes
 
 
 def _match_list(match: tuple[str, ...]) -> list[dict] | None:

@@ -143,6 +143,8 @@ def check_regex(value: str, text: str) -> None:
         re.compile(value)
     except re.error as exc:
         raise MatcherError(f"bad matcher {text!r}: invalid regular expression: {exc}") from None
+    except (RecursionError, OverflowError):  # Alertmanager's RE2 refuses nesting deeper than 1,000 too
+        raise MatcherError(f"bad matcher {text[:80]!r}...: the regular expression nests too deeply") from None
 
 
 def parse_matchers(texts: Iterable[str]) -> list[dict]:

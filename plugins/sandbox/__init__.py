@@ -23,12 +23,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @aetherops.hookimpl
 def aetherops_profile_sections():
-    from aetherops.profiles import Field, ProfileSection
+    from aetherops.profiles import Field, ProfileSection, positive
 
     return [ProfileSection("sandbox", {
-        "demo_exporter_port": Field(int, 19100, "Port of the sandbox's demo exporter (metrics that move)."),
+        "demo_exporter_port": Field(int, 19100, "Port of the sandbox's demo exporter (metrics that move).", min=1, max=65535),
         "state_dir": Field(str, None, "Where the sandbox keeps its data and logs (default: <user state dir>/sandbox)."),
-        "ready_timeout": Field(float, 30.0, "Seconds to wait for each service to become ready."),
+        "ready_timeout": Field(float, 30.0, "Seconds to wait for each service to become ready.", validator=positive),
     }, "The local sandbox stack started by `aetherops sandbox up`.")]
 
 

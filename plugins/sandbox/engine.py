@@ -76,7 +76,7 @@ class Sandbox:
         self.section = section
         self.dir = Path(section.get("state_dir") or state_root / "sandbox")
         self.state_file = self.dir / "state.json"
-        self.ready_timeout = float(section.get("ready_timeout") or 30.0)
+        self.ready_timeout = section.ready_timeout
 
     @classmethod
     def from_context(cls, ctx) -> Sandbox:
@@ -93,7 +93,7 @@ class Sandbox:
         am_port = _port(data["alertmanager"].get("url") or "", "alertmanager")
         grafana_port = _port(data["grafana"].get("url") or "", "grafana")
         bb_port = _port(data["blackbox"].get("url") or "", "blackbox")
-        demo_port = int(self.section.get("demo_exporter_port") or 19100)
+        demo_port = self.section.demo_exporter_port
         try:
             prometheus, alertmanager, blackbox = (find_binary(n) for n in ("prometheus", "prometheus-alertmanager", "prometheus-blackbox-exporter"))
         except MissingBinary as exc:

@@ -30,7 +30,13 @@ def redact_alertmanager_config(text: str) -> tuple[str, int]:
     """The YAML with every secret-looking value of ``global:`` and ``receivers:`` replaced; and how many."""
     import yaml
 
-    data = yaml.safe_load(text) or {}
+    from aetherops import yamlsafe
+    from aetherops.errors import ServiceError
+
+    try:
+        data = yamlsafe.load(text) or {}  # bounded: the server's answer may be hostile (an alias bomb)
+    except yamlsafe.InputError as exc:
+        raise ServiceError(f"Alertmanager's running config is not usable YAML: {exc}") from None
     count = 0
 
     def walk(value: Any, pattern: re.Pattern, key: str = "") -> Any:

@@ -322,7 +322,7 @@ class GrafanaComponent:
             client.close()
 
     def _restore(self, job: RestoreJob, client) -> None:
-        workers = max(1, int(job.options.get("concurrency") or 8))
+        workers = job.options["concurrency"]
         backup = read_backup(job)
         state, current = fetch_target(client, backup, workers)
         items = plan_restore(job, backup, state, current)

@@ -216,11 +216,10 @@ class PromQLSyntax(RuleCheck):
             return
         try:
             facts = analyze(expr)
-        except TooComplex as exc:
-            line, col = rule.expr_position(0)
-            yield self.finding(rule.target, exc.message, rule=rule, line=line, column=col, severity="warning",
-                               hint="split the expression (e.g. into recording rules) so it can be checked; "
-                                    "the checks that read the expression skip this rule")
+        except TooComplex as exc:  # an error, not a warning: an expression nobody can check must not pass
+            line, col = rule.expr_position(exc.offset)
+            yield self.finding(rule.target, exc.message, rule=rule, line=line, column=col,
+                               hint="split the expression (e.g. into recording rules) so it can be checked")
             return
         except PromQLError as exc:
             line, col = rule.expr_position(exc.offset)

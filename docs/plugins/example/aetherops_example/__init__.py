@@ -19,8 +19,7 @@ def aetherops_register_commands(cli):
     @pass_context
     def hello(ctx, name):
         """Say hello with the selected profile's name (an example plugin command)."""
-        section = ctx.section("example")
-        name = name or section["greeting_name"]
+        name = name or ctx.section("example").greeting_name  # typed, default filled from the Field below
         data = {"greeting": f"hello {name}", "profile": ctx.profile.name}
         ctx.output.result(data, lambda: ctx.output.line(f"{data['greeting']} from profile {data['profile']}"))
 
