@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, runtime_checkable
 
+from aetherops_plugins.backup.paths import UnsafePathError, check_relpath, make_private_dirs, safe_join
+
 if TYPE_CHECKING:  # pragma: no cover
     from aetherops.context import Context
     from aetherops.profiles import Profile
@@ -60,6 +62,9 @@ __all__ = [
     "SkipComponent",
     "ComponentFailed",
     "sha256_file",
+    "open_private",
+    "safe_join",
+    "UnsafePathError",
     "CHUNK",
 ]
 
@@ -114,11 +119,25 @@ def sha256_file(path: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def open_private(path: str | os.PathLike, *, exclusive: bool = False, mode: int = 0o600):
+    """Open ``path`` for writing bytes, created with ``mode`` (0600: backups hold sensitive configs; on
+    Windows the file inherits its folder's ACL). Never follows a symlink at ``path``; ``exclusive``
+    refuses an existing file."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    flags |= getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, mode)
+    try:
+        if os.name == "posix":
+            os.fchmod(fd, mode)  # an existing file keeps its mode through O_TRUNC otherwise
+        return os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _safe_rel(relpath: str | os.PathLike) -> PurePosixPath:
-    rel = PurePosixPath(str(relpath).replace("\\", "/"))
-    if rel.is_absolute() or any(part in ("", "..") for part in rel.parts) or not rel.parts:
-        raise ValueError(f"backup paths must be relative and inside the component folder: {relpath!r}")
-    return rel
+    """A path a component writes or reads, relative to its folder (see ``paths.check_relpath``)."""
+    return check_relpath(relpath, what="backup path")
 
 
 def _json_bytes(data: Any, compact: bool = False) -> bytes:
@@ -207,8 +226,11 @@ class BackupJob:
         target = self.root.joinpath(*rel.parts)
         parent = target.parent
         if parent not in self._dirs:
-            parent.mkdir(parents=True, exist_ok=True)
             with self._lock:
+                if not self.root.is_dir():
+                    self.root.parent.mkdir(parents=True, exist_ok=True)
+                    make_private_dirs(self.root.parent, self.root)
+                make_private_dirs(self.root, parent)
                 self._dirs.add(parent)
         return target
 
@@ -218,20 +240,30 @@ class BackupJob:
             self.files[key] = {"size": size, "sha256": digest}
         return key
 
-    def _mask(self, rel: PurePosixPath, data: bytes, source: str | None = None) -> bytes:
-        """``data`` with every secret registered by profiles masked (text only), with a warning naming the file."""
-        from aetherops.redact import known_secrets, redact
+    def _mask(self, rel: PurePosixPath, data: bytes, source: str | None = None, *, quiet: bool = False) -> bytes:
+        """``data`` with the secrets registered by profiles masked (text only; whole values in secret fields,
+        the file still parses: see ``masking``), with a warning naming the file unless ``quiet``."""
+        from aetherops.redact import known_secrets
+        from aetherops_plugins.backup.masking import MaskingError, mask_text
 
-        if not known_secrets():
+        secrets = known_secrets()
+        if not secrets:
             return data
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             return data
-        masked = redact(text)
-        if masked == text:
+        where = source or f"{self.name}/{rel.as_posix()}"
+        try:
+            masked, count, notes = mask_text(text, secrets)
+        except MaskingError as exc:
+            raise ComponentFailed(f"{where}: {exc}; take the secret out of the file or leave the file out of the backup") from None
+        for note in notes:
+            self.warn(f"{where}: {note}")
+        if not count:
             return data
-        self.warn(f"{source or f'{self.name}/{rel.as_posix()}'}: a secret of the profile was masked in the copy")
+        if not quiet:
+            self.warn(f"{where}: a secret of the profile was masked in the copy")
         return masked.encode("utf-8")
 
     def write_bytes(self, relpath: str | os.PathLike, data: bytes, *, source: str | None = None) -> str:
@@ -241,26 +273,29 @@ class BackupJob:
         data = self._mask(rel, data, source)
         target = self.path(rel.as_posix())
         try:
-            with open(target, "wb") as fh:
+            with open_private(target) as fh:
                 fh.write(data)
         except OSError as exc:  # disk full: name the destination, not only the errno
             raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
         return self._record(rel, len(data), hashlib.sha256(data).hexdigest())
 
     def write_text(self, relpath: str | os.PathLike, text: str) -> str:
-        """Write UTF-8 text (secrets registered by profiles are masked)."""
-        from aetherops.redact import redact
+        """Write UTF-8 text (secrets registered by profiles are masked, whole values only)."""
+        rel = _safe_rel(relpath)
+        return self._write_masked(rel, self._mask(rel, text.encode("utf-8"), quiet=True))
 
-        return self._write_masked(relpath, redact(text).encode("utf-8"))
-
-    def write_json(self, relpath: str | os.PathLike, data: Any, *, compact: bool = False) -> str:
-        """Write stable JSON (sorted keys; indented, or one line with ``compact``); secrets registered by
-        profiles are masked."""
-        from aetherops.redact import known_secrets, redact
+    def write_json(self, relpath: str | os.PathLike, data: Any, *, compact: bool = False, mask: bool = True) -> str:
+        """Write stable JSON (sorted keys; indented, or one line with ``compact``). Secrets registered by
+        profiles are masked (whole string values) unless ``mask=False`` (an index of paths, which must
+        stay exact)."""
+        from aetherops.redact import known_secrets
 
         data_bytes = _json_bytes(data, compact)
-        if known_secrets():
-            data_bytes = redact(data_bytes.decode("utf-8")).encode("utf-8")
+        secrets = known_secrets() if mask else ()
+        if secrets and any(s in data_bytes.decode("utf-8") for s in secrets):
+            from aetherops_plugins.backup.masking import mask_data
+
+            data_bytes = _json_bytes(mask_data(data, secrets)[0], compact)
         return self._write_masked(relpath, data_bytes)
 
     def _write_masked(self, relpath: str | os.PathLike, data: bytes) -> str:
@@ -268,7 +303,7 @@ class BackupJob:
         rel = _safe_rel(relpath)
         target = self.path(rel.as_posix())
         try:
-            with open(target, "wb") as fh:
+            with open_private(target) as fh:
                 fh.write(data)
         except OSError as exc:
             raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
@@ -284,19 +319,19 @@ class BackupJob:
         rel = _safe_rel(relpath)
         target = self.path(rel)
         try:
-            if link:
+            if link:  # a hard link shares the source's inode and mode: the 0700 folder keeps others out
                 try:
                     os.link(source, target)
                 except OSError:
-                    shutil.copy2(source, target)
+                    _copy_private(source, target)
             elif known_secrets() and os.path.getsize(source) <= 16 * CHUNK:
                 data = Path(source).read_bytes()
                 masked = self._mask(rel, data, str(source))
                 if masked is not data:
                     return self._write_masked(rel, masked)
-                shutil.copy2(source, target)
+                _copy_private(source, target)
             else:
-                shutil.copy2(source, target)
+                _copy_private(source, target)
         except OSError as exc:
             if exc.filename:  # the source cannot be read, or the target cannot be created: already named
                 raise
@@ -316,6 +351,16 @@ class BackupJob:
                 self.copy_file(src, rel, link=link)
                 n += 1
         return n
+
+
+def _copy_private(source: str | os.PathLike, target: Path) -> None:
+    """Copy ``source`` (data and times) to a new ``target`` made 0600, or the source's mode when stricter."""
+    with open(source, "rb") as src, open_private(target) as dst:
+        shutil.copyfileobj(src, dst, CHUNK)
+    st = os.stat(source)
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    if os.name == "posix":
+        os.chmod(target, (st.st_mode & 0o600) | 0o400)
 
 
 @dataclass
@@ -380,11 +425,27 @@ class RestoreJob:
     def has_service(self, name: str) -> bool:
         return bool((self.profile.section(name) or {}).get("url"))
 
+    def _listed(self, relpath: str) -> Path | None:
+        """The file ``relpath`` of this component when MANIFEST.json lists it (a restore reads nothing
+        else); UnsafePathError when the path would leave the backup folder."""
+        rel = _safe_rel(relpath)
+        key = f"{self.name}/{rel.as_posix()}"
+        target = safe_join(self.root.parent, key, what="path in the backup")
+        return target if key in (self.manifest.get("files") or {}) else None
+
     def exists(self, relpath: str) -> bool:
-        return self.root.joinpath(*_safe_rel(relpath).parts).is_file()
+        """Whether the backup has the file ``relpath`` (listed in MANIFEST.json and on disk)."""
+        target = self._listed(relpath)
+        return target is not None and target.is_file()
 
     def read_bytes(self, relpath: str) -> bytes:
-        return self.root.joinpath(*_safe_rel(relpath).parts).read_bytes()
+        """The file ``relpath`` of this component; UnsafePathError (exit 4) for a path outside the backup
+        folder or one MANIFEST.json does not list."""
+        target = self._listed(relpath)
+        if target is None:
+            raise UnsafePathError(f"{self.name}/{relpath} is not listed in MANIFEST.json; restore reads only files the "
+                                  "manifest checks")
+        return target.read_bytes()
 
     def read_text(self, relpath: str) -> str:
         return self.read_bytes(relpath).decode("utf-8")
