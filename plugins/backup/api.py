@@ -266,14 +266,16 @@ class BackupJob:
             self.warn(f"{where}: a secret of the profile was masked in the copy")
         return masked.encode("utf-8")
 
-    def write_bytes(self, relpath: str | os.PathLike, data: bytes, *, source: str | None = None) -> str:
+    def write_bytes(self, relpath: str | os.PathLike, data: bytes, *, source: str | None = None,
+                    source_mode: int | None = None) -> str:
         """Write ``data`` (UTF-8 text in it has the secrets registered by profiles masked, with a warning
-        naming ``source`` or the file); returns the path recorded in the manifest."""
+        naming ``source`` or the file); returns the path recorded in the manifest. The file is 0600, or
+        ``source_mode`` (the copied file's ``st_mode``) when that is stricter."""
         rel = _safe_rel(relpath)
         data = self._mask(rel, data, source)
         target = self.path(rel.as_posix())
         try:
-            with open_private(target) as fh:
+            with open_private(target, mode=_private_mode(source_mode)) as fh:
                 fh.write(data)
         except OSError as exc:  # disk full: name the destination, not only the errno
             raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
@@ -298,12 +300,12 @@ class BackupJob:
             data_bytes = _json_bytes(mask_data(data, secrets)[0], compact)
         return self._write_masked(relpath, data_bytes)
 
-    def _write_masked(self, relpath: str | os.PathLike, data: bytes) -> str:
+    def _write_masked(self, relpath: str | os.PathLike, data: bytes, *, source_mode: int | None = None) -> str:
         """Write bytes already masked (write_text / write_json mask silently: that is what they promise)."""
         rel = _safe_rel(relpath)
         target = self.path(rel.as_posix())
         try:
-            with open_private(target) as fh:
+            with open_private(target, mode=_private_mode(source_mode)) as fh:
                 fh.write(data)
         except OSError as exc:
             raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
@@ -328,7 +330,7 @@ class BackupJob:
                 data = Path(source).read_bytes()
                 masked = self._mask(rel, data, str(source))
                 if masked is not data:
-                    return self._write_masked(rel, masked)
+                    return self._write_masked(rel, masked, source_mode=os.stat(source).st_mode)
                 _copy_private(source, target)
             else:
                 _copy_private(source, target)
@@ -353,14 +355,17 @@ class BackupJob:
         return n
 
 
+def _private_mode(source_mode: int | None) -> int:
+    """0600, or the source's owner bits when stricter (owner read is kept: verify must read the file)."""
+    return 0o600 if source_mode is None else (source_mode & 0o600) | 0o400
+
+
 def _copy_private(source: str | os.PathLike, target: Path) -> None:
     """Copy ``source`` (data and times) to a new ``target`` made 0600, or the source's mode when stricter."""
-    with open(source, "rb") as src, open_private(target) as dst:
-        shutil.copyfileobj(src, dst, CHUNK)
     st = os.stat(source)
+    with open(source, "rb") as src, open_private(target, mode=_private_mode(st.st_mode)) as dst:
+        shutil.copyfileobj(src, dst, CHUNK)
     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
-    if os.name == "posix":
-        os.chmod(target, (st.st_mode & 0o600) | 0o400)
 
 
 @dataclass

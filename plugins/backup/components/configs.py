@@ -52,7 +52,7 @@ class ConfigsComponent:
                 stored = _stored_name(path)
                 # the job masks every secret of the profile (all of them are registered at backup start,
                 # whichever components run) and warns naming the original file
-                job.write_bytes(f"files/{stored}", path.read_bytes(), source=str(path))
+                job.write_bytes(f"files/{stored}", path.read_bytes(), source=str(path), source_mode=path.stat().st_mode)
                 index.append({"file": f"files/{stored}", "original": str(resolved), "glob": pattern,
                               "mode": oct(path.stat().st_mode & 0o777)})
         job.write_json("index.json", {"files": index}, mask=False)  # exact paths: a secret is never in a path
