@@ -222,7 +222,7 @@ def backup_verify(ctx: Context, path, dir_):
     from pathlib import Path
 
     from aetherops_plugins.backup.engine import verify_path
-    from aetherops_plugins.backup.manifest import list_backups
+    from aetherops_plugins.backup.manifest import list_backups, printable
 
     if path is None:
         # the newest full backup (never a safety backup, nor a partial --only one while a full one exists)
@@ -244,7 +244,7 @@ def backup_verify(ctx: Context, path, dir_):
             ctx.output.line(f"  {result['error']}")
         for key, label in (("unsafe", "unsafe"), ("changed", "differs"), ("missing", "missing"), ("extra", "not in manifest")):
             for rel in result.get(key, []):
-                ctx.output.line(f"  {label}: {rel}")
+                ctx.output.line(f"  {label}: {printable(rel)}")
 
     ctx.output.result(result, text)
     if not result["ok"]:

@@ -58,6 +58,11 @@ def load_manifest(path: Path) -> dict[str, Any]:
     return data
 
 
+def printable(text: str) -> str:
+    """``text`` when it prints on one line, else its quoted repr (CR, NUL, line separators...)."""
+    return text if text.isprintable() else repr(text)
+
+
 @dataclass
 class VerifyResult:
     path: Path
@@ -71,9 +76,10 @@ class VerifyResult:
     error: str | None = None
 
     def problems(self) -> list[str]:
-        out = [f"unsafe: {p}" for p in self.unsafe]
-        out += [f"missing: {p}" for p in self.missing] + [f"differs: {p}" for p in self.changed]
-        out += [f"not in manifest: {p}" for p in self.extra]
+        """One line each (a path with a control character, e.g. a crafted manifest key, is shown quoted)."""
+        out = [f"unsafe: {printable(p)}" for p in self.unsafe]
+        out += [f"missing: {printable(p)}" for p in self.missing] + [f"differs: {printable(p)}" for p in self.changed]
+        out += [f"not in manifest: {printable(p)}" for p in self.extra]
         if self.error:
             out.insert(0, self.error)
         return out
