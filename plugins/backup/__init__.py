@@ -217,7 +217,8 @@ def backup_verify(ctx: Context, path, dir_):
     """Check every file of a backup against MANIFEST.json (size and sha256).
 
     PATH is a backup folder or a .tar.gz made by --archive (default: the newest full backup of the
-    profile). Exit 1 naming every file that differs, is missing or was added.
+    profile). Exit 1 naming every file that differs, is missing, was added or is unsafe (a path that
+    leaves the folder, a symlink), or why an archive cannot be read.
     """
     from pathlib import Path
 
@@ -264,6 +265,8 @@ def backup_prune(ctx: Context, keep, dir_, include_safety, dry_run):
     Restore's safety backups never count towards N and are kept unless --include-safety (then the N
     newest safety backups are kept). Archive-only backups (<timestamp>.tar.gz without its folder) are
     left alone. Leftover <timestamp>.partial folders older than an hour (a crashed run) are removed too.
+    Only backups are deleted: anything without an aetherops MANIFEST.json or marker, and every symlink,
+    is listed as "not a backup" and left alone; a future or unparsable timestamp takes no kept slot.
     """
     from aetherops_plugins.backup.engine import run_prune
 
