@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from aetherops_plugins.backup.api import open_private, sha256_file
-from aetherops_plugins.backup.paths import UnsafePathError, is_link, safe_join
+from aetherops_plugins.backup.paths import Confined, UnsafePathError, is_link
 
 MANIFEST = "MANIFEST.json"
 RESTORE_MD = "RESTORE.md"
@@ -101,9 +101,10 @@ def verify_backup(path: Path, *, quick: bool = False) -> VerifyResult:
         return VerifyResult(path, False, error=str(exc))
     result = VerifyResult(path, True)
     files: dict[str, dict] = manifest["files"]
+    confined = Confined(path)
     for rel, info in sorted(files.items()):
         try:
-            target = safe_join(path, rel, what="MANIFEST entry")
+            target = confined.join(rel, what="MANIFEST entry")
         except UnsafePathError as exc:
             result.unsafe.append(exc.format_message())
             continue

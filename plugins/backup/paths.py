@@ -30,6 +30,10 @@ class UnsafePathError(ConfigError, ValueError):
 
 def check_relpath(relpath: str | os.PathLike, *, what: str = "path") -> PurePosixPath:
     """``relpath`` as a relative POSIX path of plain components, or UnsafePathError saying why not."""
+    return PurePosixPath(*_parts(relpath, what))
+
+
+def _parts(relpath: str | os.PathLike, what: str) -> tuple[str, ...]:
     text = os.fspath(relpath) if isinstance(relpath, os.PathLike) else relpath
     if not isinstance(text, str) or not text:
         raise UnsafePathError(f"{what} {relpath!r}: empty or not a string")
@@ -39,46 +43,54 @@ def check_relpath(relpath: str | os.PathLike, *, what: str = "path") -> PurePosi
     if norm.startswith("/"):
         kind = "a UNC path" if norm.startswith("//") else "an absolute path"
         raise UnsafePathError(f"{what} {text!r} is {kind}")
-    parts = norm.split("/")
+    parts = tuple(norm.split("/"))
     for part in parts:
         if part in ("", ".", ".."):
             raise UnsafePathError(f"{what} {text!r} has a {part or 'empty'!r} component")
         if _DRIVE.match(part) or (os.name == "nt" and ":" in part):
             raise UnsafePathError(f"{what} {text!r} names a drive or stream ({part!r})")
-    return PurePosixPath(*parts)
+    return parts
 
 
-def has_symlink_below(root: Path, target: Path) -> Path | None:
-    """The first component of ``target`` below ``root`` that is a symlink or junction, else None."""
-    current = Path(root)
-    for part in Path(target).relative_to(root).parts:
-        current = current / part
-        if is_link(current):
-            return current
-    return None
-
-
-def is_link(path: Path) -> bool:
+def is_link(path: str | os.PathLike) -> bool:
+    """A symlink, or a Windows junction (Python 3.12+ can tell)."""
     if os.path.islink(path):
         return True
-    is_junction = getattr(os.path, "isjunction", None)  # Python 3.12+, Windows
+    is_junction = getattr(os.path, "isjunction", None)
     return bool(is_junction and is_junction(path))
+
+
+class Confined:
+    """Paths below one ``root``, checked like :func:`safe_join`; remembers the folders already found
+    free of symlinks, so checking every file of a large backup stays cheap."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self._root = os.fspath(root)
+        self._real_root = os.path.realpath(self._root)
+        self._clean: set[tuple[str, ...]] = set()
+
+    def join(self, relpath: str | os.PathLike, *, what: str = "path") -> Path:
+        parts = _parts(relpath, what)
+        for i in range(1, len(parts) + 1):
+            prefix = parts[:i]
+            if prefix in self._clean:
+                continue
+            if is_link(os.path.join(self._root, *prefix)):
+                raise UnsafePathError(f"{what} {str(relpath)!r} goes through a symlink ({'/'.join(prefix)})")
+            if i < len(parts):
+                parent = parts[:i]
+                real = os.path.realpath(os.path.join(self._root, *parent))
+                if os.path.commonpath([real, self._real_root]) != self._real_root:  # a junction Python cannot see
+                    raise UnsafePathError(f"{what} {str(relpath)!r} resolves outside {self.root}")
+                self._clean.add(parent)
+        return self.root.joinpath(*parts)
 
 
 def safe_join(root: str | os.PathLike, relpath: str | os.PathLike, *, what: str = "path") -> Path:
     """``root / relpath``, refused (UnsafePathError) unless it stays inside ``root`` with no symlink
     component below ``root``. ``root`` itself may be (or lie below) a symlink."""
-    root = Path(root)
-    rel = check_relpath(relpath, what=what)
-    target = root.joinpath(*rel.parts)
-    link = has_symlink_below(root, target)
-    if link is not None:
-        raise UnsafePathError(f"{what} {str(relpath)!r} goes through a symlink ({link.relative_to(root).as_posix()})")
-    try:
-        target.resolve().relative_to(root.resolve())
-    except ValueError:
-        raise UnsafePathError(f"{what} {str(relpath)!r} resolves outside {root}") from None
-    return target
+    return Confined(root).join(relpath, what=what)
 
 
 def make_private_dirs(root: str | os.PathLike, target: str | os.PathLike) -> None:
