@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, runtime_checkable
 
-from aetherops_plugins.backup.paths import UnsafePathError, check_relpath, make_private_dirs, safe_join
+from aetherops_plugins.backup.paths import Confined, UnsafePathError, check_relpath, make_private_dirs, safe_join
 
 if TYPE_CHECKING:  # pragma: no cover
     from aetherops.context import Context
@@ -419,6 +419,7 @@ class RestoreJob:
     instructions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _confined: Any = field(default=None, repr=False)
 
     @property
     def entry(self) -> dict[str, Any]:
@@ -435,7 +436,9 @@ class RestoreJob:
         else); UnsafePathError when the path would leave the backup folder."""
         rel = _safe_rel(relpath)
         key = f"{self.name}/{rel.as_posix()}"
-        target = safe_join(self.root.parent, key, what="path in the backup")
+        if self._confined is None:
+            self._confined = Confined(self.root.parent)
+        target = self._confined.join(key, what="path in the backup")
         return target if key in (self.manifest.get("files") or {}) else None
 
     def exists(self, relpath: str) -> bool:

@@ -80,11 +80,17 @@ class Confined:
                 raise UnsafePathError(f"{what} {str(relpath)!r} goes through a symlink ({'/'.join(prefix)})")
             if i < len(parts):
                 parent = parts[:i]
-                real = os.path.realpath(os.path.join(self._root, *parent))
-                if os.path.commonpath([real, self._real_root]) != self._real_root:  # a junction Python cannot see
+                if not self._inside(os.path.realpath(os.path.join(self._root, *parent))):  # a junction Python cannot see
                     raise UnsafePathError(f"{what} {str(relpath)!r} resolves outside {self.root}")
                 self._clean.add(parent)
         return self.root.joinpath(*parts)
+
+
+    def _inside(self, real: str) -> bool:
+        try:
+            return os.path.commonpath([real, self._real_root]) == self._real_root
+        except ValueError:  # another drive
+            return False
 
 
 def safe_join(root: str | os.PathLike, relpath: str | os.PathLike, *, what: str = "path") -> Path:
