@@ -295,9 +295,12 @@ class BackupJob:
         data_bytes = _json_bytes(data, compact)
         secrets = known_secrets() if mask else ()
         if secrets and any(s in data_bytes.decode("utf-8") for s in secrets):
-            from aetherops_plugins.backup.masking import mask_data
+            from aetherops_plugins.backup.masking import MASK, is_strong, mask_data
 
-            data_bytes = _json_bytes(mask_data(data, secrets)[0], compact)
+            text = _json_bytes(mask_data(data, secrets)[0], compact).decode("utf-8")
+            for secret in (s for s in secrets if is_strong(s) and s in text):  # in a key: inside quotes, stays JSON
+                text = text.replace(secret, MASK)
+            data_bytes = text.encode("utf-8")
         return self._write_masked(relpath, data_bytes)
 
     def _write_masked(self, relpath: str | os.PathLike, data: bytes, *, source_mode: int | None = None) -> str:

@@ -134,3 +134,16 @@ def test_weak_secret_left_in_a_copy_is_a_warning(aetherops_cli, profile_factory,
     out = aetherops_cli("-p", "weak", "backup", "--dir", str(tmp_path / "b"), "--only", "configs")
     assert out.exit_code == 0, out
     assert "short or common value" in out.stderr and "not masked" in out.stderr
+
+
+def test_write_json_masks_whole_values_and_a_strong_secret_even_in_a_key(tmp_path, monkeypatch):
+    from aetherops import redact
+    from aetherops_plugins.backup.api import BackupJob
+
+    monkeypatch.setattr(redact, "_SECRETS", {STRONG, "prometheus"})
+    job = BackupJob("x", tmp_path / "x", context=None, profile=None)
+    job.write_json("d.json", {"type": "prometheus", "password": "prometheus", STRONG: 1, "url": f"https://h/?t={STRONG}"})
+    data = json.loads((tmp_path / "x/d.json").read_text(encoding="utf-8"))
+    assert data == {"type": "prometheus", "password": "***", "***": 1, "url": "***"}
+    job.write_json("index.json", {"original": "/etc/prometheus/prometheus.yml"}, mask=False)  # exact paths
+    assert json.loads((tmp_path / "x/index.json").read_text(encoding="utf-8"))["original"] == "/etc/prometheus/prometheus.yml"
