@@ -47,12 +47,13 @@ def check_sidecar(path: Path) -> dict[str, Any]:
     return info
 
 
-def open_archive(path: Path, workdir: Path) -> Path:
+def open_archive(path: Path, workdir: Path, *, sidecar: dict[str, Any] | None = None) -> Path:
     """Check ``path`` (sidecar, then every member), extract it under ``workdir`` and return the backup
-    folder inside. ArchiveError (exit 4) naming the archive and the reason otherwise."""
+    folder inside. ArchiveError (exit 4) naming the archive and the reason otherwise. ``sidecar``: what
+    :func:`check_sidecar` already returned for it (the archive is not hashed twice)."""
     path = Path(path)
     try:
-        sidecar = check_sidecar(path)
+        sidecar = sidecar or check_sidecar(path)
     except OSError as exc:
         raise ArchiveError(f"{path}: cannot read the archive: {exc.strerror or exc}") from None
     if sidecar["sha256_ok"] is False:

@@ -436,7 +436,7 @@ def _verify_archive(path: Path) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="aetherops-verify-"))
     try:
         try:
-            folder = open_archive(path, tmp)
+            folder = open_archive(path, tmp, sidecar=info)
         except ArchiveError as exc:
             result = failed(exc.format_message().removeprefix(f"{path}: "))
         else:
