@@ -1,5 +1,4 @@
-"""Developer tasks: `nox -s lint`, `nox -s tests`, `nox -s peers`, `nox -s bench`, `nox -s docs`.
-"""Developer tasks: `nox -s lint`, `nox -s tests`, `nox -s fuzz`, `nox -s bench`, `nox -s docs`.
+"""Developer tasks: `nox -s lint`, `nox -s tests`, `nox -s fuzz`, `nox -s peers`, `nox -s mutants`, `nox -s bench`, `nox -s docs`.
 
 `tests` is the command CI runs (.ci/run) and the README's second quick-start
 command: it installs the Debian server packages when they are missing (Linux,

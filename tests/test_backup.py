@@ -706,7 +706,7 @@ def test_profile_secrets_are_masked_whichever_components_run(grafana_double, pro
         out = aetherops_cli("-p", "leak", "backup", "--dir", str(tmp_path / "b"), *selection, "-o", "json")
         assert out.exit_code == 0, out
         copy = Path(out.json()["path"]) / "configs/files/sandbox/zz-leak.yml"
-        assert copy.read_text(encoding="utf-8") == "grafana_token: ***\nother: kept\n", selection
+        assert copy.read_text(encoding="utf-8") == 'grafana_token: "***"\nother: kept\n', selection  # still YAML
         assert "zz-leak.yml: a secret of the profile was masked" in out.stderr
         assert aetherops_cli("backup", "verify", out.json()["path"]).exit_code == 0  # hashed as written
 

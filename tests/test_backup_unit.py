@@ -13,7 +13,7 @@ import pytest
 from aetherops_plugins.backup.api import BackupJob, RestoreJob, SkipComponent
 from aetherops_plugins.backup.components.alertmanager import REDACTED, redact_alertmanager_config
 from aetherops_plugins.backup.engine import parse_names, select_components
-from aetherops_plugins.backup.manifest import list_backups, verify_backup
+from aetherops_plugins.backup.manifest import MARKER, list_backups, verify_backup
 from aetherops_plugins.backup.restore import parse_folder_map
 
 AM_CONFIG = """
@@ -148,6 +148,7 @@ def test_list_orders_newest_first_and_shows_partials(tmp_path):
     _fake_backup(tmp_path, "20260101T000000Z", {"f": b"1"})
     _fake_backup(tmp_path, "20260301T000000Z", {"f": b"1"})
     (tmp_path / "p" / "20260401T000000Z.partial").mkdir()
+    (tmp_path / "p" / "20260401T000000Z.partial" / MARKER).write_text("{}", encoding="utf-8")  # made by aetherops
     names = [b.name for b in list_backups(tmp_path, "p")]
     assert names == ["20260301T000000Z", "20260101T000000Z"]
     assert [b.partial for b in list_backups(tmp_path, "p", include_partial=True)] == [True, False, False]
@@ -180,7 +181,7 @@ def test_write_errors_name_the_destination(tmp_path, monkeypatch):
             raise OSError(errno.ENOSPC, "No space left on device")  # what a real write() raises: no file name
 
     job = BackupJob("grafana", tmp_path / "grafana", context=None, profile=None)
-    monkeypatch.setattr(api, "open", FullDisk, raising=False)
+    monkeypatch.setattr(api, "open_private", FullDisk)
     for write in (lambda: job.write_bytes("a.bin", b"x"), lambda: job.write_json("b.json", {"a": 1})):
         with pytest.raises(OSError) as info:
             write()
@@ -190,19 +191,28 @@ def test_write_errors_name_the_destination(tmp_path, monkeypatch):
 def test_verification_state_leaves_no_temp_file_when_the_disk_is_full(tmp_path, monkeypatch):
     import errno
 
+    from aetherops_plugins.backup import manifest
     from aetherops_plugins.backup.manifest import record_verification
 
     backup = tmp_path / "stack" / "20260105T020000Z"
     backup.mkdir(parents=True)
-    real = Path.write_text
+    real = manifest.open_private
 
-    def full(self, *args, **kwargs):
-        if self.name.endswith(".tmp"):
-            real(self, "", encoding="utf-8")  # created, then nothing fits
+    class FullDisk:
+        def __init__(self, path, **kwargs):
+            self.fh = real(path, **kwargs)  # created, then nothing fits
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+            return False
+
+        def write(self, data):
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "write_text", full)
+    monkeypatch.setattr(manifest, "open_private", FullDisk)
     record_verification(backup, True)
     assert [p.name for p in (tmp_path / "stack").iterdir()] == ["20260105T020000Z"]
 
@@ -215,6 +225,6 @@ def test_copied_text_files_are_masked_with_a_warning(tmp_path, monkeypatch):
     src.write_text("token: s3cr3t-token-value\n", encoding="utf-8")
     job = BackupJob("prometheus", tmp_path / "out", context=None, profile=None)
     job.copy_file(src, "rules/rules.yml")
-    assert (tmp_path / "out/rules/rules.yml").read_text(encoding="utf-8") == "token: ***\n"
-    assert job.files["prometheus/rules/rules.yml"]["size"] == len("token: ***\n")
+    assert (tmp_path / "out/rules/rules.yml").read_text(encoding="utf-8") == 'token: "***"\n'  # still YAML
+    assert job.files["prometheus/rules/rules.yml"]["size"] == len('token: "***"\n')
     assert any(str(src) in w and "masked" in w for w in job.warnings)

@@ -217,11 +217,13 @@ def backup_verify(ctx: Context, path, dir_):
     """Check every file of a backup against MANIFEST.json (size and sha256).
 
     PATH is a backup folder or a .tar.gz made by --archive (default: the newest full backup of the
-    profile). Exit 1 naming every file that differs, is missing or was added.
+    profile). Exit 1 naming every file that differs, is missing, was added or is unsafe (a path that
+    leaves the folder, a symlink), or why an archive cannot be read.
     """
     from pathlib import Path
 
-    from aetherops_plugins.backup.manifest import list_backups, verify_backup
+    from aetherops_plugins.backup.engine import verify_path
+    from aetherops_plugins.backup.manifest import list_backups, printable
 
     if path is None:
         # the newest full backup (never a safety backup, nor a partial --only one while a full one exists)
@@ -232,15 +234,7 @@ def backup_verify(ctx: Context, path, dir_):
         target = infos[0].path
     else:
         target = Path(path)
-    archive = None
-    if target.is_file() and target.name.endswith(".tar.gz"):
-        result, archive = _verify_archive(target)
-    elif not target.is_dir():
-        raise click.BadParameter(f"{target} is not a backup folder or archive", param_hint="PATH")
-    else:
-        result = verify_backup(target).as_dict()
-    if archive is not None:
-        result["archive"] = archive
+    result = verify_path(target)
 
     def text() -> None:
         if result["ok"]:
@@ -249,51 +243,13 @@ def backup_verify(ctx: Context, path, dir_):
         ctx.output.line(f"FAILED: {result['path']}", fg="red", bold=True)
         if result.get("error"):
             ctx.output.line(f"  {result['error']}")
-        for key, label in (("changed", "differs"), ("missing", "missing"), ("extra", "not in manifest")):
+        for key, label in (("unsafe", "unsafe"), ("changed", "differs"), ("missing", "missing"), ("extra", "not in manifest")):
             for rel in result.get(key, []):
-                ctx.output.line(f"  {label}: {rel}")
+                ctx.output.line(f"  {label}: {printable(rel)}")
 
     ctx.output.result(result, text)
     if not result["ok"]:
         raise Findings()
-
-
-def _verify_archive(path):
-    import shutil
-    import tarfile
-    import tempfile
-    from pathlib import Path
-
-    from aetherops_plugins.backup.api import sha256_file
-    from aetherops_plugins.backup.manifest import MANIFEST, record_verification, verify_backup
-
-    info = {"path": str(path), "sha256": sha256_file(path)[1], "sha256_file": None, "sha256_ok": None}
-    sidecar = path.with_name(path.name + ".sha256")
-    if sidecar.is_file():
-        info["sha256_file"] = str(sidecar)
-        info["sha256_ok"] = (sidecar.read_text(encoding="utf-8").split() or [""])[0] == info["sha256"]
-        if not info["sha256_ok"]:  # no need to unpack a damaged archive
-            record_verification(path, False)
-            return {"path": str(path), "ok": False, "files_checked": 0, "bytes": 0, "missing": [], "changed": [], "extra": [],
-                    "error": f"archive sha256 differs from {sidecar.name}"}, info
-    tmp = Path(tempfile.mkdtemp(prefix="aetherops-verify-"))
-    try:
-        try:
-            with tarfile.open(path, "r:gz") as tar:
-                tar.extractall(tmp, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
-        except (tarfile.TarError, OSError, EOFError) as exc:
-            return {"path": str(path), "ok": False, "files_checked": 0, "missing": [], "changed": [], "extra": [],
-                    "error": f"cannot read archive: {exc}"}, info
-        inner = [p for p in tmp.iterdir() if p.is_dir() and (p / MANIFEST).is_file()]
-        if len(inner) != 1:
-            return {"path": str(path), "ok": False, "files_checked": 0, "missing": [], "changed": [], "extra": [],
-                    "error": "not an aetherops backup archive"}, info
-        result = verify_backup(inner[0]).as_dict()
-        result["path"] = str(path)
-        record_verification(path, result["ok"])
-        return result, info
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @backup_group.command("prune")
@@ -309,62 +265,38 @@ def backup_prune(ctx: Context, keep, dir_, include_safety, dry_run):
     Restore's safety backups never count towards N and are kept unless --include-safety (then the N
     newest safety backups are kept). Archive-only backups (<timestamp>.tar.gz without its folder) are
     left alone. Leftover <timestamp>.partial folders older than an hour (a crashed run) are removed too.
+    Only backups are deleted: anything without an aetherops MANIFEST.json or marker, and every symlink,
+    is listed as "not a backup" and left alone; a future or unparsable timestamp takes no kept slot.
     """
-    from aetherops_plugins.backup.manifest import list_backups, remove_backup, stale_partials, verify_backup
+    from aetherops_plugins.backup.engine import run_prune
 
     keep = keep or ctx.section("backup").keep
     if not keep:
         raise click.UsageError("give --keep N or set backup.keep in the profile")
-    base = _base_dir(ctx, dir_)
-    infos = list_backups(base, ctx.profile.name)
-    safety = [i for i in infos if i.kind == "safety"]
-    normal = [i for i in infos if i.kind != "safety"]  # backups (full or --only) and damaged folders
-    protected = None
-    # the newest full, complete backup that verifies now is kept whatever N says; a partial (--only) one
-    # stands in only when no full backup verifies
-    for candidates in ([i for i in normal if i.is_full], [i for i in normal if i.kind == "backup"]):
-        for info in candidates:  # newest first
-            if verify_backup(info.path).ok:
-                protected = info
-                break
-        if protected is not None:
-            break
-    kept, deleted = [], []
-    for i, info in enumerate(normal):
-        (kept if i < keep or info is protected else deleted).append(info)
-    safety_kept, safety_deleted = list(safety), []
-    if include_safety:
-        safety_kept, safety_deleted = safety[:keep], safety[keep:]
-    partials = stale_partials(base, ctx.profile.name)
-    if not dry_run:
-        for info in deleted + safety_deleted:
-            remove_backup(info.path)
-        for p in partials:
-            remove_backup(p)
-    result = {"dir": str(base), "profile": ctx.profile.name, "keep": keep, "dry_run": dry_run,
-              "protected": str(protected.path) if protected else None,
-              "protected_scope": protected.scope if protected else None,
-              "kept": [str(i.path) for i in kept], "deleted": [str(i.path) for i in deleted + safety_deleted],
-              "safety_kept": [str(i.path) for i in safety_kept], "include_safety": include_safety,
-              "stale_partials": [str(p) for p in partials]}
+    result = run_prune(_base_dir(ctx, dir_), ctx.profile.name, keep, include_safety=include_safety, dry_run=dry_run)
 
     def text() -> None:
         verb = "would delete" if dry_run else "deleted"
         for path in result["deleted"] + result["stale_partials"]:
             ctx.output.line(f"{verb}: {path}")
-        line = f"kept {len(kept)} backup(s)"
-        if protected:
-            line += f"; newest verified{' full' if protected.is_full else ' (partial: no full backup verifies)'}: {protected.path}"
+        for entry in result["not_backups"]:
+            ctx.output.line(f"not a backup (left alone): {entry['path']}: {entry['reason']}")
+        for path in result["undated"]:
+            ctx.output.line(f"kept, not counted (timestamp unparsable or in the future): {path}")
+        line = f"kept {len(result['kept'])} backup(s)"
+        if result["protected"]:
+            kind = " full" if result["protected_full"] else " (partial: no full backup verifies)"
+            line += f"; newest verified{kind}: {result['protected']}"
         else:
             line += "; none verifies!"
-        if safety_kept:
-            line += f"; {len(safety_kept)} safety backup(s) kept" + ("" if include_safety else " (--include-safety to prune them)")
+        if result["safety_kept"]:
+            line += f"; {len(result['safety_kept'])} safety backup(s) kept" + ("" if include_safety else " (--include-safety to prune them)")
         ctx.output.line(line)
 
     ctx.output.result(result, text)
-    if protected is None and normal:
+    if result["protected"] is None and result["backups_found"]:
         ctx.output.warn("no backup of this profile passes verification")
-    elif protected is not None and not protected.is_full:
+    elif result["protected"] is not None and not result["protected_full"]:
         ctx.output.warn("no full backup of this profile passes verification; the newest verified partial (--only) one was kept")
 
 

@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, runtime_checkable
 
+from aetherops_plugins.backup.paths import Confined, UnsafePathError, check_relpath, make_private_dirs, safe_join
+
 if TYPE_CHECKING:  # pragma: no cover
     from aetherops.context import Context
     from aetherops.profiles import Profile
@@ -60,6 +62,9 @@ __all__ = [
     "SkipComponent",
     "ComponentFailed",
     "sha256_file",
+    "open_private",
+    "safe_join",
+    "UnsafePathError",
     "CHUNK",
 ]
 
@@ -114,11 +119,25 @@ def sha256_file(path: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def open_private(path: str | os.PathLike, *, exclusive: bool = False, mode: int = 0o600):
+    """Open ``path`` for writing bytes, created with ``mode`` (0600: backups hold sensitive configs; on
+    Windows the file inherits its folder's ACL). Never follows a symlink at ``path``; ``exclusive``
+    refuses an existing file."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    flags |= getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, mode)
+    try:
+        if os.name == "posix":
+            os.fchmod(fd, mode)  # an existing file keeps its mode through O_TRUNC otherwise
+        return os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _safe_rel(relpath: str | os.PathLike) -> PurePosixPath:
-    rel = PurePosixPath(str(relpath).replace("\\", "/"))
-    if rel.is_absolute() or any(part in ("", "..") for part in rel.parts) or not rel.parts:
-        raise ValueError(f"backup paths must be relative and inside the component folder: {relpath!r}")
-    return rel
+    """A path a component writes or reads, relative to its folder (see ``paths.check_relpath``)."""
+    return check_relpath(relpath, what="backup path")
 
 
 def _json_bytes(data: Any, compact: bool = False) -> bytes:
@@ -207,8 +226,11 @@ class BackupJob:
         target = self.root.joinpath(*rel.parts)
         parent = target.parent
         if parent not in self._dirs:
-            parent.mkdir(parents=True, exist_ok=True)
             with self._lock:
+                if not self.root.is_dir():
+                    self.root.parent.mkdir(parents=True, exist_ok=True)
+                    make_private_dirs(self.root.parent, self.root)
+                make_private_dirs(self.root, parent)
                 self._dirs.add(parent)
         return target
 
@@ -218,57 +240,75 @@ class BackupJob:
             self.files[key] = {"size": size, "sha256": digest}
         return key
 
-    def _mask(self, rel: PurePosixPath, data: bytes, source: str | None = None) -> bytes:
-        """``data`` with every secret registered by profiles masked (text only), with a warning naming the file."""
-        from aetherops.redact import known_secrets, redact
+    def _mask(self, rel: PurePosixPath, data: bytes, source: str | None = None, *, quiet: bool = False) -> bytes:
+        """``data`` with the secrets registered by profiles masked (text only; whole values in secret fields,
+        the file still parses: see ``masking``), with a warning naming the file unless ``quiet``."""
+        from aetherops.redact import known_secrets
+        from aetherops_plugins.backup.masking import MaskingError, mask_text
 
-        if not known_secrets():
+        secrets = known_secrets()
+        if not secrets:
             return data
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             return data
-        masked = redact(text)
-        if masked == text:
+        where = source or f"{self.name}/{rel.as_posix()}"
+        try:
+            masked, count, notes = mask_text(text, secrets)
+        except MaskingError as exc:
+            raise ComponentFailed(f"{where}: {exc}; take the secret out of the file or leave the file out of the backup") from None
+        for note in notes:
+            self.warn(f"{where}: {note}")
+        if not count:
             return data
-        self.warn(f"{source or f'{self.name}/{rel.as_posix()}'}: a secret of the profile was masked in the copy")
+        if not quiet:
+            self.warn(f"{where}: a secret of the profile was masked in the copy")
         return masked.encode("utf-8")
 
-    def write_bytes(self, relpath: str | os.PathLike, data: bytes, *, source: str | None = None) -> str:
+    def write_bytes(self, relpath: str | os.PathLike, data: bytes, *, source: str | None = None,
+                    source_mode: int | None = None) -> str:
         """Write ``data`` (UTF-8 text in it has the secrets registered by profiles masked, with a warning
-        naming ``source`` or the file); returns the path recorded in the manifest."""
+        naming ``source`` or the file); returns the path recorded in the manifest. The file is 0600, or
+        ``source_mode`` (the copied file's ``st_mode``) when that is stricter."""
         rel = _safe_rel(relpath)
         data = self._mask(rel, data, source)
         target = self.path(rel.as_posix())
         try:
-            with open(target, "wb") as fh:
+            with open_private(target, mode=_private_mode(source_mode)) as fh:
                 fh.write(data)
         except OSError as exc:  # disk full: name the destination, not only the errno
             raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
         return self._record(rel, len(data), hashlib.sha256(data).hexdigest())
 
     def write_text(self, relpath: str | os.PathLike, text: str) -> str:
-        """Write UTF-8 text (secrets registered by profiles are masked)."""
-        from aetherops.redact import redact
+        """Write UTF-8 text (secrets registered by profiles are masked, whole values only)."""
+        rel = _safe_rel(relpath)
+        return self._write_masked(rel, self._mask(rel, text.encode("utf-8"), quiet=True))
 
-        return self._write_masked(relpath, redact(text).encode("utf-8"))
-
-    def write_json(self, relpath: str | os.PathLike, data: Any, *, compact: bool = False) -> str:
-        """Write stable JSON (sorted keys; indented, or one line with ``compact``); secrets registered by
-        profiles are masked."""
-        from aetherops.redact import known_secrets, redact
+    def write_json(self, relpath: str | os.PathLike, data: Any, *, compact: bool = False, mask: bool = True) -> str:
+        """Write stable JSON (sorted keys; indented, or one line with ``compact``). Secrets registered by
+        profiles are masked (whole string values) unless ``mask=False`` (an index of paths, which must
+        stay exact)."""
+        from aetherops.redact import known_secrets
 
         data_bytes = _json_bytes(data, compact)
-        if known_secrets():
-            data_bytes = redact(data_bytes.decode("utf-8")).encode("utf-8")
+        secrets = known_secrets() if mask else ()
+        if secrets and any(s in data_bytes.decode("utf-8") for s in secrets):
+            from aetherops_plugins.backup.masking import MASK, is_strong, mask_data
+
+            text = _json_bytes(mask_data(data, secrets)[0], compact).decode("utf-8")
+            for secret in (s for s in secrets if is_strong(s) and s in text):  # in a key: inside quotes, stays JSON
+                text = text.replace(secret, MASK)
+            data_bytes = text.encode("utf-8")
         return self._write_masked(relpath, data_bytes)
 
-    def _write_masked(self, relpath: str | os.PathLike, data: bytes) -> str:
+    def _write_masked(self, relpath: str | os.PathLike, data: bytes, *, source_mode: int | None = None) -> str:
         """Write bytes already masked (write_text / write_json mask silently: that is what they promise)."""
         rel = _safe_rel(relpath)
         target = self.path(rel.as_posix())
         try:
-            with open(target, "wb") as fh:
+            with open_private(target, mode=_private_mode(source_mode)) as fh:
                 fh.write(data)
         except OSError as exc:
             raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
@@ -284,19 +324,19 @@ class BackupJob:
         rel = _safe_rel(relpath)
         target = self.path(rel)
         try:
-            if link:
+            if link:  # a hard link shares the source's inode and mode: the 0700 folder keeps others out
                 try:
                     os.link(source, target)
                 except OSError:
-                    shutil.copy2(source, target)
+                    _copy_private(source, target)
             elif known_secrets() and os.path.getsize(source) <= 16 * CHUNK:
                 data = Path(source).read_bytes()
                 masked = self._mask(rel, data, str(source))
                 if masked is not data:
-                    return self._write_masked(rel, masked)
-                shutil.copy2(source, target)
+                    return self._write_masked(rel, masked, source_mode=os.stat(source).st_mode)
+                _copy_private(source, target)
             else:
-                shutil.copy2(source, target)
+                _copy_private(source, target)
         except OSError as exc:
             if exc.filename:  # the source cannot be read, or the target cannot be created: already named
                 raise
@@ -316,6 +356,19 @@ class BackupJob:
                 self.copy_file(src, rel, link=link)
                 n += 1
         return n
+
+
+def _private_mode(source_mode: int | None) -> int:
+    """0600, or the source's owner bits when stricter (owner read is kept: verify must read the file)."""
+    return 0o600 if source_mode is None else (source_mode & 0o600) | 0o400
+
+
+def _copy_private(source: str | os.PathLike, target: Path) -> None:
+    """Copy ``source`` (data and times) to a new ``target`` made 0600, or the source's mode when stricter."""
+    st = os.stat(source)
+    with open(source, "rb") as src, open_private(target, mode=_private_mode(st.st_mode)) as dst:
+        shutil.copyfileobj(src, dst, CHUNK)
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 @dataclass
@@ -369,6 +422,7 @@ class RestoreJob:
     instructions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _confined: Any = field(default=None, repr=False)
 
     @property
     def entry(self) -> dict[str, Any]:
@@ -380,11 +434,29 @@ class RestoreJob:
     def has_service(self, name: str) -> bool:
         return bool((self.profile.section(name) or {}).get("url"))
 
+    def _listed(self, relpath: str) -> Path | None:
+        """The file ``relpath`` of this component when MANIFEST.json lists it (a restore reads nothing
+        else); UnsafePathError when the path would leave the backup folder."""
+        rel = _safe_rel(relpath)
+        key = f"{self.name}/{rel.as_posix()}"
+        if self._confined is None:
+            self._confined = Confined(self.root.parent)
+        target = self._confined.join(key, what="path in the backup")
+        return target if key in (self.manifest.get("files") or {}) else None
+
     def exists(self, relpath: str) -> bool:
-        return self.root.joinpath(*_safe_rel(relpath).parts).is_file()
+        """Whether the backup has the file ``relpath`` (listed in MANIFEST.json and on disk)."""
+        target = self._listed(relpath)
+        return target is not None and target.is_file()
 
     def read_bytes(self, relpath: str) -> bytes:
-        return self.root.joinpath(*_safe_rel(relpath).parts).read_bytes()
+        """The file ``relpath`` of this component; UnsafePathError (exit 4) for a path outside the backup
+        folder or one MANIFEST.json does not list."""
+        target = self._listed(relpath)
+        if target is None:
+            raise UnsafePathError(f"{self.name}/{relpath} is not listed in MANIFEST.json; restore reads only files the "
+                                  "manifest checks")
+        return target.read_bytes()
 
     def read_text(self, relpath: str) -> str:
         return self.read_bytes(relpath).decode("utf-8")

@@ -3,23 +3,28 @@ file, write MANIFEST.json and RESTORE.md, then rename the folder into place (ato
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
-import tarfile
+import threading
 import time
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import click
 
 from aetherops.errors import AetheropsError, ConfigError, FindingsError, ServiceError
 from aetherops_plugins.backup import DEFAULT_CONCURRENCY  # one declared default: the profile Field's
-from aetherops_plugins.backup.api import BackupJob, ComponentFailed, SkipComponent, sha256_file
+from aetherops_plugins.backup.api import BackupJob, ComponentFailed, SkipComponent, open_private, sha256_file
+from aetherops_plugins.backup.archive import write_archive
 from aetherops_plugins.backup.manifest import (
     FORMAT,
     MANIFEST,
+    MARKER,
     PARTIAL_SUFFIX,
     RESTORE_MD,
     record_verification,
@@ -86,8 +91,60 @@ def run_backup(ctx: Context, *, base_dir: Path, only: list[str] | None = None, e
     """Make one backup; returns the result (also what ``--output json`` prints).
 
     Raises ServiceError (exit 3) when a configured service is down, FindingsError (exit 1) when a
-    component failed; either way no complete-looking folder is left behind.
+    component failed; either way no complete-looking folder is left behind. SIGTERM, like Ctrl-C,
+    removes the ``.partial`` folder and exits 130.
     """
+    with _terminate_as_interrupt():
+        return _run_backup(ctx, base_dir=base_dir, only=only, exclude=exclude, archive=archive, concurrency=concurrency,
+                           keep_going=keep_going, profile=profile, kind=kind, components=components, quiet=quiet)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While a backup runs, SIGTERM raises KeyboardInterrupt like Ctrl-C does, so the cleanup that removes
+    the ``.partial`` folder runs. Only where the platform has SIGTERM and in the main thread (signal
+    handlers can only be set there); elsewhere nothing changes."""
+    sigterm = getattr(signal, "SIGTERM", None)
+    if sigterm is None or os.name == "nt" or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        previous = signal.signal(sigterm, interrupt)
+    except (ValueError, OSError):  # not settable here (embedded interpreter)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(sigterm, previous)
+
+
+def _make_backup_folder(partial: Path, started: datetime) -> None:
+    """The ``.partial`` folder, 0700 (its parents too when this creates them), with the marker that tells
+    prune this tool made it."""
+    import json
+
+    parent = partial.parent
+    missing = []
+    while not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+    partial.mkdir(mode=0o700)
+    if os.name == "posix":
+        os.chmod(partial, 0o700)
+    with open_private(partial / MARKER, exclusive=True) as fh:
+        fh.write((json.dumps({"tool": "aetherops", "started": _iso(started)}) + "\n").encode("utf-8"))
+
+
+def _run_backup(ctx: Context, *, base_dir: Path, only: list[str] | None, exclude: list[str] | None, archive: bool,
+                concurrency: int, keep_going: bool, profile: Profile | None, kind: str, components: dict[str, Any] | None,
+                quiet: bool) -> dict[str, Any]:
     from aetherops import __version__
 
     profile = profile or ctx.profile
@@ -107,7 +164,7 @@ def run_backup(ctx: Context, *, base_dir: Path, only: list[str] | None = None, e
     partial = profile_dir / f"{name}{PARTIAL_SUFFIX}"
     final = profile_dir / name
     try:
-        partial.mkdir(parents=True)
+        _make_backup_folder(partial, started)
     except OSError as exc:
         raise FindingsError(f"cannot create the backup folder {partial}: {exc.strerror or exc}") from None
 
@@ -200,7 +257,7 @@ def run_backup(ctx: Context, *, base_dir: Path, only: list[str] | None = None, e
         archive_info = None
         if archive:
             try:
-                archive_info = _write_archive(partial, profile_dir, name)
+                archive_info = write_archive(partial, profile_dir, name)
             except OSError as exc:
                 if not exc.filename:
                     raise OSError(exc.errno, exc.strerror or str(exc), str(profile_dir / f"{name}.tar.gz")) from exc
@@ -302,7 +359,7 @@ def _reconcile(root: Path, files: dict[str, dict]) -> None:
 def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
     try:
-        with open(tmp, "wb") as fh:
+        with open_private(tmp) as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -330,24 +387,6 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_archive(partial: Path, profile_dir: Path, name: str) -> dict[str, Any]:
-    """``<name>.tar.gz`` (members under ``<name>/``) and ``<name>.tar.gz.sha256``, both written to temp names."""
-    path = profile_dir / f"{name}.tar.gz"
-    tmp = profile_dir / f"{name}.tar.gz.partial"
-    with tarfile.open(tmp, "w:gz", compresslevel=6) as tar:
-        for dirpath, dirnames, filenames in os.walk(partial):
-            dirnames.sort()
-            for filename in sorted(filenames):
-                full = Path(dirpath, filename)
-                arcname = f"{name}/{full.relative_to(partial).as_posix()}"
-                tar.add(full, arcname=arcname, recursive=False)
-    size, digest = sha256_file(tmp)
-    sha_path = profile_dir / f"{name}.tar.gz.sha256"
-    sha_tmp = profile_dir / f"{name}.tar.gz.sha256.partial"
-    sha_tmp.write_text(f"{digest}  {path.name}\n", encoding="utf-8")
-    return {"path": path, "tmp": tmp, "sha_path": sha_path, "sha_tmp": sha_tmp, "sha256": digest, "bytes": size}
-
-
 def _discard(partial: Path, profile_dir: Path, name: str) -> None:
     shutil.rmtree(partial, ignore_errors=True)
     for leftover in (f"{name}.tar.gz.partial", f"{name}.tar.gz.sha256.partial"):
@@ -362,3 +401,126 @@ def resolve_base_dir(ctx: Context, dir_option: str | None, profile: Profile | No
         return Path(dir_option)
     section = (profile or ctx.profile).section("backup") or {}
     return Path(os.path.expanduser(str(section.get("dir") or "backups")))
+
+
+# ---------------------------------------------------------------------- verify
+def verify_path(target: Path) -> dict[str, Any]:
+    """``backup verify``: a backup folder, or a ``.tar.gz`` (its .sha256 first, then unpacked and verified
+    like a folder). The result's ``ok`` says whether it passed; ``error`` says why an archive cannot be read."""
+    from aetherops_plugins.backup.manifest import verify_backup
+
+    target = Path(target)
+    if target.is_file() and target.name.endswith(".tar.gz"):
+        return _verify_archive(target)
+    if not target.is_dir():
+        raise click.BadParameter(f"{target} is not a backup folder or archive", param_hint="PATH")
+    return verify_backup(target).as_dict()
+
+
+def _verify_archive(path: Path) -> dict[str, Any]:
+    import tempfile
+
+    from aetherops_plugins.backup.archive import ArchiveError, check_sidecar, open_archive
+    from aetherops_plugins.backup.manifest import verify_backup
+
+    def failed(error: str) -> dict[str, Any]:
+        return {"path": str(path), "ok": False, "files_checked": 0, "bytes": 0, "missing": [], "changed": [], "extra": [],
+                "unsafe": [], "error": error}
+
+    try:
+        info = check_sidecar(path)
+    except OSError as exc:
+        return failed(f"cannot read archive: {exc.strerror or exc}")
+    tmp = Path(tempfile.mkdtemp(prefix="aetherops-verify-"))
+    try:
+        try:
+            folder = open_archive(path, tmp, sidecar=info)
+        except ArchiveError as exc:
+            result = failed(exc.format_message().removeprefix(f"{path}: "))
+        else:
+            result = verify_backup(folder).as_dict()
+            result["path"] = str(path)
+        record_verification(path, result["ok"])
+        result["archive"] = info
+        return result
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------- prune
+FUTURE_SKEW = timedelta(minutes=5)
+
+
+@dataclass
+class PrunePlan:
+    """What ``backup prune`` keeps and deletes (paths of the backups given to :func:`retention_plan`)."""
+
+    kept: list[Any] = field(default_factory=list)
+    deleted: list[Any] = field(default_factory=list)
+    protected: Any = None
+    safety_kept: list[Any] = field(default_factory=list)
+    safety_deleted: list[Any] = field(default_factory=list)
+    undated: list[Any] = field(default_factory=list)  # future or unparsable timestamp: kept, never counted
+
+
+def retention_plan(backups: Sequence[Any], keep: int, *, now: datetime, verifies: Callable[[Any], bool],
+                   include_safety: bool = False) -> PrunePlan:
+    """The retention policy of ``backup prune``, a pure function of its inputs.
+
+    ``backups``: backups of one profile (objects with ``kind``, ``is_full``, ``created``: what
+    ``list_backups`` returns), in any order. Keeps the ``keep`` newest backups (full or ``--only``) and
+    always the newest full one for which ``verifies(backup)`` is true (a partial one stands in when no
+    full one verifies); ``verifies`` is called newest first and only until one passes. Safety backups
+    never count towards ``keep`` and are kept unless ``include_safety`` (then the ``keep`` newest are).
+    A backup whose timestamp is unparsable or in the future (beyond a few minutes of clock skew) takes
+    no kept slot and is never deleted (``undated``): it cannot be placed in time."""
+    if keep < 1:
+        raise ValueError("keep must be at least 1")
+    dated, plan = [], PrunePlan()
+    for info in backups:
+        created = info.created
+        if created is None or created > now + FUTURE_SKEW:
+            plan.undated.append(info)
+        else:
+            dated.append(info)
+    dated.sort(key=lambda b: b.created, reverse=True)
+    safety = [i for i in dated if i.kind == "safety"]
+    normal = [i for i in dated if i.kind != "safety"]
+    for candidates in ([i for i in normal if i.is_full], [i for i in normal if i.kind == "backup"]):
+        plan.protected = next((i for i in candidates if verifies(i)), None)
+        if plan.protected is not None:
+            break
+    for i, info in enumerate(normal):
+        (plan.kept if i < keep or info is plan.protected else plan.deleted).append(info)
+    plan.safety_kept = safety[:keep] if include_safety else list(safety)
+    plan.safety_deleted = safety[keep:] if include_safety else []
+    return plan
+
+
+def run_prune(base: Path, profile: str, keep: int, *, include_safety: bool = False, dry_run: bool = False) -> dict[str, Any]:
+    """``backup prune``: apply :func:`retention_plan` to the backups of ``profile`` under ``base``.
+
+    Only folders that are backups (an aetherops MANIFEST.json, or this tool's marker) are candidates;
+    anything else, symlinks included, is listed under ``not_backups`` and left alone."""
+    from aetherops_plugins.backup.manifest import list_backups, remove_backup, stale_partials, verify_backup
+
+    infos = list_backups(base, profile, include_foreign=True)
+    foreign = [i for i in infos if i.foreign is not None]
+    backups = [i for i in infos if i.foreign is None]
+    plan = retention_plan(backups, keep, now=datetime.now(timezone.utc), include_safety=include_safety,
+                          verifies=lambda info: verify_backup(info.path).ok)
+    partials = stale_partials(base, profile)
+    if not dry_run:
+        for path in [i.path for i in plan.deleted + plan.safety_deleted] + partials:
+            remove_backup(path)
+    protected = plan.protected
+    return {"dir": str(base), "profile": profile, "keep": keep, "dry_run": dry_run,
+            "protected": str(protected.path) if protected else None,
+            "protected_scope": protected.scope if protected else None,
+            "protected_full": bool(protected and protected.is_full),
+            "kept": [str(i.path) for i in plan.kept], "deleted": [str(i.path) for i in plan.deleted + plan.safety_deleted],
+            "safety_kept": [str(i.path) for i in plan.safety_kept], "include_safety": include_safety,
+            "stale_partials": [str(p) for p in partials],
+            "undated": [str(i.path) for i in plan.undated],
+            "not_backups": [{"path": str(i.path), "reason": i.foreign} for i in foreign],
+            "backups_found": bool([i for i in backups if i.kind != "safety"])}

@@ -12,13 +12,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from aetherops_plugins.backup.api import sha256_file
+from aetherops_plugins.backup.api import open_private, sha256_file
+from aetherops_plugins.backup.paths import Confined, UnsafePathError, is_link
 
 MANIFEST = "MANIFEST.json"
 RESTORE_MD = "RESTORE.md"
 FORMAT = 1
 PARTIAL_SUFFIX = ".partial"
 STATE_FILE = ".aetherops-backups.json"  # per-profile folder: verification results
+# Written first into every folder a backup run creates (so prune recognises its own .partial and damaged
+# folders); never listed in the manifest, like MANIFEST.json itself.
+MARKER = ".aetherops-backup"
 TS_FORMAT = "%Y%m%dT%H%M%SZ"
 _TS_RE = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
 
@@ -41,6 +45,8 @@ def is_backup_name(name: str) -> bool:
 def load_manifest(path: Path) -> dict[str, Any]:
     """The manifest of the backup folder ``path``; ValueError when missing or unreadable."""
     manifest_path = Path(path) / MANIFEST
+    if is_link(manifest_path):
+        raise ValueError(f"{manifest_path} is a symlink: not an aetherops backup manifest")
     try:
         data = json.loads(manifest_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -52,6 +58,11 @@ def load_manifest(path: Path) -> dict[str, Any]:
     return data
 
 
+def printable(text: str) -> str:
+    """``text`` when it prints on one line, else its quoted repr (CR, NUL, line separators...)."""
+    return text if text.isprintable() else repr(text)
+
+
 @dataclass
 class VerifyResult:
     path: Path
@@ -61,23 +72,28 @@ class VerifyResult:
     missing: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
+    unsafe: list[str] = field(default_factory=list)  # paths that would leave the folder, symlinks, bad index entries
     error: str | None = None
 
     def problems(self) -> list[str]:
-        out = [f"missing: {p}" for p in self.missing] + [f"differs: {p}" for p in self.changed]
-        out += [f"not in manifest: {p}" for p in self.extra]
+        """One line each (a path with a control character, e.g. a crafted manifest key, is shown quoted)."""
+        out = [f"unsafe: {printable(p)}" for p in self.unsafe]
+        out += [f"missing: {printable(p)}" for p in self.missing] + [f"differs: {printable(p)}" for p in self.changed]
+        out += [f"not in manifest: {printable(p)}" for p in self.extra]
         if self.error:
             out.insert(0, self.error)
         return out
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "ok": self.ok, "files_checked": self.checked, "bytes": self.bytes,
-                "missing": self.missing, "changed": self.changed, "extra": self.extra, "error": self.error}
+                "missing": self.missing, "changed": self.changed, "extra": self.extra, "unsafe": self.unsafe,
+                "error": self.error}
 
 
 def verify_backup(path: Path, *, quick: bool = False) -> VerifyResult:
-    """Check every file of the manifest (size and sha256; ``quick``: existence and size only)
-    and that no file was added beside them."""
+    """Check every file of the manifest (size and sha256; ``quick``: existence and size only), that no
+    file was added beside them, that every path stays inside the folder (no ``..``, absolute path, drive,
+    symlink: ``unsafe``) and that ``configs/index.json`` names only files the manifest lists."""
     path = Path(path)
     try:
         manifest = load_manifest(path)
@@ -85,8 +101,15 @@ def verify_backup(path: Path, *, quick: bool = False) -> VerifyResult:
         return VerifyResult(path, False, error=str(exc))
     result = VerifyResult(path, True)
     files: dict[str, dict] = manifest["files"]
+    confined = Confined(path)
     for rel, info in sorted(files.items()):
-        target = path.joinpath(*rel.split("/"))
+        try:
+            target = confined.join(rel, what="MANIFEST entry")
+        except UnsafePathError as exc:
+            result.unsafe.append(exc.format_message())
+            continue
+        if not isinstance(info, dict):
+            info = {}
         if not target.is_file():
             result.missing.append(rel)
             continue
@@ -102,13 +125,20 @@ def verify_backup(path: Path, *, quick: bool = False) -> VerifyResult:
                 result.changed.append(rel)
         result.checked += 1
     known = set(files) | {MANIFEST}
-    for dirpath, _dirs, filenames in os.walk(path):
-        for filename in filenames:
-            rel = Path(dirpath, filename).relative_to(path).as_posix()
-            if rel not in known:
+    for dirpath, dirnames, filenames in os.walk(path):  # never follows a symlinked folder
+        for name in [*dirnames, *filenames]:
+            full = Path(dirpath, name)
+            rel = full.relative_to(path).as_posix()
+            if is_link(full):
+                result.unsafe.append(f"{rel} is a symlink")
+            elif name in filenames and rel not in known:
                 result.extra.append(rel)
     result.extra.sort()
-    result.ok = not (result.missing or result.changed or result.extra)
+    if not result.unsafe:
+        from aetherops_plugins.backup.components.configs import index_problems
+
+        result.unsafe += index_problems(path, files)
+    result.ok = not (result.missing or result.changed or result.extra or result.unsafe)
     if not quick:
         record_verification(path, result.ok)
     return result
@@ -129,6 +159,8 @@ def read_state(profile_dir: Path) -> dict[str, Any]:
 
 def record_verification(backup: Path, ok: bool, how: str = "verify") -> None:
     """Remember (beside the backups, never inside one) when a backup was last fully verified."""
+    if is_link(Path(backup)):
+        return
     backup = Path(backup).resolve()
     name = backup.name[: -len(".tar.gz")] if backup.name.endswith(".tar.gz") else backup.name
     if not is_backup_name(name):
@@ -139,7 +171,8 @@ def record_verification(backup: Path, ok: bool, how: str = "verify") -> None:
     state = {k: v for k, v in state.items() if (profile_dir / k).exists()}
     tmp = _state_path(profile_dir).with_suffix(f".{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        with open_private(tmp) as fh:
+            fh.write((json.dumps(state, indent=2, sort_keys=True) + "\n").encode("utf-8"))
         os.replace(tmp, _state_path(profile_dir))
     except OSError:  # best effort (disk full, read-only): never leave the temp file behind
         try:
@@ -159,10 +192,14 @@ class BackupInfo:
     verified: str = "no"  # yes | no | FAILED | damaged
     partial: bool = False
     archive: Path | None = None  # set for an archive-only backup (<name>.tar.gz without its folder)
+    foreign: str | None = None  # set (the reason) for what is not a backup: never deleted, never counted
 
     @property
     def kind(self) -> str | None:
-        """backup, safety, archive (only the .tar.gz is left), partial (.partial folder), or None (damaged)."""
+        """backup, safety, archive (only the .tar.gz is left), partial (.partial folder), "not a backup",
+        or None (damaged)."""
+        if self.foreign is not None:
+            return "not a backup"
         if self.archive is not None:
             return "archive"
         if self.manifest is not None:
@@ -222,52 +259,81 @@ class BackupInfo:
 
 
 def list_backups(base: Path, profile: str | None = None, *, include_partial: bool = False,
-                 include_archives: bool = False) -> list[BackupInfo]:
+                 include_archives: bool = False, include_foreign: bool = False) -> list[BackupInfo]:
     """Backups under ``base/<profile>/``, newest first (every profile when ``profile`` is None).
 
-    ``include_archives``: also ``<name>.tar.gz`` files whose folder is gone (kind ``archive``)."""
+    A folder is a backup when it carries an aetherops MANIFEST.json, or the marker file every backup run
+    writes first (a damaged backup); anything else, and every symlink, is *not a backup*: left out, or
+    listed with ``foreign`` set (the reason) when ``include_foreign``. Symlinks are never followed.
+    ``include_partial``: also ``.partial`` folders this tool created. ``include_archives``: also
+    ``<name>.tar.gz`` files whose folder is gone (kind ``archive``)."""
     base = Path(base)
     out: list[BackupInfo] = []
     if not base.is_dir():
         return out
-    profile_dirs = [base / profile] if profile else sorted(p for p in base.iterdir() if p.is_dir())
+    profile_dirs = [base / profile] if profile else sorted(p for p in base.iterdir() if p.is_dir() and not is_link(p))
     for pdir in profile_dirs:
         if not pdir.is_dir():
             continue
         state = read_state(pdir)
-        for child in pdir.iterdir():
-            if not child.is_dir():
-                if include_archives and child.is_file() and child.name.endswith(".tar.gz"):
-                    stem = child.name[: -len(".tar.gz")]
-                    if is_backup_name(stem) and not (pdir / stem).is_dir():
-                        sidecar = child.with_name(child.name + ".sha256")
-                        info = BackupInfo(pdir / stem, pdir.name, stem, None, None if sidecar.is_file() else "no .sha256 beside it",
-                                          "no", archive=child)
-                        record = state.get(child.name)
-                        if record:
-                            info.verified = "yes" if record.get("ok") else "FAILED"
-                        out.append(info)
+        for child in sorted(pdir.iterdir()):
+            info = _classify(pdir, child, state, include_archives)
+            if info is None:
                 continue
-            if child.name.endswith(PARTIAL_SUFFIX):
-                if include_partial:
-                    out.append(BackupInfo(child, pdir.name, child.name, None, "incomplete (.partial)", "no", True))
-                continue
-            if not is_backup_name(child.name):
-                continue
-            try:
-                manifest = load_manifest(child)
-                error = None
-            except ValueError as exc:
-                manifest, error = None, str(exc)
-            info = BackupInfo(child, pdir.name, child.name, manifest, error)
-            record = state.get(child.name)
-            if manifest is None:
-                info.verified = "damaged"
-            elif record:
-                info.verified = "yes" if record.get("ok") else "FAILED"
-            out.append(info)
+            if info.foreign is not None:
+                if include_foreign:
+                    out.append(info)
+            elif not info.partial or include_partial:
+                out.append(info)
     out.sort(key=lambda b: (b.created or datetime.min.replace(tzinfo=timezone.utc), b.name), reverse=True)
     return out
+
+
+def _classify(pdir: Path, child: Path, state: dict[str, Any], include_archives: bool) -> BackupInfo | None:
+    """What ``child`` of a profile folder is: a backup, a partial, an archive, not a backup (``foreign``),
+    or None for the files that belong to backups (state file, archives when not listed, sidecars)."""
+    name = child.name
+    if is_link(child):
+        return BackupInfo(child, pdir.name, name, None, foreign="a symlink (never followed)")
+    if child.is_file():
+        if name == STATE_FILE or (name.startswith(STATE_FILE[:-5]) and name.endswith(".tmp")):
+            return None
+        for suffix in (".tar.gz", ".tar.gz.sha256", ".tar.gz.partial", ".tar.gz.sha256.partial"):
+            stem = name[: -len(suffix)] if name.endswith(suffix) else None
+            if stem and is_backup_name(stem):
+                if suffix == ".tar.gz" and include_archives and not (pdir / stem).is_dir():
+                    sidecar = child.with_name(name + ".sha256")
+                    info = BackupInfo(pdir / stem, pdir.name, stem, None, None if sidecar.is_file() else "no .sha256 beside it",
+                                      "no", archive=child)
+                    record = state.get(name)
+                    if record:
+                        info.verified = "yes" if record.get("ok") else "FAILED"
+                    return info
+                return None
+        return BackupInfo(child, pdir.name, name, None, foreign="a file, not a backup folder")
+    if not child.is_dir():
+        return BackupInfo(child, pdir.name, name, None, foreign="not a regular file or folder")
+    marked = (child / MARKER).is_file() and not is_link(child / MARKER)
+    if name.endswith(PARTIAL_SUFFIX):
+        if not marked:
+            return BackupInfo(child, pdir.name, name, None, foreign="a .partial folder aetherops did not create (no marker)")
+        return BackupInfo(child, pdir.name, name, None, "incomplete (.partial)", "no", True)
+    if not is_backup_name(name):
+        return BackupInfo(child, pdir.name, name, None, foreign="not named like a backup")
+    try:
+        manifest = load_manifest(child)
+        error = None
+    except ValueError as exc:
+        if not marked:
+            return BackupInfo(child, pdir.name, name, None, foreign="no aetherops MANIFEST.json or marker")
+        manifest, error = None, str(exc)
+    info = BackupInfo(child, pdir.name, name, manifest, error)
+    record = state.get(name)
+    if manifest is None:
+        info.verified = "damaged"
+    elif record:
+        info.verified = "yes" if record.get("ok") else "FAILED"
+    return info
 
 
 def human_size(n: int) -> str:
@@ -291,32 +357,35 @@ def human_age(seconds: float | None) -> str:
 
 # ---------------------------------------------------------------- pruning
 def remove_backup(path: Path) -> None:
-    """Delete a backup folder and its archive (``<name>.tar.gz`` and ``.sha256``) if any."""
+    """Delete a backup folder and its archive (``<name>.tar.gz`` and ``.sha256``) if any. A symlink is
+    never followed nor deleted through (ValueError)."""
     path = Path(path)
+    if is_link(path) or not path.is_dir():
+        raise ValueError(f"{path} is not a backup folder")
     shutil.rmtree(path, ignore_errors=False, onerror=_chmod_retry)
     for suffix in (".tar.gz", ".tar.gz.sha256"):
         archive = path.parent / f"{path.name}{suffix}"
-        if archive.exists():
+        if archive.is_file() and not is_link(archive):
             archive.unlink()
 
 
 def _chmod_retry(func, path, _exc_info):  # Windows: read-only files
     import stat
 
+    if is_link(Path(path)):  # never chmod through a symlink
+        return
     try:
-        os.chmod(path, stat.S_IWRITE)
+        os.chmod(path, stat.S_IWRITE | stat.S_IREAD)
         func(path)
     except OSError:
         pass
 
 
 def stale_partials(base: Path, profile: str, older_than_s: float = 3600) -> list[Path]:
-    pdir = Path(base) / profile
-    if not pdir.is_dir():
-        return []
+    """``.partial`` folders this tool created (they carry its marker) untouched for ``older_than_s``."""
     now = time.time()
-    return sorted(p for p in pdir.iterdir() if p.is_dir() and p.name.endswith(PARTIAL_SUFFIX)
-                  and now - p.stat().st_mtime > older_than_s)
+    return sorted(i.path for i in list_backups(base, profile, include_partial=True)
+                  if i.partial and now - i.path.stat().st_mtime > older_than_s)
 
 
 # ---------------------------------------------------------------- RESTORE.md

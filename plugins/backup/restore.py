@@ -4,7 +4,6 @@ then apply. ``--dry-run`` stops after the plan."""
 from __future__ import annotations
 
 import shutil
-import tarfile
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +13,7 @@ import click
 from aetherops.errors import ConfigError, FindingsError
 from aetherops_plugins.backup.api import CHANGING_ACTIONS, RestoreJob
 from aetherops_plugins.backup.engine import DEFAULT_CONCURRENCY, collect_components, parse_names, resolve_base_dir, run_backup
-from aetherops_plugins.backup.manifest import MANIFEST, load_manifest, verify_backup
+from aetherops_plugins.backup.manifest import load_manifest, verify_backup
 
 if TYPE_CHECKING:  # pragma: no cover
     from aetherops.context import Context
@@ -31,26 +30,16 @@ def parse_folder_map(values: tuple[str, ...] | list[str]) -> dict[str, str]:
 
 
 def _open_backup(path: Path, workdir: list[Path]) -> Path:
-    """A backup folder, or a ``.tar.gz`` made by ``--archive`` (checked against its ``.sha256``, then extracted)."""
+    """A backup folder, or a ``.tar.gz`` made by ``--archive`` (checked and extracted by
+    ``archive.open_archive``, the same code ``backup verify`` uses: ArchiveError, exit 4)."""
     if path.is_dir():
         return path
     if path.is_file() and path.name.endswith(".tar.gz"):
-        from aetherops_plugins.backup.api import sha256_file
+        from aetherops_plugins.backup.archive import open_archive
 
-        sidecar = path.with_name(path.name + ".sha256")
-        if sidecar.is_file():
-            expected = sidecar.read_text(encoding="utf-8").split()[0]
-            if sha256_file(path)[1] != expected:
-                raise FindingsError(f"{path}: sha256 differs from {sidecar.name}; refusing to restore")
         tmp = Path(tempfile.mkdtemp(prefix="aetherops-restore-"))
         workdir.append(tmp)
-        with tarfile.open(path, "r:gz") as tar:
-            kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-            tar.extractall(tmp, **kwargs)
-        inner = [p for p in tmp.iterdir() if p.is_dir() and (p / MANIFEST).is_file()]
-        if len(inner) != 1:
-            raise FindingsError(f"{path}: not an aetherops backup archive")
-        return inner[0]
+        return open_archive(path, tmp)
     raise click.BadParameter(f"{path} is neither a backup folder nor a .tar.gz archive", param_hint="PATH")
 
 

@@ -4,6 +4,7 @@ this machine), the running config and the rule files the server reports loaded."
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from aetherops.errors import ServiceError
@@ -112,7 +113,11 @@ class PrometheusComponent:
     def restore(self, job: RestoreJob) -> None:
         meta = job.entry.get("meta") or {}
         snap = meta.get("snapshot")
-        if snap and meta.get("snapshot_empty"):
+        unsafe = _unsafe_for_commands(snap, meta.get("data_dir"))
+        if snap and unsafe:
+            job.plan("snapshot", repr(snap)[:80], "skip", f"the manifest's {unsafe} is not a plain name or path; "
+                     "no commands are printed for it")
+        elif snap and meta.get("snapshot_empty"):
             job.plan("snapshot", snap, "skip", "the snapshot is empty (Prometheus had no samples when it was taken)")
         elif snap:
             data_dir = (job.profile.section("prometheus") or {}).get("data_dir") or meta.get("data_dir") or "<prometheus data dir>"
@@ -129,6 +134,20 @@ class PrometheusComponent:
         if rules or job.exists("prometheus.yml"):
             job.plan("config", "prometheus.yml + rule files", "manual",
                      f"{len(rules)} rule file(s) in {job.root / 'rules'}; restore them with --only configs or by hand, then reload")
+
+
+_SNAPSHOT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$")
+_SHELL_SPECIAL = re.compile(r"['\"`$\n\r\x00;&|<>]")
+
+
+def _unsafe_for_commands(snapshot, data_dir) -> str | None:
+    """Which value read from the manifest cannot go into the shell commands restore prints (a crafted
+    backup must not make an operator paste ``'; rm -rf ~``), or None."""
+    if not isinstance(snapshot, str) or not _SNAPSHOT_NAME.match(snapshot):
+        return "snapshot name"
+    if data_dir is not None and (not isinstance(data_dir, str) or _SHELL_SPECIAL.search(data_dir)):
+        return "data_dir"
+    return None
 
 
 def _unique(name: str, used: set[str]) -> str:
