@@ -440,12 +440,70 @@ def test_run_does_not_start_the_command_without_a_silence(profile_factory, aethe
     assert marker.exists()
 
 
-def test_server_refusal_is_exit_3_with_its_message(am, aetherops_cli):
-    # \\Z (end of text) is valid for Python's re on every version, but Go's RE2 has no \\Z: Alertmanager refuses it
-    result = aetherops_cli("maintenance", "--minutes", "5", "--match", r'a=~"x\Z"')
-    assert result.exit_code == 3, result
-    assert "invalid escape sequence" in result.stderr and "HTTP 400" in result.stderr and am.url in result.stderr
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]])
+def test_a_regex_alertmanager_refuses_is_caught_before_sending(am, aetherops_cli, dry_run):
+    # \\Z (end of text) is valid for Python's re, but Go's RE2 has no \\Z: Alertmanager refuses it, so do we, in
+    # a dry run too, with Alertmanager's own words
+    for command in (["--minutes", "5"], ["run", "--minutes", "5"]):
+        tail = ["--", sys.executable, "-c", "pass"] if command[0] == "run" else []
+        result = aetherops_cli("maintenance", *command, "--match", r'a=~"x\Z"', *dry_run, *tail)
+        assert result.exit_code == 2, result
+        assert r"invalid escape sequence: `\Z`" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert server_silences(am) == []
+
+
+@pytest.mark.parametrize("regex", [r"\p{Greek}+", r"\pL+", r"[[:alpha:]]+", r"\PN\z", r"(?U)a+\Qx.y\E"])
+def test_re2_classes_alertmanager_accepts_are_accepted(am, aetherops_cli, regex):
+    made = aetherops_cli("maintenance", "--minutes", "5", "--match", f"name=~{m.quote(regex)}", "-o", "json")
+    assert made.exit_code == 0, made
+    assert active(am)[0]["matchers"] == [{"name": "name", "value": regex, "isRegex": True, "isEqual": True}]
+    again = aetherops_cli("maintenance", "--minutes", "9", "--match", f"name=~{m.quote(regex)}", "-o", "json")
+    assert again.json()["action"] == "extended" and len(active(am)) == 1  # found again through the filter
+
+
+@pytest.mark.parametrize("match", [
+    'a=~"' + "(" * 5000 + "x" + ")" * 5000 + '"',  # deeper than any parser's recursion
+    'a=~"' + "(" * 1000 + "x" + ")" * 1000 + '"',  # Go's nesting limit (1000)
+    'a="' + "x" * 100_000 + '"',  # longer than a URL may be
+    "{" + ", ".join(f'l{i}="{i}"' for i in range(5000)) + "}",
+])
+def test_huge_or_deep_matchers_are_one_line_exit_2(am, aetherops_cli, match):
+    for args in (["--minutes", "5"], ["--minutes", "5", "--dry-run"], ["list"], ["end", "--mine"]):
+        result = aetherops_cli("maintenance", *args, "--match", match)
+        assert result.exit_code == 2, result
+        assert len(result.stderr.strip().splitlines()) == 1 and len(result.stderr) < 400, result.stderr[:500]
+        assert "Traceback" not in result.stderr and "RecursionError" not in result.stderr
+    assert server_silences(am) == []
+
+
+def test_long_matchers_under_the_limit_skip_the_url_filter(am, aetherops_cli):
+    # four 4000-character values (UTF-8, percent-encoded: ~100 KB of filter): compared here instead of in the URL
+    values = [str(i) * 10 + "é" * 3990 for i in range(4)]
+    args = [x for v in values for x in ("--match", f'k{v[0]}="{v}"')]
+    made = aetherops_cli("maintenance", "--minutes", "5", *args, "-o", "json")
+    assert made.exit_code == 0, made
+    again = aetherops_cli("maintenance", "--minutes", "6", *args, "-o", "json")
+    assert again.exit_code == 0 and again.json()["action"] == "extended", again
+    listed = aetherops_cli("maintenance", "list", *args[:2], "-o", "json")
+    assert [r["id"] for r in listed.json()] == [made.json()["id"]]
+    other = aetherops_cli("maintenance", "--minutes", "5", "--match", 'k0="other"', "-o", "json")
+    assert aetherops_cli("maintenance", "list", *args[:2], "-o", "json").json()[0]["id"] != other.json()["id"]
+    assert len(aetherops_cli("maintenance", "list", *args[:2], "-o", "json").json()) == 1
+
+
+def test_a_silence_id_too_long_to_be_one_is_exit_2(am, aetherops_cli):
+    for args in (["end", "f" * 100_000], ["extend", "a" * 5000, "--minutes", "5"]):
+        result = aetherops_cli("maintenance", *args)
+        assert result.exit_code == 2, result
+        assert "not a silence id" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_server_refusal_is_exit_3_with_its_message(fake_am, aetherops_cli):
+    fake = fake_am({("GET", "/api/v2/silences"): (200, []),
+                    ("POST", "/api/v2/silences"): (400, "silence invalid: some rule of a newer Alertmanager")})
+    result = aetherops_cli("maintenance", "--minutes", "5")
+    assert result.exit_code == 3, result
+    assert "some rule of a newer Alertmanager" in result.stderr and "HTTP 400" in result.stderr and fake.url in result.stderr
 
 
 # ---------------------------------------------------------------- run
@@ -882,3 +940,144 @@ def test_alertmanager_5xx_is_exit_3_with_its_message_and_url(fake_am, aetherops_
                         f"import pathlib; pathlib.Path({str(marker)!r}).write_text('x')")
     assert run.exit_code == 3 and "disk full" in run.stderr and "not started" in run.stderr, run
     assert not marker.exists()
+
+
+# ---------------------------------------------------------------- two identical runs at the same moment
+class _GatedProxy:
+    """Forwards to Alertmanager, calling ``before(method, path)`` ahead of forwarding and ``after(method, path)``
+    once Alertmanager answered (before the answer is passed on): the test holds requests there on events."""
+
+    def __init__(self, target: str, before=None, after=None):
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _forward(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                path = self.path.split("?", 1)[0]
+                if before:
+                    before(self.command, path)
+                answer = httpx.request(self.command, target + self.path, content=body,
+                                       headers={"Content-Type": self.headers.get("Content-Type", "application/json")}, timeout=30)
+                if after:
+                    after(self.command, path)
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = do_DELETE = _forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _Nth:
+    """Counts calls per key, thread-safe: ``nth(key)`` -> 1, 2, 3..."""
+
+    def __init__(self):
+        import threading
+
+        self.lock = threading.Lock()
+        self.counts: dict = {}
+
+    def __call__(self, key) -> int:
+        with self.lock:
+            self.counts[key] = self.counts.get(key, 0) + 1
+            return self.counts[key]
+
+
+def _start_identical(url: str, profile_factory, n: int = 2) -> list[subprocess.Popen]:
+    profile_factory("race", alertmanager={"url": url, "timeout": 60, "retries": 1})
+    command = [sys.executable, "-m", "aetherops", "-p", "race", "maintenance", "--minutes", "30", "--author", "alice",
+               "--comment", "deploy", "--match", 'service="api"', "-o", "json"]
+    return [subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env={**os.environ, "NO_COLOR": "1"}, text=True) for _ in range(n)]
+
+
+def _finish(proc: subprocess.Popen) -> tuple[dict, str]:
+    try:
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, (out, err)
+    return json.loads(out), err
+
+
+def test_identical_runs_at_the_same_moment_leave_one_silence(alertmanager_server, profile_factory):
+    # both look for an existing silence before either creates one (held at a barrier), both create one, and both
+    # re-check only once both silences exist: both must keep the same one and expire the other
+    import threading
+
+    nth = _Nth()
+    looked, created = threading.Barrier(2, timeout=60), threading.Barrier(2, timeout=60)
+
+    def before(method, path):
+        if method == "GET" and path == "/api/v2/silences" and nth("get") <= 2:
+            looked.wait()
+
+    def after(method, path):
+        if method == "POST" and nth("post") <= 2:
+            created.wait()
+
+    proxy = _GatedProxy(alertmanager_server.url, before, after)
+    try:
+        results = [_finish(p) for p in _start_identical(proxy.url, profile_factory)]
+    finally:
+        proxy.close()
+    silences = server_silences(alertmanager_server)
+    assert len(silences) == 2, silences  # two were created: the race really happened
+    kept = [s for s in silences if s["status"]["state"] == "active"]
+    assert len(kept) == 1, silences
+    assert [data["id"] for data, _ in results] == [kept[0]["id"]] * 2
+    assert kept[0]["id"] == min(silences, key=engine.seniority)["id"]  # the earliest start (then smallest id) wins
+    for _, err in results:
+        assert f"kept {kept[0]['id']}" in err and "Traceback" not in err
+    assert seconds_between(engine.fmt_time(engine.now()), kept[0]["endsAt"]) > 29 * 60
+
+
+def test_an_identical_run_finishing_later_expires_its_own_silence(alertmanager_server, profile_factory):
+    # the first run creates its silence and finishes while the second one's POST is held: the second created a
+    # later twin, so it expires it and reports the first one's silence (which is never touched)
+    import threading
+
+    nth = _Nth()
+    looked, release = threading.Barrier(2, timeout=60), threading.Event()
+
+    def before(method, path):
+        if method == "GET" and path == "/api/v2/silences" and nth("get") <= 2:
+            looked.wait()
+        if method == "POST" and nth("post") == 2:
+            assert release.wait(120)
+
+    proxy = _GatedProxy(alertmanager_server.url, before)
+    try:
+        procs = _start_identical(proxy.url, profile_factory)
+        deadline = time.monotonic() + 120
+        while all(p.poll() is None for p in procs) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first = next(p for p in procs if p.poll() is not None)
+        second = next(p for p in procs if p is not first)
+        first_data, first_err = _finish(first)
+        release.set()
+        second_data, second_err = _finish(second)
+    finally:
+        release.set()
+        proxy.close()
+    assert first_data["action"] == "created" and "kept" not in first_err
+    states = {s["id"]: s["status"]["state"] for s in server_silences(alertmanager_server)}
+    assert len(states) == 2 and states[first_data["id"]] == "active", states
+    assert second_data["id"] == first_data["id"]
+    (own,) = set(states) - {first_data["id"]}
+    assert states[own] == "expired"
+    assert f"kept {first_data['id']}, expired {own}" in second_err
