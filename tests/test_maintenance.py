@@ -6,7 +6,6 @@ import datetime as dt
 import getpass
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +15,7 @@ import time
 import httpx
 import pytest
 
+from aetherops.testing.servers import require_binary
 from aetherops_plugins.maintenance import engine
 from aetherops_plugins.maintenance import matchers as m
 
@@ -49,9 +49,7 @@ def active(server) -> list[dict]:
 
 
 def amtool(server, *args: str) -> str:
-    binary = shutil.which("amtool")
-    if binary is None:
-        pytest.skip("amtool is not installed")
+    binary = str(require_binary("amtool"))  # a skip, or a failure under CI=true
     done = subprocess.run([binary, f"--alertmanager.url={server.url}", *args], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     return done.stdout
