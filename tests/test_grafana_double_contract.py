@@ -604,16 +604,13 @@ def test_latency_does_not_serialise_requests(make_double):
             spans.append((start, time.perf_counter()))
 
     threads = [threading.Thread(target=worker) for _ in range(10)]
-    begin = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    total = time.perf_counter() - begin
     assert len(spans) == 10
     assert all(end - start >= latency * 0.9 for start, end in spans)  # each request really waited
-    assert max(s for s, _ in spans) < min(e for _, e in spans)  # all ten were in flight at once
-    assert total < 5 * latency
+    assert max(s for s, _ in spans) < min(e for _, e in spans)  # all ten were in flight at once (no wall-clock bound)
 
 
 def test_runs_as_a_module_until_terminated(tmp_path):
