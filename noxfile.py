@@ -89,7 +89,7 @@ def mutants(session: nox.Session) -> None:
     """Mutation testing (mutmut 3) of the modules that keep the promises; prints the kill rate per module.
 
     mutmut imports mutated code by its file path, but ``plugins/`` ships as ``aetherops_plugins``: the sources are
-    staged under their import names in .nox/mutants-stage, then mutated one module at a time (this machine is
+    staged under their import names in .nox/mutants-stage/MODULE, then mutated one module at a time (this machine is
     shared: one module's mutants, only its focused test files). ``nox -s mutants -- plugins/maintenance/engine.py``
     runs one module. Exits non-zero when a module is under 90%.
     """
@@ -98,10 +98,10 @@ def mutants(session: nox.Session) -> None:
 
     install_project(session)
     session.install("mutmut>=3.8,<4")
-    stage = ROOT / ".nox" / "mutants-stage"
     targets = {k: v for k, v in MUTATION_TARGETS.items() if not session.posargs or k in session.posargs}
     rates = {}
     for module, test_files in targets.items():
+        stage = ROOT / ".nox" / "mutants-stage" / module.replace("/", "_").removesuffix(".py")  # kept: `mutmut show` there
         if stage.exists():
             shutil.rmtree(stage)
         stage.mkdir(parents=True)
