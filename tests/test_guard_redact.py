@@ -62,6 +62,17 @@ def test_redact_replaces_every_occurrence_longest_first():
     assert redact.redact("") == ""
 
 
+def test_longest_first_even_when_a_shorter_secret_sorts_later():
+    redact.register_secret("zed1")
+    redact.register_secret("a-zed1-b")  # contains the shorter one, which sorts after it alphabetically
+    assert redact.redact("x a-zed1-b y zed1") == "x *** y ***"
+
+
+def test_redact_of_nothing_with_secrets_registered():
+    redact.register_secret("s3cr3t")
+    assert redact.redact(None) is None and redact.redact("") == ""
+
+
 def test_redact_without_secrets_returns_the_text_itself():
     text = "token=abc"
     assert redact.redact(text) is text
