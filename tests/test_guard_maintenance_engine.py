@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+from urllib.parse import unquote
 
 import pytest
 
@@ -70,7 +71,7 @@ class FakeAM:
 
     def get_json(self, path: str):
         self.calls.append(("GET", path))
-        silence_id = path.rsplit("/", 1)[1]
+        silence_id = unquote(path.rsplit("/", 1)[1])
         if silence_id not in self.silences_by_id:
             raise ServiceError(f"alertmanager GET {self.url(path)}: HTTP 404: silence not found", url=self.url(path), status=404)
         return self._view(self.silences_by_id[silence_id])
@@ -83,7 +84,7 @@ class FakeAM:
                 self._store(json)  # the request reached the server, the answer was lost
             raise error
         if method == "DELETE":
-            silence_id = path.rsplit("/", 1)[1]
+            silence_id = unquote(path.rsplit("/", 1)[1])
             s = self.silences_by_id[silence_id]
             if self._state(s) != "expired":
                 s["endsAt"] = engine.fmt_time(self.clock())
@@ -626,3 +627,214 @@ def test_mine_and_list(am, clock):
     rows = engine.list_silences(am, include_all=True)
     assert [r["state"] for r in rows] == ["pending", "expired", "expired", "expired"]  # most recently ended first
     assert [r["id"] for r in rows[1:]] == [mine["id"], theirs["id"], ended["id"]]
+
+
+# ---------------------------------------------------------------- exact words and fields (what a user or a script reads)
+def test_parse_time_takes_any_fraction_length():
+    assert engine.parse_time("2026-11-24T08:24:12.5Z").microsecond == 500000
+    assert engine.parse_time("2026-11-24T08:24:12.1234567Z").microsecond == 123456
+    assert engine.parse_time("2026-11-24T08:24:12Z").tzinfo is not None
+
+
+def test_fmt_time_converts_naive_and_offset_times_to_utc():
+    east = dt.datetime(2026, 1, 2, 5, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert engine.fmt_time(east) == "2026-01-02T03:04:05.000Z"
+
+
+def test_silence_row_copies_every_field():
+    silence = {"id": "x", "status": {"state": "active"}, "matchers": MATCH, "startsAt": "2026-11-24T07:50:00.000Z",
+               "endsAt": "2026-11-24T08:10:00.1234Z", "createdBy": "bob", "comment": "why", "updatedAt": "u"}
+    assert engine.silence_row(silence, T0) == {
+        "id": "x", "state": "active", "matchers": MATCH, "matchersText": 'service="api"',
+        "startsAt": "2026-11-24T07:50:00.000Z", "endsAt": "2026-11-24T08:10:00.1234Z", "endsInSeconds": 600.123,
+        "endsIn": "10m", "createdBy": "bob", "comment": "why", "updatedAt": "u"}
+
+
+def test_silence_body_reads_a_missing_is_equal_as_true():
+    (matcher,) = engine.silence_body([{"name": "a", "value": "1", "isRegex": False}], T0, T0, "a", "c")["matchers"]
+    assert matcher["isEqual"] is True
+
+
+@pytest.mark.parametrize("data, shown", [
+    (["é" * 10], '["éééééééééé"]'),  # as written, not \\u00e9
+    (["x" * 196], '["' + "x" * 196 + '"]'),  # exactly 200 characters: whole
+    (["x" * 197], '["' + "x" * 197 + '"...'),  # 201: cut at 200
+])
+def test_unexpected_answers_are_shown_as_json_cut_at_200(am, data, shown):
+    with pytest.raises(ServiceError) as info:
+        engine.checked_silence(am, "/api/v2/silence/i", data)
+    assert info.value.message == f"alertmanager {URL}/api/v2/silence/i: answered with unexpected JSON (expected a silence object): {shown}"
+
+
+@pytest.mark.parametrize("silence, why", [
+    ({**GOOD, "id": ""}, "a silence without an id"),
+    ({**GOOD, "matchers": None}, "a silence without a list of matchers"),
+    ({**GOOD, "status": "active"}, "a silence whose status is not an object"),
+    ({**GOOD, "endsAt": "tomorrow"}, "a silence whose endsAt is not a timestamp"),
+])
+def test_wrong_shapes_are_named_exactly_with_the_silence(am, silence, why):
+    with pytest.raises(ServiceError) as info:
+        engine.get_silences(type("AM", (), {"silences": lambda self, f=None: [silence], "url": am.url})())
+    assert info.value.message == (f"alertmanager {URL}/api/v2/silences: answered with unexpected JSON ({why}): "
+                                  + json.dumps(silence, ensure_ascii=False)[:200] + ("..." if len(json.dumps(silence)) > 200 else ""))
+    assert info.value.url == URL + "/api/v2/silences"
+
+
+def test_a_list_of_silences_is_required_exactly(am):
+    with pytest.raises(ServiceError) as info:
+        engine.get_silences(type("AM", (), {"silences": lambda self, f=None: {"a": 1}, "url": am.url})())
+    assert info.value.message == f'alertmanager {URL}/api/v2/silences: answered with unexpected JSON (expected a list of silences): {{"a": 1}}'
+
+
+def test_post_silence_errors_name_the_url_and_cut_the_body(am):
+    body = engine.new_silence_body(MATCH, T0, T0 + dt.timedelta(minutes=5), "a", "c")
+    am.post_answer = Answer(200, None, text="<" + "h" * 300)
+    with pytest.raises(ServiceError) as info:
+        engine.post_silence(am, body)
+    assert info.value.message == f"alertmanager POST {URL}/api/v2/silences: answered without a silenceID: <" + "h" * 199
+    assert am.calls[-1] == ("POST", "/api/v2/silences")
+    am.post_answer = Answer(200, {"id": "x"})
+    with pytest.raises(ServiceError) as info:
+        engine.post_silence(am, body)
+    assert info.value.message == f'alertmanager {URL}/api/v2/silences: answered with unexpected JSON (no silenceID): {{"id": "x"}}'
+
+
+def test_lost_create_errors_keep_url_and_status(am, clock):
+    def lost(method, path, json=None, **kw):
+        raise ServiceError("alertmanager POST u: HTTP 504", url="u", status=504)
+
+    am.request = lost
+    with pytest.raises(ServiceError) as info:
+        create(am)
+    assert (info.value.url, info.value.status) == ("u", 504)
+    am.silences = lambda filters=None: (_ for _ in ()).throw(ServiceError("GET refused", url="g"))
+    with pytest.raises(ServiceError) as info:
+        engine.post_new_silence(am, engine.new_silence_body(MATCH, T0, T0, "a", "c"))
+    assert (info.value.url, info.value.status) == ("u", 504)
+
+
+def test_find_created_takes_pending_silences_and_a_cutoff_to_the_millisecond(am, clock):
+    body = engine.new_silence_body(MATCH, T0, T0 + dt.timedelta(minutes=5), "alice", "why")
+    pending = am.add(['service="api"'], author="alice", comment="why", start=T0 + dt.timedelta(hours=1))
+    assert engine.find_created(am, body, T0)["id"] == pending["id"]
+    assert engine.find_created(am, body, T0 + engine.START_MARGIN)["id"] == pending["id"]  # updated exactly at the cutoff
+    pending["updatedAt"] = None
+    other = am.add(['service="api"'], author="alice", comment="why", start=T0 + dt.timedelta(hours=2))
+    assert engine.find_created(am, body, T0)["id"] == other["id"]  # a usable updatedAt sorts first
+    pending["updatedAt"] = "garbage"
+    other["updatedAt"] = "garbage"
+    assert engine.find_created(am, body, T0) is not None
+
+
+def test_the_filter_budget_is_exact(am, clock, monkeypatch):
+    monkeypatch.setattr(engine, "MAX_FILTER_CHARS", len('service%3D%22api%22') + 8)
+    engine.find_active(am, MATCH, "alice")
+    assert am.calls[-1][2] == ('service="api"',)  # exactly at the budget: sent
+    monkeypatch.setattr(engine, "MAX_FILTER_CHARS", len('service%3D%22api%22') + 7)
+    engine.find_active(am, MATCH, "alice")
+    assert am.calls[-1][2] == ()
+
+
+def test_an_extension_to_the_same_end_has_no_note(am, clock):
+    s = am.add(['service="api"'], minutes=30)
+    out = create(am, minutes=30)
+    assert out.silence["id"] == s["id"] and out.notes == []
+
+
+def test_extending_an_existing_silence_without_matchers_uses_ours(am, clock):
+    existing = {"id": "e1", "startsAt": engine.fmt_time(T0), "endsAt": engine.fmt_time(T0 + dt.timedelta(minutes=5)), "comment": "c"}
+    out = engine._extend_existing(am, existing, MATCH, T0 + dt.timedelta(minutes=9), "alice", None, "d", dry_run=True)
+    assert out.silence["matchers"] == MATCH and out.request == {"method": "POST", "url": URL + "/api/v2/silences", "body": out.silence}
+    assert out.notes == [] and out.silence["id"] == "e1"
+    kept = engine._extend_existing(am, existing, MATCH, T0, "alice", None, "d", dry_run=True)
+    assert kept.notes == ["silence e1 already lasts until 2026-11-24T08:05:00.000Z; its end is kept"]
+    assert engine.extend(am, am.add(['service="x"'])["id"], seconds=60, dry_run=True).silence["matchers"] == m.parse_matchers(['service="x"'])
+
+
+def test_dry_run_extend_shows_the_request_and_notes(am, clock):
+    s = am.add(['service="api"'], minutes=60)
+    out = engine.extend(am, s["id"], seconds=60, dry_run=True)
+    assert out.request == {"method": "POST", "url": URL + "/api/v2/silences", "body": out.silence}
+    assert out.notes == ["the new end is earlier than the old one (2026-11-24T09:00:00.000Z): the silence is shortened"]
+    same = engine.extend(am, s["id"], seconds=3600, dry_run=True)
+    assert same.notes == []  # the same end is not "earlier"
+    assert engine.expire_id(am, s["id"], dry_run=True).dry_run is True and am._state(s) == "active"
+
+
+def test_dry_run_expire_outcome(am, clock):
+    s = am._view(am.add(['service="api"']))
+    out = engine.expire(am, s, dry_run=True)
+    assert out.silence is s and out.dry_run is True and out.notes == [] and out.action == "expire"
+    clock.advance(3600)
+    gone = engine.expire(am, am._view(am.silences_by_id[s["id"]]), dry_run=True)
+    assert gone.notes == [f"silence {s['id']} had already expired"]
+
+
+def test_settle_quotes_ids_and_lists_every_expired_twin(am, clock):
+    first = am.add(['service="api"'])
+    second = _twin(am, clock, 0.1)
+    third = _twin(am, clock, 0.1)
+    out = engine.settle(am, engine.Outcome("created", dict(third)), MATCH, engine.parse_time(third["endsAt"]), "alice", None, "d")
+    assert out.notes == [f"another run created the same silence at the same moment: kept {first['id']}, "
+                         f"expired {second['id']}, {third['id']}"]
+    assert out.silence["createdBy"] == "alice" and out.silence["comment"] == "c" and out.silence["matchers"] == first["matchers"]
+    am.silences_by_id["a/b"] = {**dict(first), "id": "a/b", "startsAt": engine.fmt_time(clock())}
+    engine.settle(am, engine.Outcome("created", dict(first)), MATCH, T0, "alice", None, "d")
+    assert ("DELETE", "/api/v2/silence/a%2Fb") in am.calls
+
+
+def test_settle_extends_with_the_callers_author_and_default_comment(am, clock):
+    first = am.add(['service="api"'], comment="")
+    ours = _twin(am, clock, 0.1, minutes=90)
+    out = engine.settle(am, engine.Outcome("created", dict(ours)), MATCH, engine.parse_time(ours["endsAt"]), "alice", None, "dflt")
+    assert out.silence["comment"] == "dflt" and out.silence["createdBy"] == "alice" and out.silence["id"] == first["id"]
+
+
+def test_a_lost_create_reports_the_end_alertmanager_has(am, clock):
+    am.fail["POST"] = ServiceError("alertmanager POST u: timed out after 1s", url="u")
+    original = am._store
+
+    def store(body):  # the server kept a different end than we asked
+        return original({**body, "endsAt": engine.fmt_time(T0 + dt.timedelta(minutes=99))})
+
+    am._store = store
+    out = create(am, minutes=30)
+    assert out.silence["endsAt"] == "2026-11-24T09:39:00.000Z"
+
+
+def test_resolve_id_details(am, clock):
+    ids = [am.add([f'service="s{i}"'])["id"] for i in range(7)]
+    upper = {**am.silences_by_id[ids[0]], "id": "ABCDEF01-0000-4000-8000-000000000000"}
+    am.silences_by_id[upper["id"]] = upper
+    assert engine.resolve_id(am, "abcdef01")["id"] == upper["id"]  # ids compared without case
+    assert engine.resolve_id(am, "ABCDEF01")["id"] == upper["id"]
+    with pytest.raises(UsageError) as info:
+        engine.resolve_id(am, "0000")
+    assert info.value.message == "silence id prefix '0000' is ambiguous: " + ", ".join(ids[:5])
+    with pytest.raises(ServiceError) as info:
+        engine.resolve_id(am, "ffff")
+    assert info.value.url == URL + "/api/v2/silences"
+    with pytest.raises(ServiceError) as info:
+        engine.resolve_id(am, "no/such")
+    assert info.value.url == URL + "/api/v2/silence/no%2Fsuch" and am.calls[-1] == ("GET", "/api/v2/silence/no%2Fsuch")
+    with pytest.raises(UsageError) as info:
+        engine.resolve_id(am, "q" * 201)
+    assert info.value.message == f"{'q' * 40!r}... (201 characters) is not a silence id (at most 200)"
+    with pytest.raises(ServiceError):
+        engine.resolve_id(am, "q" * 200)  # 200 is still looked up
+    am.silences_by_id["x"] = {"id": "x", "matchers": None, "startsAt": engine.fmt_time(T0), "endsAt": engine.fmt_time(T0)}
+    with pytest.raises(ServiceError) as info:
+        engine.resolve_id(am, "x")
+    assert info.value.url == URL + "/api/v2/silence/x"
+
+
+def test_list_orders_unknown_states_last_and_missing_ends(am, clock, monkeypatch):
+    rows = {"u": ("weird", 5.0), "p": ("pending", None), "a": ("active", 9.0), "a2": ("active", None), "e": ("expired", None),
+            "e2": ("expired", -0.5)}
+    seen_at = []
+    monkeypatch.setattr(engine, "get_silences", lambda am_, filters=None: [{"id": k} for k in rows])
+    monkeypatch.setattr(engine, "silence_row", lambda s, at: seen_at.append(at) or {
+        "id": s["id"], "state": rows[s["id"]][0], "endsInSeconds": rows[s["id"]][1], "createdBy": None})
+    listed = engine.list_silences(am, include_all=True)
+    assert [r["id"] for r in listed] == ["a2", "a", "p", "e", "e2", "u"]
+    assert seen_at == [T0] * len(rows)  # one clock reading for every row
