@@ -109,6 +109,7 @@ def mutants(session: nox.Session) -> None:
         shutil.copytree(ROOT / "plugins", stage / "aetherops_plugins", ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copytree(ROOT / "profiles", stage / "profiles")
         shutil.copytree(ROOT / "tests", stage / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+        test_files = [f for f in test_files if (ROOT / f).exists()]
         staged = module.replace("plugins/", "aetherops_plugins/", 1)
         config = (ROOT / "pyproject.toml").read_text(encoding="utf-8") + "\n[tool.mutmut]\n" + "\n".join([
             'source_paths = ["aetherops", "aetherops_plugins"]',

@@ -760,15 +760,28 @@ def test_quiet_prints_only_the_id(am, aetherops_cli):
     assert result.stdout.strip() == active(am)[0]["id"]
 
 
-class _SlowPostProxy:
-    """Forwards to Alertmanager; holds each POST for ``delay`` seconds (a slow network during silence creation):
-    before forwarding it, or with ``after`` once Alertmanager has carried it out (the answer is what is late)."""
+class _Serving:
+    """A loopback HTTP server on a thread, for the doubles below."""
 
-    def __init__(self, target: str, delay: float, *, after: bool = False):
+    def _serve(self, handler) -> None:
         import http.server
         import threading
 
-        proxy = self
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _GatedProxy(_Serving):
+    """Forwards to Alertmanager, calling ``before(method, path)`` ahead of forwarding and ``after(method, path)``
+    once Alertmanager answered (before the answer is passed on): tests hold or slow requests there."""
+
+    def __init__(self, target: str, before=None, after=None):
+        import http.server
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -776,14 +789,13 @@ class _SlowPostProxy:
 
             def _forward(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.command == "POST":
-                    proxy.posts += 1
-                    if not after:
-                        time.sleep(delay)
+                path = self.path.split("?", 1)[0]
+                if before:
+                    before(self.command, path)
                 answer = httpx.request(self.command, target + self.path, content=body,
-                                       headers={"Content-Type": self.headers.get("Content-Type", "application/json")}, timeout=10)
-                if self.command == "POST" and after:
-                    time.sleep(delay)
+                                       headers={"Content-Type": self.headers.get("Content-Type", "application/json")}, timeout=30)
+                if after:
+                    after(self.command, path)
                 try:
                     self.send_response(answer.status_code)
                     self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
@@ -795,15 +807,27 @@ class _SlowPostProxy:
 
             do_GET = do_POST = do_DELETE = _forward
 
-        self.posts = 0
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self._serve(Handler)
 
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+
+class _SlowPostProxy(_GatedProxy):
+    """Holds each POST for ``delay`` seconds (a slow network during silence creation): before forwarding it, or
+    with ``after`` once Alertmanager has carried it out (the answer is what is late)."""
+
+    def __init__(self, target: str, delay: float, *, after: bool = False):
+        self.posts = 0
+
+        def counted(method, path):
+            if method == "POST":
+                self.posts += 1
+                if not after:
+                    time.sleep(delay)
+
+        def late(method, path):
+            if method == "POST":
+                time.sleep(delay)
+
+        super().__init__(target, before=counted, after=late if after else None)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child process is POSIX-only")
@@ -879,12 +903,11 @@ def test_run_whose_silence_answer_timed_out_expires_it(alertmanager_server, late
 
 
 # ---------------------------------------------------------------- fake Alertmanagers: wrong JSON, 5xx
-class _FakeAlertmanager:
+class _FakeAlertmanager(_Serving):
     """Answers ``routes[(METHOD, path)] = (status, json_body)`` (query strings ignored); 404 otherwise."""
 
     def __init__(self, routes: dict):
         import http.server
-        import threading
 
         fake = self
         self.requests: list[tuple[str, str]] = []
@@ -907,13 +930,7 @@ class _FakeAlertmanager:
 
             do_GET = do_POST = do_DELETE = _answer
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
 
 
 @pytest.fixture
@@ -971,44 +988,6 @@ def test_alertmanager_5xx_is_exit_3_with_its_message_and_url(fake_am, aetherops_
 
 
 # ---------------------------------------------------------------- two identical runs at the same moment
-class _GatedProxy:
-    """Forwards to Alertmanager, calling ``before(method, path)`` ahead of forwarding and ``after(method, path)``
-    once Alertmanager answered (before the answer is passed on): the test holds requests there on events."""
-
-    def __init__(self, target: str, before=None, after=None):
-        import http.server
-        import threading
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _forward(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                path = self.path.split("?", 1)[0]
-                if before:
-                    before(self.command, path)
-                answer = httpx.request(self.command, target + self.path, content=body,
-                                       headers={"Content-Type": self.headers.get("Content-Type", "application/json")}, timeout=30)
-                if after:
-                    after(self.command, path)
-                self.send_response(answer.status_code)
-                self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
-
-            do_GET = do_POST = do_DELETE = _forward
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 class _Nth:
     """Counts calls per key, thread-safe: ``nth(key)`` -> 1, 2, 3..."""
 
