@@ -113,6 +113,7 @@ def mutants(session: nox.Session) -> None:
         staged = module.replace("plugins/", "aetherops_plugins/", 1)
         config = (ROOT / "pyproject.toml").read_text(encoding="utf-8") + "\n[tool.mutmut]\n" + "\n".join([
             'source_paths = ["aetherops", "aetherops_plugins"]',
+            'also_copy = ["profiles"]',  # the shipped profiles, found next to the package
             f"only_mutate = [{json.dumps(staged)}]",
             f"pytest_add_cli_args_test_selection = {json.dumps(test_files)}",
             'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]',
