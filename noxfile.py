@@ -79,7 +79,7 @@ MUTATION_TARGETS = {
     "aetherops/redact.py": ["tests/test_guard_redact.py"],
     "aetherops/profiles.py": ["tests/test_profiles.py", "tests/test_guard_profiles.py"],
     "plugins/backup/manifest.py": ["tests/test_backup_unit.py", "tests/test_guard_backup.py"],
-    "plugins/backup/restore.py": ["tests/test_backup_unit.py", "tests/test_guard_backup.py"],
+    "plugins/backup/restore.py": ["tests/test_backup_unit.py", "tests/test_guard_restore.py"],
     "plugins/maintenance/engine.py": ["tests/test_guard_maintenance_engine.py"],
 }
 
