@@ -237,7 +237,7 @@ def test_a_backup_failing_verification_is_refused_naming_five_problems(world, tm
     (folder / "grafana" / "6.json").write_text("{}", encoding="utf-8")
     with pytest.raises(FindingsError) as info:
         rs.run_restore(prod_ctx(), folder, dry_run=True)
-    assert info.value.message.endswith(f"differs: grafana/4.json); refusing to restore")
+    assert info.value.message.endswith("differs: grafana/4.json); refusing to restore")
 
 
 def _archive(tmp_path: Path, folder: Path, name=f"{STAMP}.tar.gz") -> Path:
