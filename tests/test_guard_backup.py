@@ -223,3 +223,104 @@ def test_stale_partials_are_old_partial_folders_only(tmp_path):
     assert mf.stale_partials(tmp_path, "prod") == [old]
     assert mf.stale_partials(tmp_path, "prod", older_than_s=30) == [old, fresh]
     assert mf.stale_partials(tmp_path, "nobody") == []
+
+
+# ---------------------------------------------------------------- RESTORE.md: the commands a person runs
+def _blocks(markdown: str) -> list[tuple[str, list[str]]]:
+    """Fenced code blocks as (language, lines); fails on an unclosed fence."""
+    blocks, current, language = [], None, None
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            if current is None:
+                language, current = line[3:], []
+            else:
+                assert line == "```", line
+                blocks.append((language, current))
+                current = None
+        elif current is not None:
+            current.append(line)
+    assert current is None, "unclosed code fence"
+    return blocks
+
+
+def _headings(markdown: str) -> list[str]:
+    """Markdown headings, outside code blocks."""
+    out, fenced = [], False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif line.startswith("#") and not fenced:
+            out.append(line)
+    return out
+
+
+def _commands(markdown: str, language: str) -> list[str]:
+    return [line for lang, lines in _blocks(markdown) if lang == language for line in lines]
+
+
+def test_restore_md_commands_for_a_minimal_backup():
+    text = mf.restore_markdown({"profile": "prod", "started": "2026-11-24T08:00:00Z", "tool_version": "0.1.0", "components": {}})
+    assert text.startswith("# Restoring this backup (2026-11-24T08:00:00Z, profile `prod`)\n")
+    assert "Made by aetherops 0.1.0 from profile `prod`." in text
+    assert _headings(text) == [
+        "# Restoring this backup (2026-11-24T08:00:00Z, profile `prod`)", "## 1. Check the backup",
+        "## 2. See what a restore would change (changes nothing)", "## 3. Restore", "## Not in this backup"]
+    assert _commands(text, "bash") == [
+        "cd path/to/this/backup      # the folder of this RESTORE.md",
+        "aetherops -p prod backup verify .",
+        "aetherops -p prod restore . --dry-run --diff",
+        "aetherops -p prod restore .",
+        "# into another stack, e.g. staging: aetherops restore . --to-profile staging"]
+    assert _commands(text, "powershell") == [
+        "Set-Location path\\to\\this\\backup   # the folder of this RESTORE.md",
+        "aetherops -p prod backup verify .",
+        "aetherops -p prod restore . --dry-run --diff",
+        "aetherops -p prod restore .",
+        "# into another stack, e.g. staging: aetherops restore . --to-profile staging"]
+    assert "--force" in text and "--safety-dir DIR" in text and "secureJsonData" in text
+    assert "Skipped" not in text and "snapshot" not in text.lower()
+    assert mf.restore_markdown({}).startswith("# Restoring this backup (, profile `PROFILE`)")
+
+
+def test_restore_md_sections_follow_the_components():
+    comps = {"configs": {"status": "ok"}, "silences": {"status": "ok"}, "grafana": {"status": "skipped", "reason": "no url"},
+             "alertmanager": {"status": "skipped", "reason": "down"},
+             "prometheus": {"status": "ok", "meta": {"snapshot": "snap1", "data_dir": "/var/lib/prom", "snapshot_copied": True}}}
+    text = mf.restore_markdown({"profile": "ops", "components": comps})
+    headings = _headings(text)
+    assert headings[4:] == ["### Config files", "### Alertmanager silences", "### Prometheus TSDB snapshot", "## Not in this backup",
+                            "## Skipped components"]
+    bash = _commands(text, "bash")
+    assert "aetherops -p ops restore . --only configs --configs-to ../restored-configs" in bash
+    assert "aetherops -p ops restore . --only silences" in bash
+    assert bash[-4:] == ["sudo systemctl stop prometheus", "mv '/var/lib/prom' '/var/lib/prom.before-restore'",
+                         "cp -a 'prometheus/snapshot/snap1' '/var/lib/prom'", "sudo systemctl start prometheus"]
+    ps = _commands(text, "powershell")
+    assert "aetherops -p ops restore . --only configs --configs-to ..\\restored-configs" in ps
+    assert ps[-4:] == ["Stop-Service prometheus", "Rename-Item '/var/lib/prom' '/var/lib/prom.before-restore'",
+                       "Copy-Item -Recurse 'prometheus\\snapshot\\snap1' '/var/lib/prom'", "Start-Service prometheus"]
+    assert "Snapshot `snap1` is inside this backup." in text
+    assert text.endswith("## Skipped components\n\n- `grafana`: no url\n- `alertmanager`: down\n")
+
+
+def test_restore_md_snapshot_left_on_the_server_or_empty():
+    remote = mf.restore_markdown({"profile": "p", "components": {"prometheus": {"meta": {"snapshot": "s2"}}}})
+    assert "Snapshot `s2` stays on the Prometheus host in `<prometheus --storage.tsdb.path>/snapshots/`." in remote
+    assert "cp -a '<prometheus --storage.tsdb.path>/snapshots/s2' '<prometheus --storage.tsdb.path>'" in _commands(remote, "bash")
+    assert "Copy-Item -Recurse '<prometheus --storage.tsdb.path>\\snapshots\\s2' '<prometheus --storage.tsdb.path>'" in _commands(remote, "powershell")
+    empty = mf.restore_markdown({"profile": "p", "components": {"prometheus": {"meta": {"snapshot": "s3", "snapshot_empty": True}}}})
+    assert "Snapshot `s3` is empty (Prometheus had no samples yet): nothing to restore." in empty
+    assert "systemctl" not in empty
+    not_ok = mf.restore_markdown({"profile": "p", "components": {"configs": {"status": "failed"}, "silences": {}}})
+    assert "### Config files" not in not_ok and "### Alertmanager silences" not in not_ok
+
+
+def test_every_restore_md_command_parses(aetherops_cli):
+    comps = {"configs": {"status": "ok"}, "silences": {"status": "ok"}}
+    text = mf.restore_markdown({"profile": "ops", "components": comps})
+    commands = {line.split("#")[-1].split(": ", 1)[-1].strip() for line in _commands(text, "bash") if "aetherops" in line}
+    assert len(commands) == 6
+    for command in commands:
+        args = command.split()[1:]
+        result = aetherops_cli(*args, "--help")  # every option and subcommand named exists
+        assert result.exit_code == 0, (command, result.stderr)
