@@ -145,3 +145,98 @@ def test_env_reference_in_a_url(load, monkeypatch):
     monkeypatch.setenv("GUARD_HOST", "prom.internal")
     assert load("prometheus:\n  url: http://${GUARD_HOST}:9090\n").service("prometheus").url == "http://prom.internal:9090"
     assert os.environ["GUARD_HOST"] == "prom.internal"
+
+
+# ---------------------------------------------------------------- loading, extends, validation: the words a user reads
+def _error(load, text: str, name: str = "p") -> str:
+    with pytest.raises(ConfigError) as info:
+        load(text, name=name)
+    return info.value.format_message()
+
+
+def test_unknown_profile_lists_the_known_ones(profiles_dir):
+    (profiles_dir / "b.yaml").write_text("{}\n", encoding="utf-8")
+    (profiles_dir / "a.yaml").write_text("{}\n", encoding="utf-8")
+    store = ProfileStore(profiles_dir=profiles_dir)
+    with pytest.raises(ConfigError) as info:
+        store.load("zz")
+    message = info.value.format_message()
+    assert message.startswith("unknown profile 'zz'; known profiles: a, b, ") and ", local" in message
+    assert f"; searched {profiles_dir}, " in message
+
+
+def test_extends_errors(load, profiles_dir):
+    assert "p.yaml:1: 'extends' must be a profile name" in _error(load, "extends: [a]\n")
+    assert "p.yaml:1: extends unknown profile 'nope'; known profiles: " in _error(load, "extends: nope\n")
+    (profiles_dir / "a.yaml").write_text("extends: b\n", encoding="utf-8")
+    (profiles_dir / "b.yaml").write_text("extends: a\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        ProfileStore(profiles_dir=profiles_dir).load("a")
+    assert "b.yaml:1: profile 'extends' cycle: a -> b -> a" in info.value.format_message()
+    (profiles_dir / "self.yaml").write_text("extends: self\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        ProfileStore(profiles_dir=profiles_dir).load("self")
+    assert "self.yaml:1: profile 'extends' cycle: self -> self" in info.value.format_message()
+
+
+def test_extends_merges_and_drops_its_own_keys(load, profiles_dir):
+    (profiles_dir / "base.yaml").write_text("default: true\nprometheus:\n  url: http://base:9090\n  timeout: 3\n", encoding="utf-8")
+    profile = load("extends: base\nprometheus:\n  timeout: 4\n", name="child")
+    assert profile.service("prometheus").url == "http://base:9090" and profile.service("prometheus").timeout == 4.0
+    assert "extends" not in profile.data
+
+
+def test_a_profile_must_be_a_mapping(load):
+    assert "p.yaml:1: a profile must be a YAML mapping" in _error(load, "- a\n- b\n")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("prometheus: [1]\n", "p.yaml:1: 'prometheus' must be a mapping"),
+    ("prometheus:\n  url: http://p\n  timeout: soon\n", "p.yaml:3: 'prometheus.timeout' must be a number, not str ('soon')"),
+    ("prometheus:\n  url: http://p\n  retries: 1.5\n", "p.yaml:3: 'prometheus.retries' must be an integer, not float (1.5)"),
+    ("prometheus:\n  url: http://p\n  retries: true\n", "p.yaml:3: 'prometheus.retries' must be an integer, not bool (True)"),
+    ("prometheus:\n  url: http://p\n  headers: [a]\n", "p.yaml:3: 'prometheus.headers' must be a mapping, not list (['a'])"),
+    ("prometheus:\n  url: 5\n", "p.yaml:2: 'prometheus.url' must be a string, not int (5)"),
+    ("prometheus:\n  url: http://p\n  rule_files: x\n", "p.yaml:3: 'prometheus.rule_files' must be a list, not str ('x')"),
+    ("prometheus:\n  url: http://p\n  timout: 3\n", "p.yaml:3: unknown key 'timout' in 'prometheus'; did you mean 'timeout'?"),
+    ("prometheus:\n  url: http://p\n  tls:\n    verfy: false\n", "p.yaml:4: unknown key 'verfy' in 'prometheus.tls'; did you mean 'verify'?"),
+    ("prometheus:\n  url: ftp://p\n", "p.yaml:2: 'prometheus.url' must be an http:// or https:// URL with a host, not 'ftp://p'"),
+    ("prometheus:\n  url: http://p:99999\n", "p.yaml:2: 'prometheus.url' is not a valid URL (Port out of range 0-65535)"),
+    ("prometheus:\n  url: http://ops@p\n", "p.yaml:2: 'prometheus.url' carries a user name; use auth.username"),
+    ("grafana:\n  url: http://g\n  org_id: '12'\n", None),
+])
+def test_validation_messages_name_file_line_and_key(load, text, message):
+    if message is None:
+        assert load(text).section("grafana")["org_id"] == 12  # digits in a string are an integer
+    else:
+        assert message in _error(load, text)
+
+
+@pytest.mark.parametrize("value, expected", [("yes", True), ("No", False), ("TRUE", True), ("false", False), (True, True)])
+def test_booleans_from_yaml_words(load, value, expected):
+    profile = load(f"prometheus:\n  url: http://p\n  tls:\n    verify: {value!r}\n")
+    assert profile.section("prometheus")["tls"]["verify"] is expected
+
+
+def test_numbers_from_strings_and_ints(load):
+    service = load("prometheus:\n  url: http://p\n  timeout: '2.5'\n  retries: '4'\n").service("prometheus")
+    assert (service.timeout, service.retries) == (2.5, 4)
+    assert load("prometheus:\n  url: http://p\n  timeout: 3\n", name="i").section("prometheus")["timeout"] == 3.0
+
+
+def test_env_references(load, monkeypatch):
+    monkeypatch.setenv("GUARD_PORT", "9091")
+    monkeypatch.delenv("GUARD_NOPE", raising=False)
+    assert load("prometheus:\n  url: http://p:${GUARD_PORT}\n").service("prometheus").url == "http://p:9091"
+    assert load("prometheus:\n  url: http://${GUARD_NOPE:-fallback}:1\n", name="d").service("prometheus").url == "http://fallback:1"
+    message = _error(load, "prometheus:\n  url: http://p\n  headers:\n    X-Org: ${GUARD_NOPE}\n", name="e")
+    assert "e.yaml:4: environment variable GUARD_NOPE is not set (used in prometheus.headers.X-Org)" in message
+    listed = load("prometheus:\n  url: http://p\n  rule_files: ['${GUARD_PORT}/a']\n", name="l")
+    assert listed.section("prometheus")["rule_files"] == ["9091/a"]
+
+
+def test_sections_without_a_service_url(load):
+    profile = load("grafana:\n  timeout: 3\n")
+    assert profile.section("grafana")["timeout"] == 3.0 and profile.section("grafana")["retries"] == 3
+    assert profile.section("unknown-section") == {}
+    assert load("prometheus:\n", name="n").section("prometheus")["url"] is None
