@@ -324,3 +324,95 @@ def test_every_restore_md_command_parses(aetherops_cli):
         args = command.split()[1:]
         result = aetherops_cli(*args, "--help")  # every option and subcommand named exists
         assert result.exit_code == 0, (command, result.stderr)
+
+
+# ---------------------------------------------------------------- exact listings and verification details
+def test_listing_rows_in_full(tmp_path):
+    folder = make_backup(tmp_path, name="20261101T000000Z", kind="backup", scope="full", complete=True,
+                         components={"grafana": {"counts": {"dashboards": 2}}, "configs": {}}, totals={"bytes": 9})
+    row = mf.list_backups(tmp_path, "prod")[0].as_dict()
+    assert row.pop("age_s") > 0
+    assert row == {"path": str(folder), "profile": "prod", "name": "20261101T000000Z", "kind": "backup", "scope": "full",
+                   "created": "2026-11-01T00:00:00Z", "bytes": 9, "files": 1, "complete": True,
+                   "counts": {"grafana": {"dashboards": 2}, "configs": {}}, "verified": "no", "error": None}
+    (tmp_path / "prod" / "20261102T000000Z.partial").mkdir()
+    partial = next(b for b in mf.list_backups(tmp_path, "prod", include_partial=True) if b.partial)
+    assert (partial.path, partial.profile, partial.error, partial.verified, partial.kind) == (
+        tmp_path / "prod" / "20261102T000000Z.partial", "prod", "incomplete (.partial)", "no", "partial")
+
+
+def test_archives_alone_are_listed_with_their_state(tmp_path):
+    pdir = tmp_path / "prod"
+    pdir.mkdir()
+    for stem in ("20261101T000000Z", "20261102T000000Z", "20261103T000000Z"):
+        (pdir / f"{stem}.tar.gz").write_bytes(b"a")
+    (pdir / "20261101T000000Z.tar.gz.sha256").write_text("x", encoding="utf-8")
+    (pdir / "notes.tar.gz").write_bytes(b"a")  # not a backup name
+    make_backup(tmp_path, name="20261104T000000Z")
+    (pdir / "20261104T000000Z.tar.gz").write_bytes(b"a")  # its folder is there: listed once, as the folder
+    (pdir / mf.STATE_FILE).write_text(json.dumps({"20261101T000000Z.tar.gz": {"ok": True}, "20261102T000000Z.tar.gz": {"ok": False}}),
+                                      encoding="utf-8")
+    listed = mf.list_backups(tmp_path, "prod", include_archives=True)
+    assert [(b.name, b.kind, b.verified, b.error) for b in listed] == [
+        ("20261104T000000Z", "backup", "no", None),
+        ("20261103T000000Z", "archive", "no", "no .sha256 beside it"),
+        ("20261102T000000Z", "archive", "FAILED", "no .sha256 beside it"),
+        ("20261101T000000Z", "archive", "yes", None)]
+    archive = listed[-1]
+    assert archive.path == pdir / "20261101T000000Z" and archive.profile == "prod" and archive.archive == pdir / "20261101T000000Z.tar.gz"
+    assert [b.name for b in mf.list_backups(tmp_path, "prod")] == ["20261104T000000Z"]
+
+
+def test_verify_checks_every_file_after_a_missing_one(tmp_path):
+    folder = make_backup(tmp_path, files={"a/1.txt": "1", "b/2.txt": "2", "c/3.txt": "3"})
+    (folder / "a" / "1.txt").unlink()
+    (folder / "c" / "3.txt").write_text("changed", encoding="utf-8")
+    result = mf.verify_backup(folder)
+    assert result.path == folder and result.missing == ["a/1.txt"] and result.changed == ["c/3.txt"] and result.checked == 2
+
+
+@pytest.mark.parametrize("damage", ["changed", "extra"])
+def test_one_kind_of_damage_alone_fails(tmp_path, damage):
+    folder = make_backup(tmp_path, files={"x.txt": "1"})
+    if damage == "changed":
+        (folder / "x.txt").write_text("2", encoding="utf-8")
+    else:
+        (folder / "y.txt").write_text("2", encoding="utf-8")
+    result = mf.verify_backup(folder)
+    assert result.ok is False and result.path == folder
+    assert mf.verify_backup(tmp_path / "nothing").path == tmp_path / "nothing"
+
+
+def test_the_state_file_is_stable_json(tmp_path):
+    folder = make_backup(tmp_path)
+    mf.record_verification(folder, True)
+    text = (folder.parent / mf.STATE_FILE).read_text(encoding="utf-8")
+    state = json.loads(text)
+    assert text == json.dumps(state, indent=2, sort_keys=True) + "\n"
+    assert list(state[folder.name]) == ["at", "how", "ok"]
+
+
+def test_restore_md_says_where_to_run_what_is_refused_and_what_is_missing():
+    text = mf.restore_markdown({"profile": "prod", "tool_version": "9.9", "components": {}})
+    for sentence in (
+        "MANIFEST.json with its size and sha256; `aetherops restore` refuses a backup that fails them.",
+        "**Run every command below from inside this backup folder** (the folder that holds this RESTORE.md;",
+        "for an archive, extract it first and `cd` into the extracted folder). Paths are relative to it, so",
+        "they stay right wherever the backup is moved.",
+        "Dashboards changed on the server since this backup are reported as conflicts and skipped;",
+        "add `--force` to overwrite them. A safety backup of what will be overwritten is taken first",
+        "(in the backups root this folder belongs to, or in `--safety-dir DIR`).",
+        "- Datasource secrets (passwords, tokens, `secureJsonData`): Grafana never returns them. Re-enter them",
+        "  after a restore for the datasources listed in `grafana/datasources.json` under `secure_fields`.",
+        "- Alertmanager receiver secrets (webhook/Slack URLs, keys) are redacted in `alertmanager/alertmanager.yml`;",
+        "  restore the original file from your configuration repository.",
+        "- Grafana users, teams, permissions and API tokens.",
+    ):
+        assert sentence in text.splitlines(), sentence
+    comps = {"configs": {"status": "ok"}, "silences": {"status": "ok"},
+             "prometheus": {"meta": {"snapshot": "s", "data_dir": "/d", "snapshot_copied": True}}}
+    lines = mf.restore_markdown({"profile": "prod", "components": comps}).splitlines()
+    for sentence in ("Restored into a directory of your choice (never over the originals unless `--force`):",
+                     "Recreated only when asked (those not yet expired):",
+                     "A running Prometheus cannot load a snapshot: stop it, replace its data directory, start it."):
+        assert sentence in lines, sentence
