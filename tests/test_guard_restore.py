@@ -48,6 +48,7 @@ class Component:
 
     def restore(self, job):
         self.jobs.append(job)
+        job.instructions.append(f"{job.name}: reload the server")
         for kind, name, action in self.plan_items:
             item = job.plan(kind, name, action, "why")
             if not job.dry_run and name in self.applies:
@@ -82,6 +83,7 @@ def world(monkeypatch, tmp_path):
 
     def run_backup(ctx, *, base_dir, only, profile, kind, components, quiet, concurrency):
         state.safety_calls.append({"base": base_dir, "only": only, "profile": profile.name, "kind": kind})
+        state.safety_args = {"ctx": ctx, "components": components, "quiet": quiet, "concurrency": concurrency}
         return {"path": str(Path(base_dir) / "safety")}
 
     monkeypatch.setattr(rs, "collect_components", lambda ctx: state.components)
@@ -282,3 +284,111 @@ def test_a_path_that_is_neither_is_a_usage_error(world, tmp_path):
         with pytest.raises(click.BadParameter) as info:
             rs.run_restore(prod_ctx(), path, dry_run=True)
         assert info.value.message == f"{path} is neither a backup folder nor a .tar.gz archive" and info.value.param_hint == "PATH"
+
+
+# ---------------------------------------------------------------- what each component is handed, and what is reported
+def test_jobs_safety_backup_and_report_in_detail(world, tmp_path):
+    world.components = {"grafana": Component([("dashboard", "d1", "update"), ("folder", "f", "create")]),
+                        "alertmanager": Component([("config", "c", "overwrite")]), "manual": Component([], no_restore=True)}
+    folder = make_backup(tmp_path, {"grafana": {}, "alertmanager": {}, "manual": {}})
+    ctx = Ctx(profiles={"prod": Profile(name="prod", sections={}), "stage": Profile(name="stage", sections={})})
+    out = rs.run_restore(ctx, folder, to_profile="stage", diff=True, concurrency=5)
+    assert out["target_profile"] == "stage" and out["backup_profile"] == "prod"
+    assert world.safety_args == {"ctx": ctx, "components": world.components, "quiet": True, "concurrency": 5}
+    assert ctx.notes[0] == "taking a safety backup of grafana, alertmanager on profile 'stage' before changing anything..."
+    job = world.components["grafana"].jobs[1]
+    assert (job.context, job.profile.name, job.force, job.diff, job.dry_run) == (ctx, "stage", False, True, False)
+    assert job.options == {"folder_map": {}, "datasource_uid_map": {}, "configs_to": None, "concurrency": 5, "backup_path": str(folder)}
+    assert out["instructions"] == ["grafana: reload the server", "alertmanager: reload the server"]
+    assert out["summary"] == {"create": 1, "manual": 1, "overwrite": 1, "update": 1}
+    assert [i["name"] for i in out["items"] if i["component"] == "manual"] == ["manual"]  # the plan's item, kept
+    assert out["complete"] is True and out["safety_backup"] is not None
+
+
+def test_configs_to_reaches_the_job_and_force_reaches_it_too(world, tmp_path):
+    world.components = {"configs": Component([("file", "f", "create")])}
+    out = rs.run_restore(prod_ctx(), make_backup(tmp_path, {"configs": {}}), configs_to=tmp_path / "o", force=True, dry_run=True)
+    job = world.components["configs"].jobs[0]
+    assert job.options["configs_to"] == tmp_path / "o" and job.force is True and out["components"] == ["configs"]
+
+
+def test_configs_in_place_gets_a_safety_backup(world, tmp_path):
+    world.components = {"configs": Component([("file", "f", "create")])}
+    rs.run_restore(prod_ctx(), make_backup(tmp_path, {"configs": {}}))
+    assert world.safety_calls[0]["only"] == ["configs"]
+
+
+def test_unchanged_items_do_not_take_a_safety_backup_even_with_force(world, tmp_path):
+    world.components = {"grafana": Component([("dashboard", "d", "unchanged")])}
+    rs.run_restore(prod_ctx(), make_backup(tmp_path, {"grafana": {}}), force=True)
+    assert not world.safety_calls
+
+
+def test_an_applied_change_not_planned_as_one_is_still_reported(world, tmp_path):
+    class Surprising(Component):
+        def restore(self, job):
+            self.jobs.append(job)
+            job.plan("dashboard", "d", "unchanged" if job.dry_run else "update")  # changed between plan and apply
+
+    world.components = {"grafana": Surprising([]), "other": Component([("x", "y", "create")])}
+    out = rs.run_restore(prod_ctx(), make_backup(tmp_path, {"grafana": {}, "other": {}}))
+    assert out["not_applied"] == [{"component": "grafana", "kind": "dashboard", "name": "d", "action": "update", "detail": "",
+                                   "applied": False, "planned": "update"}]
+
+
+def test_a_dry_run_is_never_complete_and_lists_nothing_not_applied(world, tmp_path):
+    world.components = {"grafana": Component([("dashboard", "d", "create")], applies=[])}
+    out = rs.run_restore(prod_ctx(), make_backup(tmp_path, {"grafana": {}}), dry_run=True)
+    assert out["complete"] is False and out["not_applied"] == []
+
+
+def test_many_missing_items_are_cut_at_ten(world, tmp_path):
+    missing = [{"id": f"m{i}"} for i in range(12)]
+    out = rs.run_restore(prod_ctx(), make_backup(tmp_path, {}, missing=missing), dry_run=True)
+    assert out["warnings"] == ["this backup is incomplete (made with --keep-going); not in it: " + ", ".join(f"m{i}" for i in range(10))]
+
+
+def test_unknown_components_are_all_named(world, tmp_path):
+    world.components = {"grafana": Component([])}
+    with pytest.raises(click.BadParameter) as info:
+        rs.run_restore(prod_ctx(), make_backup(tmp_path, {"grafana": {}, "configs": {}}), only=["x", "y"], dry_run=True)
+    assert info.value.message == "unknown component(s) x, y; in this backup: configs, grafana"
+
+
+def test_skipped_and_pluginless_components_do_not_stop_the_others(world, tmp_path):
+    world.components = {"grafana": Component([("d", "1", "unchanged")]), "silences": Component([("s", "2", "unchanged")])}
+    folder = make_backup(tmp_path, {"gone": {}, "skipped": {"status": "skipped"}, "grafana": {}, "silences": {}})
+    out = rs.run_restore(prod_ctx(), folder, dry_run=True)
+    assert out["components"] == ["grafana", "silences"]
+    chosen = rs.run_restore(prod_ctx(), folder, only=["skipped", "gone", "grafana"], dry_run=True)
+    assert chosen["components"] == ["grafana"]
+
+
+def test_six_problems_are_five_and_one_more(world, tmp_path):
+    folder = make_backup(tmp_path, {"g": {}}, files={f"g/{i}.json": "{}" for i in range(6)})
+    for i in range(6):
+        (folder / "g" / f"{i}.json").unlink()
+    with pytest.raises(FindingsError) as info:
+        rs.run_restore(prod_ctx(), folder, dry_run=True)
+    assert info.value.message.endswith("missing: g/4.json; and 1 more); refusing to restore")
+
+
+def test_an_extracted_archive_takes_its_safety_backup_in_the_profile_folder(world, tmp_path):
+    world.components = {"grafana": Component([("dashboard", "d1", "create")])}
+    archive = _archive(tmp_path, make_backup(tmp_path / "src", {"grafana": {}}))
+    seen = []
+    world_resolve = rs.resolve_base_dir
+    rs.resolve_base_dir = lambda ctx, _, target: seen.append((ctx, target.name)) or world_resolve(ctx, _, target)
+    try:
+        ctx = prod_ctx()
+        rs.run_restore(ctx, archive)
+    finally:
+        rs.resolve_base_dir = world_resolve
+    assert seen == [(ctx, "prod")] and world.safety_calls[0]["base"] == tmp_path / "fallback"
+
+
+def test_the_sidecar_may_hold_just_the_digest(world, tmp_path):
+    world.components = {"grafana": Component([])}
+    archive = _archive(tmp_path, make_backup(tmp_path / "src", {"grafana": {}}))
+    (archive.parent / (archive.name + ".sha256")).write_text(hashlib.sha256(archive.read_bytes()).hexdigest(), encoding="utf-8")
+    assert rs.run_restore(prod_ctx(), archive, dry_run=True)["components"] == ["grafana"]
