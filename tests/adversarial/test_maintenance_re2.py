@@ -112,3 +112,21 @@ def test_dry_run_refuses_exactly_what_alertmanager_refuses(am_url, profile_facto
             assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
             assert theirs.split(":")[0] in result.stderr
     assert all(s["createdBy"] == "re2-test" for s in httpx.get(f"{am_url}/api/v2/silences", timeout=10).json())  # none sent
+
+
+def test_amtool_agrees(am_url):
+    """amtool (the same Go parser, client side) judges a regex as the checker does, once anchored as amtool anchors
+    it (``^(?:REGEX)$``: so ``\\Qab`` is refused by amtool although the server takes it), then the server
+    judges it as sent (``)(`` passes amtool, anchored, and is refused by the server)."""
+    import subprocess
+
+    from aetherops.testing.servers import require_binary
+
+    amtool = str(require_binary("amtool"))
+    for pattern in CASES[::4] + random_patterns(seed=11, count=20):
+        done = subprocess.run([amtool, f"--alertmanager.url={am_url}", "silence", "add", 'b="1"', f"a=~{m.quote(pattern)}",
+                               "--comment=re2", "--duration=1m"], capture_output=True, text=True, timeout=30)
+        verdict = ours(f"^(?:{pattern})$") or ours(pattern)
+        assert (done.returncode == 0) == (verdict is None), (pattern, done.stderr)
+        if verdict is not None:
+            assert verdict in done.stderr, (pattern, done.stderr)
