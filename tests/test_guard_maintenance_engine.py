@@ -606,6 +606,7 @@ def test_expire(am, clock):
     out = engine.expire_id(am, s["id"][:8])
     assert out.action == "expired" and out.silence["endsAt"] == "2026-11-24T08:00:10.000Z" and not out.notes
     assert view["endsAt"] == "2026-11-24T08:30:00.000Z"  # a copy was changed
+    clock.advance(5)
     again = engine.expire(am, am._view(s))
     assert again.notes == [f"silence {s['id']} had already expired"] and again.silence["endsAt"] == "2026-11-24T08:00:10.000Z"
     assert engine.expire(am, {"id": "a/b"}, dry_run=True).request["url"] == f"{URL}/api/v2/silence/a%2Fb"
