@@ -240,3 +240,139 @@ def test_sections_without_a_service_url(load):
     assert profile.section("grafana")["timeout"] == 3.0 and profile.section("grafana")["retries"] == 3
     assert profile.section("unknown-section") == {}
     assert load("prometheus:\n", name="n").section("prometheus")["url"] is None
+
+
+# ---------------------------------------------------------------- the YAML file itself
+def test_unreadable_and_non_utf8_profiles(profiles_dir):
+    from aetherops.profiles import _load_yaml
+
+    (profiles_dir / "dir.yaml").mkdir()
+    with pytest.raises(ConfigError) as info:
+        _load_yaml(profiles_dir / "dir.yaml")
+    assert info.value.path == profiles_dir / "dir.yaml" and "cannot read profile: Is a directory" in info.value.format_message()
+    (profiles_dir / "latin.yaml").write_bytes(b"description: caf\xe9\n")
+    with pytest.raises(ConfigError) as info:
+        ProfileStore(profiles_dir=profiles_dir).load("latin")
+    assert info.value.format_message() == f"{profiles_dir / 'latin.yaml'}: profile is not valid UTF-8"
+
+
+def test_yaml_errors_name_the_line(load):
+    message = _error(load, "prometheus:\n  url: http://p\n  timeout: [1\n")
+    assert "p.yaml:4: invalid YAML: " in message and len(message.splitlines()) == 1
+    assert "d.yaml:3: duplicate key 'url'" in _error(load, "prometheus:\n  url: http://a\n  url: http://b\n", name="d")
+
+
+def test_an_empty_profile_is_empty(load):
+    profile = load("")
+    assert profile.description == "" and profile.section("prometheus")["url"] is None
+    described = load("description: the lab\n", name="d")
+    assert described.description == "the lab" and described.path.name == "d.yaml"
+
+
+def test_line_numbers_of_nested_keys(load):
+    profile = load("# comment\nprometheus:\n  url: http://p\n  rule_files:\n    - a\n    - b\n")
+    assert profile._where(("prometheus", "rule_files", 1)) == (profile.path, 6)
+    assert profile._where(("prometheus", "rule_files", 7)) == (profile.path, 4)  # nearest known parent
+    assert profile._where(("prometheus",)) == (profile.path, 2)
+    assert profile._where(("nothing",)) == (profile.path, None)
+    assert Profile("x", None, {})._where(("a",)) == (None, None)
+
+
+def test_quoted_numbers_stay_strings_and_tags_are_read(load):
+    profile = load("description: '12'\nprometheus:\n  url: http://p\n  retries: !!int '5'\n")
+    assert profile.description == "12" and profile.section("prometheus")["retries"] == 5
+
+
+def test_the_child_profile_names_the_line_of_what_it_sets(load, profiles_dir):
+    (profiles_dir / "base.yaml").write_text("prometheus:\n  url: http://p\n  timeout: 3\n", encoding="utf-8")
+    message = _error(load, "extends: base\n\nprometheus:\n  retries: many\n", name="child")
+    assert "child.yaml:4: 'prometheus.retries' must be an integer" in message
+    message = _error(load, "extends: base\nprometheus:\n  timeout: 5\n  headers: 1\n", name="c2")
+    assert "c2.yaml:4: 'prometheus.headers' must be a mapping" in message
+
+
+# ---------------------------------------------------------------- sections that plugins declare
+def _store(profiles_dir, *sections):
+    return ProfileStore(sections, profiles_dir=profiles_dir)
+
+
+def test_plugin_sections_choices_required_extra_and_lists(profiles_dir):
+    from aetherops.profiles import Field, ProfileSection
+
+    class Color:
+        pass
+
+    sections = (
+        ProfileSection("plug", {"mode": Field(str, "a", "", choices=("a", "b")), "need": Field(str, None, "", required=True),
+                                "size": Field((int, str), None), "color": Field(Color, None)}),
+        ProfileSection("extra", {"x": Field(int, 1)}, allow_extra=True),
+        ProfileSection("probes", {"name": Field(str, None, required=True)}, many=True),
+    )
+    (profiles_dir / "ok.yaml").write_text("plug:\n  mode: b\n  need: yes-really\n  size: big\nextra:\n  y: 2\nprobes:\n  - name: one\n",
+                                          encoding="utf-8")
+    profile = _store(profiles_dir, *sections).load("ok")
+    assert profile.section("plug") == {"mode": "b", "need": "yes-really", "size": "big", "color": None}
+    assert profile.section("extra") == {"x": 1, "y": 2} and profile.section("probes") == [{"name": "one"}]
+    for text, message in (
+        ("plug:\n  mode: c\n  need: n\n", "ok.yaml:2: 'plug.mode' must be one of a, b"),
+        ("plug:\n  mode: a\n", "ok.yaml:1: 'plug.need' is required"),
+        ("plug:\n  need: ''\n", "ok.yaml:1: 'plug.need' is required"),
+        ("plug:\n  need: n\n  size: [1]\n", "ok.yaml:3: 'plug.size' must be an integer or a string, not list ([1])"),
+        ("plug:\n  need: n\n  color: 1\n", "ok.yaml:3: 'plug.color' must be Color, not int (1)"),
+        ("plug:\n  need: n\n  zzz: 1\n", "ok.yaml:3: unknown key 'zzz' in 'plug'; known keys: mode, need, size, color"),
+        ("probes: {name: x}\n", "ok.yaml:1: 'probes' must be a list"),
+        ("probes:\n  - {}\n", "ok.yaml:2: 'probes.0.name' is required"),
+        ("extra:\n  x: no\n", "ok.yaml:2: 'extra.x' must be an integer, not bool (False)"),
+        ("prometheus:\n  url: http://p\n  tls:\n    verify: 5\n", "ok.yaml:4: 'prometheus.tls.verify' must be true/false, not int (5)"),
+    ):
+        (profiles_dir / "ok.yaml").write_text(text, encoding="utf-8")
+        with pytest.raises(ConfigError) as info:
+            _store(profiles_dir, *sections).load("ok")
+        assert message in info.value.format_message(), (text, info.value.format_message())
+    (profiles_dir / "ok.yaml").write_text("{}\n", encoding="utf-8")
+    profile = _store(profiles_dir, *sections).load("ok")
+    assert profile.missing == {"plug": ["need"]} and profile.section("probes") == []
+    with pytest.raises(ConfigError) as info:
+        profile.section("plug")
+    assert "profile 'ok' has no 'plug' section (plug.need required)" in info.value.format_message()
+    with pytest.raises(ConfigError, match="profile section 'plug' is declared twice"):
+        _store(profiles_dir, sections[0], sections[0])
+
+
+def test_tls_and_auth_keep_only_what_was_given(load, monkeypatch):
+    monkeypatch.setenv("GUARD_PW", "pw-123")
+    monkeypatch.setenv("GUARD_TK", "tk-123")
+    profile = load("grafana:\n  url: http://g\n  tls:\n    verify: false\n  auth:\n    username: u\n    password: ${GUARD_PW}\n")
+    assert profile.section("grafana")["tls"] == {"verify": False}
+    assert profile.section("grafana")["auth"] == {"username": "u", "password": "pw-123"}
+    assert profile.service("grafana").basic_auth == ("u", "pw-123") and "pw-123" in redact.known_secrets()
+    token = load("grafana:\n  url: http://g\n  auth:\n    token: ${GUARD_TK}\n", name="t").service("grafana")
+    assert token.bearer_token == "tk-123"
+
+
+def test_state_dir_reference_works_unset(load, monkeypatch, tmp_path):
+    monkeypatch.delenv("AETHEROPS_STATE_DIR", raising=False)
+    from aetherops.profiles import state_dir
+
+    url = load("prometheus:\n  url: http://p\n  data_dir: ${AETHEROPS_STATE_DIR}/tsdb\n").section("prometheus")["data_dir"]
+    assert url == str(state_dir()).replace("\\", "/") + "/tsdb"
+
+
+def test_default_profile_and_search_order(profiles_dir, monkeypatch, tmp_path):
+    from aetherops.profiles import search_dirs
+
+    monkeypatch.delenv("AETHEROPS_PROFILE", raising=False)
+    (profiles_dir / "a.yaml").write_text("prometheus: {url: 'http://a'}\n", encoding="utf-8")
+    (profiles_dir / "b.yaml").write_text("default: yes\n", encoding="utf-8")
+    assert ProfileStore(profiles_dir=profiles_dir).default_name() == "b"
+    monkeypatch.setenv("AETHEROPS_PROFILE", "a")
+    assert ProfileStore(profiles_dir=profiles_dir).default_name() == "a"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "a.yml").write_text("{}\n", encoding="utf-8")
+    monkeypatch.setenv("AETHEROPS_PROFILES_DIR", f"{other}{os.pathsep}{profiles_dir}")
+    dirs = search_dirs(profiles_dir)
+    assert dirs[:2] == [profiles_dir, other] and len(dirs) == len({d.resolve() for d in dirs})
+    assert ProfileStore(profiles_dir=profiles_dir).available()["a"] == profiles_dir / "a.yaml"
+    with pytest.raises(ConfigError, match="does not exist"):
+        ProfileStore(profiles_dir=tmp_path / "none")
