@@ -376,3 +376,79 @@ def test_default_profile_and_search_order(profiles_dir, monkeypatch, tmp_path):
     assert ProfileStore(profiles_dir=profiles_dir).available()["a"] == profiles_dir / "a.yaml"
     with pytest.raises(ConfigError, match="does not exist"):
         ProfileStore(profiles_dir=tmp_path / "none")
+
+
+# ---------------------------------------------------------------- details a mutant once changed unnoticed
+def test_service_details(load, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ca.pem").write_text("x", encoding="utf-8")
+    service = load("prometheus:\n  url: http://boX/\n  headers:\n    X-Signature: sig-value-1\n  tls:\n    ca_file: ca.pem\n").service("prometheus")
+    assert service.name == "prometheus" and service.url == "http://boX"
+    assert service.verify == str(tmp_path / "ca.pem")  # relative to the current directory, made absolute
+    assert "sig-value-1" in redact.known_secrets()  # a credential header, registered although its key is not secret-looking
+    profile = load("grafana:\n  timeout: 1\n", name="n")
+    with pytest.raises(ConfigError) as info:
+        profile.service("grafana")
+    assert info.value.path == profile.path
+
+
+def test_bearer_token_env_unset_names_its_line(load, monkeypatch):
+    monkeypatch.delenv("GUARD_UNSET", raising=False)
+    message = _error_service(load, "grafana:\n  url: http://g\n\n  auth:\n    bearer_token_env: GUARD_UNSET\n")
+    assert "p.yaml:4: environment variable GUARD_UNSET (named by auth.bearer_token_env) is not set" in message
+
+
+def _error_service(load, text):
+    profile = load(text)
+    with pytest.raises(ConfigError) as info:
+        profile.service(next(iter(profile.data)))
+    return info.value.format_message()
+
+
+def test_secret_file_errors_name_the_auth_line(load, tmp_path):
+    message = _error_service(load, f"grafana:\n  url: http://g\n  auth:\n    token_file: {tmp_path / 'none'}\n")
+    assert "p.yaml:3: cannot read secret file" in message and len(message.splitlines()) == 1
+
+
+def test_env_values_of_ordinary_keys_are_not_secrets(load, monkeypatch):
+    monkeypatch.setenv("GUARD_HOST", "plain-host-1")
+    load("prometheus:\n  url: http://${GUARD_HOST}\n")
+    assert "plain-host-1" not in redact.known_secrets()
+    monkeypatch.delenv("GUARD_NOPE", raising=False)
+    message = _error(load, "prometheus:\n  url: http://p\n  rule_files:\n    - a\n    - ${GUARD_NOPE}\n", name="l")
+    assert "l.yaml:5: environment variable GUARD_NOPE is not set (used in prometheus.rule_files.1)" in message
+
+
+def test_empty_secret_values_and_inline_secrets_in_lists(load):
+    assert load("grafana:\n  url: http://g\n  auth:\n    password: ''\n").section("grafana")["auth"] == {"password": ""}
+    message = _error(load, "notify:\n  - name: a\n  - api_key: literal-key-9\n", name="i")
+    assert "i.yaml:3: inline secret in 'notify.1.api_key'" in message and "literal-key-9" not in message
+
+
+def test_extra_keys_all_kept_and_non_service_urls_not_checked(profiles_dir):
+    from aetherops.profiles import Field, ProfileSection
+
+    sections = (ProfileSection("extra", {"x": Field(int, 1)}, allow_extra=True),
+                ProfileSection("links", {"url": Field(str, None)}))
+    (profiles_dir / "e.yaml").write_text("extra:\n  a: 1\n  b: 2\n  x: 3\nlinks:\n  url: ftp://files\n", encoding="utf-8")
+    profile = ProfileStore(sections, profiles_dir=profiles_dir).load("e")
+    assert profile.section("extra") == {"x": 3, "a": 1, "b": 2} and profile.section("links") == {"url": "ftp://files"}
+
+
+def test_auth_keys_are_checked(load):
+    assert "p.yaml:4: unknown key 'tokn_env' in 'grafana.auth'; did you mean 'token_env'?" in _error(
+        load, "grafana:\n  url: http://g\n  auth:\n    tokn_env: X\n")
+
+
+def test_state_and_config_dirs(monkeypatch, tmp_path):
+    import platformdirs
+
+    from aetherops.profiles import state_dir, user_config_dir
+
+    monkeypatch.setenv("AETHEROPS_STATE_DIR", str(tmp_path / "s"))
+    monkeypatch.setenv("AETHEROPS_CONFIG_DIR", str(tmp_path / "c"))
+    assert state_dir() == tmp_path / "s" and user_config_dir() == tmp_path / "c"
+    monkeypatch.delenv("AETHEROPS_STATE_DIR")
+    monkeypatch.delenv("AETHEROPS_CONFIG_DIR")
+    assert state_dir() == platformdirs.user_state_path("aetherops", appauthor=False)
+    assert user_config_dir() == platformdirs.user_config_path("aetherops", appauthor=False, roaming=True)
