@@ -452,3 +452,48 @@ def test_state_and_config_dirs(monkeypatch, tmp_path):
     monkeypatch.delenv("AETHEROPS_CONFIG_DIR")
     assert state_dir() == platformdirs.user_state_path("aetherops", appauthor=False)
     assert user_config_dir() == platformdirs.user_config_path("aetherops", appauthor=False, roaming=True)
+
+
+def test_lookups_skip_missing_dirs_and_non_profiles(profiles_dir, monkeypatch, tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "b.yaml").write_text("default: true\n", encoding="utf-8")
+    (real / "notes.txt").write_text("x", encoding="utf-8")
+    (real / "dir.yaml").mkdir()
+    monkeypatch.delenv("AETHEROPS_PROFILE", raising=False)
+    monkeypatch.setenv("AETHEROPS_PROFILES_DIR", f"{tmp_path / 'missing'}{os.pathsep}{real}")
+    store = ProfileStore()
+    assert store.default_name() == "b"
+    names = set(store.available())
+    assert {"b", "local"} <= names and "notes" not in names and "dir" not in names
+
+
+def test_profiles_in_the_current_directory_are_found(monkeypatch, tmp_path):
+    monkeypatch.delenv("AETHEROPS_PROFILES_DIR", raising=False)
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "here.yaml").write_text("description: found\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert ProfileStore().load("here").description == "found"
+
+
+def test_reserved_keys_first_do_not_hide_the_rest(load):
+    profile = load("description: lab\ndefault: false\nprometheus:\n  url: http://p\n")
+    assert profile.section("prometheus")["url"] == "http://p" and profile.has_service("prometheus")
+    assert profile.has_service("not-a-section") is False
+
+
+def test_numeric_keys_stay_text(load):
+    profile = load("notify:\n  1: one\n  true: yes\n")
+    assert profile.section("notify") == {"1": "one", "true": True}
+
+
+def test_missing_required_sections_name_every_key_and_the_file(profiles_dir):
+    from aetherops.profiles import Field, ProfileSection
+
+    section = ProfileSection("plug", {"a": Field(str, None, required=True), "b": Field(str, None, required=True)})
+    (profiles_dir / "m.yaml").write_text("{}\n", encoding="utf-8")
+    profile = ProfileStore([section], profiles_dir=profiles_dir).load("m")
+    with pytest.raises(ConfigError) as info:
+        profile.section("plug")
+    assert info.value.path == profile.path
+    assert info.value.format_message().endswith("profile 'm' has no 'plug' section (plug.a, plug.b required)")
