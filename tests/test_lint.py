@@ -149,12 +149,11 @@ def _mutate(base, change):
 
 @pytest.mark.parametrize("case", sorted(AM_MUTATIONS), ids=str)
 def test_amtool_agrees(tmp_path, case):
-    import shutil
     import subprocess
 
-    amtool = shutil.which("amtool")
-    if not amtool:
-        pytest.skip("amtool not installed")
+    from aetherops.testing.servers import require_binary
+
+    amtool = str(require_binary("amtool"))  # a skip, or a failure under CI=true
     path = tmp_path / "alertmanager.yml"
     path.write_text(_mutate(AM_BASE, AM_MUTATIONS[case]), encoding="utf-8")
     rejected = subprocess.run([amtool, "check-config", str(path)], capture_output=True, text=True).returncode != 0
@@ -164,12 +163,11 @@ def test_amtool_agrees(tmp_path, case):
 
 @pytest.mark.parametrize("case", sorted(RULE_MUTATIONS), ids=str)
 def test_promtool_agrees(tmp_path, case):
-    import shutil
     import subprocess
 
-    promtool = shutil.which("promtool")
-    if not promtool:
-        pytest.skip("promtool not installed")
+    from aetherops.testing.servers import require_binary
+
+    promtool = str(require_binary("promtool"))
     path = tmp_path / "rules.yml"
     path.write_text(_mutate(RULE_BASE, RULE_MUTATIONS[case]), encoding="utf-8")
     rejected = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True).returncode != 0
@@ -183,12 +181,12 @@ TOOL_CHECKED = [c for c in OFFLINE if c.example_kind in ("rules", "alertmanager"
 @pytest.mark.parametrize("check", TOOL_CHECKED, ids=lambda c: c.id)
 def test_examples_against_promtool_and_amtool(tmp_path, check):
     """Syntax checks' bad examples are rejected by the reference tool; every other example passes it (what it misses)."""
-    import shutil
     import subprocess
 
+    from aetherops.testing.servers import require_binary
+
     tool = ["promtool", "check", "rules"] if check.example_kind == "rules" else ["amtool", "check-config"]
-    if not shutil.which(tool[0]):
-        pytest.skip(f"{tool[0]} not installed")
+    tool[0] = str(require_binary(tool[0]))
     for which, text in (("bad", check.example_bad), ("good", check.example_good)):
         path = tmp_path / f"{which}.yml"
         path.write_text(text, encoding="utf-8")
@@ -267,13 +265,12 @@ POSITION_CASES = [
 
 def test_promql_error_positions_match_promtool(tmp_path):
     """promql-parser gives no positions: the recovered ones agree with promtool's on typical mistakes."""
-    import shutil
     import subprocess
 
+    from aetherops.testing.servers import require_binary
     from aetherops_plugins.lint.promql import PromQLError, _analyze_uncached
 
-    if not shutil.which("promtool"):
-        pytest.skip("promtool not installed")
+    require_binary("promtool")
     disagree = []
     for expr in POSITION_CASES:
         (tmp_path / "r.yml").write_text("groups:\n- name: g\n  rules:\n  - record: a:b:c\n    expr: " + json.dumps(expr) + "\n",

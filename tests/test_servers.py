@@ -329,12 +329,16 @@ def test_free_port_is_bindable_and_loopback_only():
 # --------------------------------------------------------------------------- demo exporter
 
 
+def _requests_total(text: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("demo_http_requests_total{"))
+
+
 def test_demo_exporter_serves_moving_metrics(demo):
     assert isinstance(demo, DemoExporter) and demo.metrics_url == f"http://127.0.0.1:{demo.port}/metrics"
     with client() as c:
         first = c.get(demo.metrics_url)
-        time.sleep(0.5)
-        second = c.get(demo.metrics_url).text
+        second = eventually(lambda: (lambda text: text if _requests_total(text) > _requests_total(first.text) else None)(
+            c.get(demo.metrics_url).text))  # the counters move with the clock: wait until they did
         assert c.get(f"{demo.url}/nope").status_code == 404
     assert first.headers["content-type"].startswith("text/plain; version=0.0.4")
 

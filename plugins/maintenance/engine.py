@@ -34,6 +34,8 @@ UTC = dt.timezone.utc
 #: a new silence's startsAt is sent this far in the past: Alertmanager moves a past start to its own "now", so
 #: the silence is active at once even when this machine's clock runs ahead of the server's
 START_MARGIN = dt.timedelta(seconds=60)
+#: longer than any silence id (a UUID has 36 characters): refused before a request is built
+MAX_ID_CHARS = 200
 _PREFIX = r"[0-9a-fA-F-]{4,35}\Z"  # patterns compiled on first use (re caches them)
 _FRACTION = r"\.(\d+)"
 
@@ -303,10 +305,19 @@ def _request_info(am: AlertmanagerClient, method: str, path: str, body: dict | N
     return info
 
 
+#: longest ``filter`` query sent, in characters once URL-encoded; past it every silence is fetched and compared here
+#: (a URL has a length limit: the client's is 64 KiB, a proxy's can be 8 KiB)
+MAX_FILTER_CHARS = 4000
+
+
 def _candidates(am: AlertmanagerClient, matchers: list[dict]) -> list[dict]:
-    """Silences having these matchers (Alertmanager's ``filter``), or all of them when it refuses our filter."""
+    """Silences having these matchers (Alertmanager's ``filter``), or all of them when it refuses our filter or
+    the filter would make the URL too long."""
+    filters = filters_for(matchers)
+    if sum(len(urlquote(f, safe="")) + 8 for f in filters) > MAX_FILTER_CHARS:
+        return get_silences(am)
     try:
-        return get_silences(am, filters_for(matchers))
+        return get_silences(am, filters)
     except ServiceError as exc:
         if exc.status != 400:
             raise
@@ -315,40 +326,64 @@ def _candidates(am: AlertmanagerClient, matchers: list[dict]) -> list[dict]:
         return get_silences(am)
 
 
-def find_active(am: AlertmanagerClient, matchers: list[dict], author: str) -> dict | None:
-    """The active silence with exactly these matchers (as a set) and this author, latest end first."""
+def silences_having(am: AlertmanagerClient, matchers: list[dict]) -> list[dict]:
+    """Silences having each of these matchers (and maybe others), as Alertmanager's ``filter`` selects them."""
     wanted = m.normalize(matchers)
-    candidates = _candidates(am, matchers)
-    found = [
-        s for s in candidates
+    return [s for s in _candidates(am, matchers) if wanted <= m.normalize(s.get("matchers", []))]
+
+
+def identical_active(am: AlertmanagerClient, matchers: list[dict], author: str) -> list[dict]:
+    """Active silences with exactly these matchers (as a set) and this author."""
+    wanted = m.normalize(matchers)
+    return [
+        s for s in _candidates(am, matchers)
         if (s.get("status") or {}).get("state") == "active" and s.get("createdBy") == author and m.normalize(s.get("matchers", [])) == wanted
     ]
+
+
+def find_active(am: AlertmanagerClient, matchers: list[dict], author: str) -> dict | None:
+    """The active silence with exactly these matchers (as a set) and this author, latest end first."""
+    found = identical_active(am, matchers, author)
     found.sort(key=lambda s: s.get("endsAt", ""), reverse=True)
     return found[0] if found else None
+
+
+def seniority(silence: dict) -> tuple:
+    """How identical silences made at the same moment rank: the earliest start (Alertmanager sets a new silence's
+    start to its own clock) wins, then the smallest id. Every process sees the same values, so all agree."""
+    return (parse_time(silence["startsAt"]), str(silence["id"]))
 
 
 def create_or_extend(am: AlertmanagerClient, matchers: list[dict], *, seconds: float, author: str, comment: str | None,
                      default_comment: str, dry_run: bool = False) -> Outcome:
     """Silence ``matchers`` for ``seconds`` from now; extend an active identical silence of the same author
-    instead of stacking a duplicate (its end never moves earlier). One GET + one POST."""
+    instead of stacking a duplicate (its end never moves earlier). One GET + one POST, and one more GET after
+    creating a silence (:func:`settle`)."""
     existing = find_active(am, matchers, author)
     start = now()
     end = start + dt.timedelta(seconds=seconds)
-    if existing is None:
-        body = new_silence_body(matchers, start, end, author, comment or default_comment)
-        shown = {**body, "startsAt": fmt_time(start)}
-        if dry_run:
-            return Outcome("create", {**shown, "id": None}, dry_run=True, request=_request_info(am, "POST", "/api/v2/silences", body))
-        try:
-            new_id = post_new_silence(am, body)
-        except CreatedDespiteError as exc:
-            warning = (f"{exc.cause}; but the silence was created (found on the server): {exc.silence['id']}"
-                       f" until {exc.silence.get('endsAt')}")
-            return Outcome("created", {**shown, "id": exc.silence["id"], "endsAt": exc.silence.get("endsAt", shown["endsAt"])},
-                           warnings=[warning])
-        return Outcome("created", {**shown, "id": new_id})
+    if existing is not None:
+        return _extend_existing(am, existing, matchers, end, author, comment, default_comment, dry_run)
+    body = new_silence_body(matchers, start, end, author, comment or default_comment)
+    shown = {**body, "startsAt": fmt_time(start)}
+    if dry_run:
+        return Outcome("create", {**shown, "id": None}, dry_run=True, request=_request_info(am, "POST", "/api/v2/silences", body))
+    try:
+        new_id = post_new_silence(am, body)
+    except CreatedDespiteError as exc:
+        warning = (f"{exc.cause}; but the silence was created (found on the server): {exc.silence['id']}"
+                   f" until {exc.silence.get('endsAt')}")
+        return Outcome("created", {**shown, "id": exc.silence["id"], "endsAt": exc.silence.get("endsAt", shown["endsAt"])},
+                       warnings=[warning])
+    created = Outcome("created", {**shown, "id": new_id})
+    return settle(am, created, matchers, end, author, comment, default_comment)
+
+
+def _extend_existing(am: AlertmanagerClient, existing: dict, matchers: list[dict], end: dt.datetime, author: str,
+                     comment: str | None, default_comment: str, dry_run: bool = False, notes: list[str] | None = None) -> Outcome:
+    """Make ``existing`` last until ``end``, or keep its end when that is later (an end never moves earlier)."""
+    notes = list(notes or [])
     old_end = parse_time(existing["endsAt"])
-    notes = []
     if old_end > end:
         notes.append(f"silence {existing['id']} already lasts until {fmt_time(old_end)}; its end is kept")
         end = old_end
@@ -360,9 +395,41 @@ def create_or_extend(am: AlertmanagerClient, matchers: list[dict], *, seconds: f
     return Outcome("extended", {**body, "id": new_id}, previous_id=existing["id"] if new_id != existing["id"] else None, notes=notes)
 
 
+def settle(am: AlertmanagerClient, created: Outcome, matchers: list[dict], end: dt.datetime, author: str,
+           comment: str | None, default_comment: str) -> Outcome:
+    """Re-check after creating a silence: another aetherops run at the same moment may have found no silence
+    either and created its twin (same matchers, same author). The most senior twin (:func:`seniority`) is kept;
+    every other one is expired, ours included when it lost, so identical runs leave one silence whichever
+    order they finish in. A loser reports the kept silence (extended to its own end when that is later)."""
+    ours = created.silence["id"]
+    twins = identical_active(am, matchers, author)
+    if all(s["id"] == ours for s in twins):
+        return created  # alone (or ours already gone and nothing to report instead)
+    kept = min(twins, key=seniority)
+    losers = [s for s in twins if s["id"] != kept["id"]]
+    if kept["id"] != ours:
+        losers.append({"id": ours})  # ours may already have been expired by the winner: then this is a no-op
+        outcome = _extend_existing(am, kept, matchers, end, author, comment, default_comment)
+    else:
+        outcome = created
+    ended = []
+    for loser in {s["id"]: s for s in losers}.values():
+        try:
+            am.request("DELETE", f"/api/v2/silence/{urlquote(str(loser['id']), safe='')}")
+        except ServiceError as exc:
+            outcome.warnings.append(f"could not expire duplicate silence {loser['id']}: {exc.message}")
+        else:
+            ended.append(loser["id"])
+    outcome.notes.append(f"another run created the same silence at the same moment: kept {kept['id']}"
+                         + (f", expired {', '.join(ended)}" if ended else ""))
+    return outcome
+
+
 def resolve_id(am: AlertmanagerClient, silence_id: str) -> dict:
     """The silence with this id, or with this unique id prefix (at least 4 characters)."""
     silence_id = silence_id.strip()
+    if len(silence_id) > MAX_ID_CHARS:
+        raise UsageError(f"{silence_id[:40]!r}... ({len(silence_id)} characters) is not a silence id (at most {MAX_ID_CHARS})")
     if re.match(_PREFIX, silence_id):
         hits = [s for s in get_silences(am) if str(s.get("id", "")).lower().startswith(silence_id.lower())]
         if len(hits) == 1:
@@ -419,7 +486,7 @@ def expire_id(am: AlertmanagerClient, silence_id: str, *, dry_run: bool = False)
 
 def mine(am: AlertmanagerClient, author: str, matchers: list[dict] | None = None) -> list[dict]:
     """Active and pending silences created by ``author`` (and having ``matchers``, when given)."""
-    silences = get_silences(am, filters_for(matchers) if matchers else None)
+    silences = silences_having(am, matchers) if matchers else get_silences(am)
     return [s for s in silences if s.get("createdBy") == author and (s.get("status") or {}).get("state") in ("active", "pending")]
 
 
@@ -427,7 +494,7 @@ def list_silences(am: AlertmanagerClient, *, include_all: bool = False, matchers
                   author: str | None = None) -> list[dict]:
     """Silences as rows: active ones (all states with ``include_all``), soonest end first."""
     at = now()
-    rows = [silence_row(s, at) for s in get_silences(am, filters_for(matchers) if matchers else None)]
+    rows = [silence_row(s, at) for s in (silences_having(am, matchers) if matchers else get_silences(am))]
     if not include_all:
         rows = [r for r in rows if r["state"] == "active"]
     if author is not None:

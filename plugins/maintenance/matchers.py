@@ -28,10 +28,28 @@ _NOT_RE2 = (("(?=", "lookahead"), ("(?!", "negative lookahead"), ("(?<=", "lookb
 _BACKREF = r"(?<!\\)(?:\\\\)*\\[1-9]"
 
 DEFAULT_MATCHERS = ('alertname=~".+"',)
+#: the longest matcher (or braces form) taken, in characters: a longer one is a usage error (exit 2), not a
+#: request too long for a URL
+MAX_MATCHER_CHARS = 4096
+_SHOWN_CHARS = 80
 
 
 class MatcherError(UsageError):
     """A matcher that Alertmanager would refuse (exit 2, naming the matcher)."""
+
+
+def shown(text: object) -> str:
+    """``text`` quoted for an error message: a long one cut, with its length, so the message stays one short line."""
+    if isinstance(text, str) and len(text) > _SHOWN_CHARS:
+        return f"{text[:_SHOWN_CHARS]!r}... ({len(text)} characters)"
+    return repr(text)
+
+
+def _check_size(text: str) -> None:
+    if len(text) > MAX_MATCHER_CHARS:
+        raise MatcherError(f"bad matcher {shown(text)}: longer than {MAX_MATCHER_CHARS} characters")
+    if re.search("[\ud800-\udfff]", text):
+        raise MatcherError(f"bad matcher {shown(text)}: not valid UTF-8 text")
 
 
 def _op(is_regex: bool, is_equal: bool) -> str:
@@ -56,12 +74,12 @@ def _unescape(raw: str, text: str) -> str:
                 out.append("\\")
         elif ch == '"':
             if not quoted or i < len(raw) - 1:
-                raise MatcherError(f"bad matcher {text!r}: unescaped double quote in the value (write \\\" inside quotes)")
+                raise MatcherError(f"bad matcher {shown(text)}: unescaped double quote in the value (write \\\" inside quotes)")
             quoted = False
         else:
             out.append(ch)
     if quoted:
-        raise MatcherError(f"bad matcher {text!r}: the value's opening double quote is never closed")
+        raise MatcherError(f"bad matcher {shown(text)}: the value's opening double quote is never closed")
     return "".join(out)
 
 
@@ -71,21 +89,22 @@ def parse_matcher(text: str) -> dict:
     Raises :class:`MatcherError` (exit 2) naming the matcher when it is not valid.
     """
     if not isinstance(text, str) or not text.strip():
-        raise MatcherError(f"bad matcher {text!r}: empty (expected NAME=VALUE, NAME!=VALUE, NAME=~REGEX or NAME!~REGEX)")
+        raise MatcherError(f"bad matcher {shown(text)}: empty (expected NAME=VALUE, NAME!=VALUE, NAME=~REGEX or NAME!~REGEX)")
+    _check_size(text)
     body = text.strip()
     if body.startswith("{") and body.endswith("}"):
         items = split_braces(body, text)
         if len(items) != 1:
-            raise MatcherError(f"bad matcher {text!r}: {len(items)} matchers in braces where one is expected")
+            raise MatcherError(f"bad matcher {shown(text)}: {len(items)} matchers in braces where one is expected")
         body = items[0]
     match = re.match(_SPLIT, body)
     if not match:
-        raise MatcherError(f"bad matcher {text!r}: expected NAME=VALUE, NAME!=VALUE, NAME=~REGEX or NAME!~REGEX")
+        raise MatcherError(f"bad matcher {shown(text)}: expected NAME=VALUE, NAME!=VALUE, NAME=~REGEX or NAME!~REGEX")
     name, op, raw = match.groups()
     if not name:
-        raise MatcherError(f"bad matcher {text!r}: missing label name before '{op}'")
+        raise MatcherError(f"bad matcher {shown(text)}: missing label name before '{op}'")
     if not re.match(_LABEL_NAME, name):
-        raise MatcherError(f"bad matcher {text!r}: invalid label name {name!r} (letters, digits and _; not starting with a digit)")
+        raise MatcherError(f"bad matcher {shown(text)}: invalid label name {name!r} (letters, digits and _; not starting with a digit)")
     value = _unescape(raw, text)
     is_regex = op in ("=~", "!~")
     if is_regex:
@@ -116,7 +135,7 @@ def split_braces(body: str, text: str) -> list[str]:
     if last or not items:
         items.append(last)
     if not items or any(not item for item in items):
-        raise MatcherError(f"bad matcher {text!r}: empty matcher in braces (expected {{NAME=VALUE, ...}})")
+        raise MatcherError(f"bad matcher {shown(text)}: empty matcher in braces (expected {{NAME=VALUE, ...}})")
     return items
 
 
@@ -126,6 +145,7 @@ def expand(texts: Iterable[str]) -> list[str]:
     for text in texts:
         body = text.strip() if isinstance(text, str) else text
         if isinstance(body, str) and body.startswith("{") and body.endswith("}"):
+            _check_size(text)
             out.extend(split_braces(body, text))
         else:
             out.append(text)
@@ -133,18 +153,17 @@ def expand(texts: Iterable[str]) -> list[str]:
 
 
 def check_regex(value: str, text: str) -> None:
-    """Refuse a regex that does not compile, or uses what Alertmanager's RE2 engine lacks."""
-    for token, what in _NOT_RE2:
-        if token in value:
-            raise MatcherError(f"bad matcher {text!r}: Alertmanager regexes (RE2) have no {what} ({token}...)")
-    if re.search(_BACKREF, value):
-        raise MatcherError(f"bad matcher {text!r}: Alertmanager regexes (RE2) have no back-references")
+    """Refuse a regex that Alertmanager's Go (RE2) engine refuses, with Go's own message (see :mod:`.re2`)."""
+    from aetherops_plugins.maintenance import re2
+
     try:
-        re.compile(value)
-    except re.error as exc:
-        raise MatcherError(f"bad matcher {text!r}: invalid regular expression: {exc}") from None
-    except (RecursionError, OverflowError):  # Alertmanager's RE2 refuses nesting deeper than 1,000 too
-        raise MatcherError(f"bad matcher {text[:80]!r}...: the regular expression nests too deeply") from None
+        re2.check(value)
+    except re2.RE2Error as exc:
+        hint = next((f" (Alertmanager regexes (RE2) have no {what})" for token, what in _NOT_RE2 if token in value), "")
+        if not hint and re.search(_BACKREF, value):
+            hint = " (Alertmanager regexes (RE2) have no back-references)"
+        where = exc.expr if len(exc.expr) <= _SHOWN_CHARS else exc.expr[:_SHOWN_CHARS] + "..."
+        raise MatcherError(f"bad matcher {shown(text)}: invalid regular expression: {exc.code}: `{where}`{hint}") from None
 
 
 def parse_matchers(texts: Iterable[str]) -> list[dict]:
@@ -175,9 +194,11 @@ def matches_empty(matcher: dict) -> bool:
     """Whether the matcher matches the empty string (an absent label)."""
     value = matcher.get("value", "")
     if matcher.get("isRegex"):
+        from aetherops_plugins.maintenance import re2
+
         try:
-            hit = re.fullmatch(value, "") is not None
-        except re.error:
+            hit = re2.check(value)
+        except re2.RE2Error:
             hit = False
     else:
         hit = value == ""
