@@ -384,7 +384,7 @@ _HELP = {
     "probe_success": "Displays whether or not the probe was a success",
     "probe_duration_seconds": "Returns how long the probe took to complete in seconds",
     "probe_http_status_code": "Response HTTP status code",
-    "probe_ssl_earliest_cert_expiry": "Returns earliest SSL cert expiry in unixtime",
+    "probe_ssl_earliest_cert_expiry": "Returns last SSL chain expiry in unixtime",
     "probe_http_duration_seconds": "Duration of http request by phase, summed over all redirects",
 }
 

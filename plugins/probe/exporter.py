@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)')
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+_FAILURE_WORDS = re.compile(r"invalid|fail|did not|not match|error|refused|timeout", re.IGNORECASE)
 _LOGFMT = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
 
 
@@ -52,14 +53,20 @@ def parse_metrics(text: str) -> dict[str, Any]:
 
 def failure_reason(logs: str) -> str | None:
     """The last error the exporter logged for the probe, in its own words."""
-    reason = None
+    error = hint = None
     for line in logs.splitlines():
         fields = {k: v.strip('"').replace('\\"', '"') for k, v in _LOGFMT.findall(line)}
-        if fields.get("level") == "error" and fields.get("msg") != "Probe failed":
-            reason = fields.get("msg", "")
-            if fields.get("err"):
-                reason += f": {fields['err']}"
-    return reason
+        msg = fields.get("msg", "")
+        if not msg or msg == "Probe failed":
+            continue
+        detail = msg + "".join(f" ({k} {fields[k]})" for k in ("status_code", "regexp", "header") if fields.get(k))
+        if fields.get("err"):
+            detail += f": {fields['err']}"
+        if fields.get("level") == "error":
+            error = detail
+        elif _FAILURE_WORDS.search(msg):  # some failures are logged at info level ("Invalid HTTP response status code")
+            hint = detail
+    return error or hint
 
 
 def probe_via_exporter(client, job: ProbeJob, timeout: float) -> dict:

@@ -128,8 +128,8 @@ def _final(result: dict, trace: Trace) -> dict:
 async def _probe(target: str, opts: dict, trace: Trace, result: dict) -> dict:
     if not target.startswith(("http://", "https://")):
         target = "http://" + target
-    url = urlsplit(target)
     try:
+        url = urlsplit(target)
         host = url.hostname
         url.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError as exc:

@@ -132,8 +132,10 @@ def tls_failure(exc: BaseException) -> str:
     """A TLS handshake error in words."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"TLS handshake failed: certificate verify failed: {exc.verify_message or exc.reason}"
-    reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
-    return f"TLS handshake failed: {reason}"
+    reason = getattr(exc, "reason", None)
+    if reason:
+        reason = reason.lower().replace("_", " ") + (" (does the port speak TLS?)" if "version" in reason.lower() else "")
+    return f"TLS handshake failed: {reason or exc or type(exc).__name__}"
 
 
 def earliest_cert_expiry(ssl_object: Any) -> float | None:
