@@ -25,8 +25,10 @@ BUILTIN_MODULES: dict[str, dict] = {
     "tcp_connect": {"prober": "tcp"},
 }
 DEFAULT_MODULE = "http_2xx"  # blackbox_exporter's default when /probe has no module
-_DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
-_DURATION_UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d|w)")
+_DURATION = re.compile(rf"(?:{_DURATION_PART.pattern})+")
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0,
+                   "w": 604800.0}
 
 Where = Callable[[tuple], "tuple[Any, int | None]"]
 
@@ -50,23 +52,22 @@ class ProbeModule:
 
 
 def parse_duration(value: Any) -> float:
-    """Seconds from a Prometheus duration (``5s``, ``1m30s``, ``250ms``) or a plain number."""
+    """Seconds from a Go duration (``5s``, ``1m30s``, ``0.5s``, ``250ms``; also ``d``/``w``) or a plain number."""
     if isinstance(value, bool):
         raise ValueError(f"not a duration: {value!r}")
     if isinstance(value, (int, float)):
-        if value < 0:
-            raise ValueError(f"negative duration: {value!r}")
+        if value < 0 or value != value or value == float("inf"):
+            raise ValueError(f"not a duration: {value!r}")
         return float(value)
     text = str(value).strip()
     try:
         number = float(text)
     except ValueError:
-        match = _DURATION.match(text)
-        if not text or match is None or not any(match.groups()):
-            raise ValueError(f"not a duration: {text!r} (use e.g. 5s, 1m30s, 250ms)") from None
-        return float(sum(int(g) * unit for g, unit in zip(match.groups(), _DURATION_UNITS) if g))
-    if number < 0 or number != number:
-        raise ValueError(f"not a duration: {text!r}")
+        if not text or _DURATION.fullmatch(text) is None:
+            raise ValueError(f"not a duration: {text[:40]!r} (use e.g. 5s, 1m30s, 250ms)") from None
+        return float(sum(float(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(text)))
+    if number < 0 or number != number or number == float("inf"):
+        raise ValueError(f"not a duration: {text[:40]!r}")
     return number
 
 
@@ -101,22 +102,24 @@ def load_blackbox_config(path: Path) -> tuple[dict, Where]:
         raise ConfigError("a blackbox_exporter config must be a mapping with 'modules:'", path=path, line=1)
     unknown = [k for k in data if k != "modules"]
     if unknown:
-        raise ConfigError(f"field {unknown[0]} not found in blackbox_exporter's config (only 'modules')", *_at(where, (unknown[0],)))
+        raise ConfigError(f"field {unknown[0]} not found in blackbox_exporter's config (only 'modules')",
+                          path=path, line=where((unknown[0],))[1])
     modules = data.get("modules") or {}
     if not isinstance(modules, dict):
-        raise ConfigError("'modules' must be a mapping of module name to module", *_at(where, ("modules",)))
+        raise ConfigError("'modules' must be a mapping of module name to module", path=path, line=where(("modules",))[1])
     return modules, lambda keypath: where(("modules", *keypath))
-
-
-def _at(where: Where, keypath: tuple) -> tuple:
-    return where(keypath)
 
 
 def build_modules(raw: Mapping[str, Any], where: Where, probers: Mapping[str, Any], *, source: str,
                   base_dir: Path | None = None) -> dict[str, ProbeModule]:
-    """Validate and prepare every module of ``raw`` (``{name: {prober, timeout, ...}}``)."""
+    """Validate and prepare every module of ``raw`` (``{name: {prober, timeout, ...}}``).
+
+    ``base_dir`` (a config file's folder) makes relative ``*_file`` paths relative to it and
+    refuses inline secrets: credentials are read only by reference (``*_file``)."""
     modules: dict[str, ProbeModule] = {}
     for name, spec in raw.items():
+        if base_dir is not None:
+            _refuse_inline_secrets(spec, (str(name),), where)
         modules[str(name)] = _build_module(str(name), spec, where, probers, source, base_dir)
     return modules
 
@@ -171,6 +174,21 @@ def _build_module(name: str, spec: Any, where: Where, probers: Mapping[str, Any]
     else:
         module.options = options
     return module
+
+
+def _refuse_inline_secrets(value: Any, keypath: tuple, where: Where) -> None:
+    from aetherops.redact import is_secret_key
+
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if is_secret_key(str(key)) and isinstance(item, (str, int)) and item not in ("", "<secret>"):
+                path, line = where(keypath + (key,))
+                raise ConfigError(f"module '{keypath[0]}': inline secret in '{'.'.join(map(str, keypath[1:] + (key,)))}': "
+                                  f"aetherops reads credentials only by reference; use '{key}_file: PATH'", path=path, line=line)
+            _refuse_inline_secrets(item, keypath + (key,), where)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse_inline_secrets(item, keypath + (i,), where)
 
 
 def _is_set(options: Any, keys: list[str]) -> bool:

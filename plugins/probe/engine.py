@@ -206,7 +206,7 @@ def jobs_from_prometheus(ctx: Context) -> list[ProbeJob]:
         job = labels.get("job") or target.get("scrapePool") or ""
         jobs.append(ProbeJob(name=labels.get("instance") or probe_target, target=probe_target, module=module,
                              labels={"job": job} if job else {}))
-    return jobs
+    return sorted(jobs, key=lambda j: (j.labels.get("job", ""), j.target, j.module))  # the API's order is not stable
 
 
 # ---------------------------------------------------------------------- running
