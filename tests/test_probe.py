@@ -325,3 +325,32 @@ def test_prometheus_text_is_parseable_and_labelled(aetherops_cli, web):
     assert f'probe_success{{instance="{web}/down",module="http_2xx"}} 0' in lines
     assert f'probe_http_status_code{{instance="{web}/down",module="http_2xx"}} 503' in lines
     json.dumps(lines)  # plain text, no objects
+
+
+# ---------------------------------------------------------------------- the sandbox
+@pytest.mark.skipif(os.name == "nt", reason="the sandbox test runs POSIX processes")
+def test_local_profile_probes_work_after_sandbox_up(aetherops_cli, profiles_dir):
+    """profiles/local.yaml's probes, on free ports (a real sandbox may be running on the usual ones)."""
+    from aetherops.testing.servers import require_binary
+
+    for name in ("prometheus", "prometheus-alertmanager", "prometheus-blackbox-exporter"):
+        require_binary(name)
+    text = (ROOT / "profiles" / "local.yaml").read_text(encoding="utf-8")
+    for port in ("19090", "19093", "13000", "19115", "19100"):
+        assert port in text
+        text = text.replace(port, str(free_port()))
+    (profiles_dir / "local.yaml").write_text(text, encoding="utf-8")
+    up = aetherops_cli("sandbox", "up")
+    try:
+        assert up.exit_code == 0, up
+        result = aetherops_cli("probe", "-o", "json")
+        assert result.exit_code == 0, result
+        names = {r["name"] for r in result.json()["probes"] if r["success"]}
+        assert names == {"prometheus", "alertmanager", "grafana", "blackbox-exporter", "demo-exporter"}
+        remote = aetherops_cli("probe", "--exporter", "-o", "json")
+        assert remote.exit_code == 0 and all(r["via"] == "exporter" for r in remote.json()["probes"]), remote
+    finally:
+        down = aetherops_cli("sandbox", "down")
+    assert down.exit_code == 0, down
+    after = aetherops_cli("probe", "--timeout", "2s", "-o", "json")
+    assert after.exit_code == 1 and all(not r["success"] for r in after.json()["probes"])
