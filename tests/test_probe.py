@@ -354,3 +354,18 @@ def test_local_profile_probes_work_after_sandbox_up(aetherops_cli, profiles_dir)
     assert down.exit_code == 0, down
     after = aetherops_cli("probe", "--timeout", "2s", "-o", "json")
     assert after.exit_code == 1 and all(not r["success"] for r in after.json()["probes"])
+
+
+def test_time_limit_fallback_for_python_310_behaves_like_asyncio_timeout():
+    import asyncio
+
+    from aetherops_plugins.probe.net import _TimeLimit
+
+    async def run(seconds_needed):
+        async with _TimeLimit(0.05):
+            await asyncio.sleep(seconds_needed)
+        return "done"
+
+    assert asyncio.run(run(0)) == "done"
+    with pytest.raises(TimeoutError):
+        asyncio.run(run(5))

@@ -27,6 +27,7 @@ from aetherops_plugins.probe.config import (
     load_blackbox_config,
     parse_duration,
 )
+from aetherops_plugins.probe.net import time_limit
 
 if TYPE_CHECKING:  # pragma: no cover
     from aetherops.context import Context
@@ -242,7 +243,8 @@ async def probe_one(job: ProbeJob, module: ProbeModule, timeout: float) -> dict:
                 call = module.prober.probe(job.target, module.options, timeout)
             else:
                 call = asyncio.to_thread(module.prober.probe, job.target, module.options, timeout)
-            raw = await asyncio.wait_for(call, timeout + CANCEL_GRACE)
+            async with time_limit(timeout + CANCEL_GRACE):  # same task: no wait_for task per probe
+                raw = await call
             if not isinstance(raw, dict) or "success" not in raw:
                 raw = {"success": False, "reason": f"prober '{module.prober_name}' returned {type(raw).__name__}, not a result dict"}
         except (asyncio.TimeoutError, TimeoutError):

@@ -29,11 +29,11 @@ from aetherops_plugins.probe.net import (
     Trace,
     check_ip_protocol,
     check_tls_config,
-    connect_failure,
+    connect,
     earliest_cert_expiry,
     resolve,
     ssl_context,
-    tls_failure,
+    time_limit,
 )
 
 IMPLEMENTED = frozenset({
@@ -110,7 +110,7 @@ class HTTPProber:
         trace = Trace()
         result: dict[str, Any] = {"phases": trace.phases}
         try:
-            async with asyncio.timeout(timeout):
+            async with time_limit(timeout):
                 return await _probe(target, options, trace, result)
         except TimeoutError:
             trace.done()
@@ -214,27 +214,15 @@ async def _roundtrip(url, ip: str, method: str, body: bytes, opts: dict, trace: 
                      result: dict) -> dict:
     tls = url.scheme == "https"
     port = url.port or (443 if tls else 80)
-    where = f"{ip}:{port}" if ":" not in ip else f"[{ip}]:{port}"
-    trace.start("connect")
+    context = server_name = None
+    if tls:
+        # Like blackbox_exporter: tls_config.server_name, else the target's host; none after a redirect elsewhere
+        server_name = opts["tls"].get("server_name") if url.netloc == first_netloc else None
+        server_name = server_name or url.hostname
+        context = _context(opts)
+    reader, writer = await connect(ip, port, trace, limit=MAX_HEAD, tls_context=context, server_hostname=server_name)
     try:
-        reader, writer = await asyncio.open_connection(ip, port, limit=MAX_HEAD)
-    except OSError as exc:
-        raise ProbeFailure(connect_failure(exc, where)) from None
-    trace.done()
-    try:
-        cert_expiry = None
-        if tls:
-            # Like blackbox_exporter: tls_config.server_name, else the target's host; none after a redirect elsewhere
-            server_name = opts["tls"].get("server_name") if url.netloc == first_netloc else None
-            server_name = server_name or url.hostname
-            trace.start("tls")
-            context = _context(opts)
-            try:
-                await writer.start_tls(context, server_hostname=server_name)
-            except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
-                raise ProbeFailure(tls_failure(exc)) from None
-            trace.done()
-            cert_expiry = earliest_cert_expiry(writer.get_extra_info("ssl_object"))
+        cert_expiry = earliest_cert_expiry(writer.get_extra_info("ssl_object")) if tls else None
         trace.start("processing")
         writer.write(_request(url, method, body, opts))
         await writer.drain()

@@ -216,3 +216,69 @@ def connect_failure(exc: BaseException, where: str) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return f"cannot connect to {where}: {exc.strerror}"
     return f"cannot connect to {where}: {exc or type(exc).__name__}"
+
+
+# ---------------------------------------------------------------------- streams (Python 3.10 and 3.11+)
+HAS_START_TLS = hasattr(asyncio.StreamWriter, "start_tls")  # 3.11+: a separate TLS phase and STARTTLS
+
+
+def time_limit(seconds: float):
+    """``asyncio.timeout`` (3.11+), or the same behaviour on 3.10: TimeoutError after ``seconds``."""
+    if hasattr(asyncio, "timeout"):
+        return asyncio.timeout(seconds)
+    return _TimeLimit(seconds)
+
+
+class _TimeLimit:
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expired = False
+
+    async def __aenter__(self):
+        task = asyncio.current_task()
+        self.handle = asyncio.get_running_loop().call_later(self.seconds, self._expire, task)
+        return self
+
+    def _expire(self, task) -> None:
+        self.expired = True
+        task.cancel()
+
+    async def __aexit__(self, exc_type, exc, tb):
+        self.handle.cancel()
+        if self.expired and exc_type is asyncio.CancelledError:
+            raise TimeoutError from None
+        return False
+
+
+async def connect(ip: str, port: int, trace: Trace, *, limit: int, local_addr=None, tls_context: ssl.SSLContext | None = None,
+                  server_hostname: str | None = None):
+    """Open a stream to ``ip:port`` (phase ``connect``), then the TLS handshake (phase ``tls``) when a context is given.
+
+    On Python 3.10 the handshake is part of the connection and its time counts as ``connect``."""
+    where = f"{ip}:{port}" if ":" not in ip else f"[{ip}]:{port}"
+    trace.start("connect")
+    combined = tls_context is not None and not HAS_START_TLS
+    try:
+        reader, writer = await asyncio.open_connection(
+            ip, port, limit=limit, local_addr=local_addr,
+            **({"ssl": tls_context, "server_hostname": server_hostname} if combined else {}))
+    except ssl.SSLError as exc:
+        raise ProbeFailure(tls_failure(exc)) from None
+    except OSError as exc:
+        raise ProbeFailure(connect_failure(exc, where)) from None
+    trace.done()
+    if tls_context is not None and not combined:
+        await start_tls(writer, tls_context, server_hostname, trace)
+    return reader, writer
+
+
+async def start_tls(writer: asyncio.StreamWriter, context: ssl.SSLContext, server_hostname: str | None, trace: Trace) -> None:
+    """Upgrade an open stream to TLS (phase ``tls``)."""
+    if not HAS_START_TLS:
+        raise ProbeFailure("STARTTLS needs Python 3.11 or later")
+    trace.start("tls")
+    try:
+        await writer.start_tls(context, server_hostname=server_hostname)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        raise ProbeFailure(tls_failure(exc)) from None
+    trace.done()

@@ -18,13 +18,14 @@ from aetherops_plugins.probe.net import (
     Trace,
     check_ip_protocol,
     check_tls_config,
-    connect_failure,
+    connect,
     earliest_cert_expiry,
     parse_port,
     resolve,
     split_host_port,
     ssl_context,
-    tls_failure,
+    start_tls,
+    time_limit,
 )
 
 KNOWN = frozenset({"preferred_ip_protocol", "ip_protocol_fallback", "source_ip_address", "query_response", "tls", "tls_config"})
@@ -91,7 +92,7 @@ class TCPProber:
         trace = Trace()
         result: dict[str, Any] = {}
         try:
-            async with asyncio.timeout(timeout):
+            async with time_limit(timeout):
                 return await _probe(target, options, trace, result)
         except TimeoutError:
             trace.done()
@@ -114,18 +115,12 @@ async def _probe(target: str, opts: dict, trace: Trace, result: dict) -> dict:
     trace.start("resolve")
     ip = await resolve(host, opts["protocol"], opts["fallback"])
     trace.done()
-    where = f"{ip}:{port}" if ":" not in ip else f"[{ip}]:{port}"
     server_name = opts["tls_config"].get("server_name") or host
-    trace.start("connect")
-    try:
-        reader, writer = await asyncio.open_connection(
-            ip, port, limit=_MAX_LINE, local_addr=(opts["source"], 0) if opts["source"] else None)
-    except OSError as exc:
-        raise ProbeFailure(connect_failure(exc, where)) from None
-    trace.done()
+    reader, writer = await connect(ip, port, trace, limit=_MAX_LINE, local_addr=(opts["source"], 0) if opts["source"] else None,
+                                   tls_context=_context(opts) if opts["tls"] else None, server_hostname=server_name)
     try:
         if opts["tls"]:
-            await _start_tls(writer, opts, server_name, trace, result)
+            _record_tls(writer, result)
         trace.start("processing")
         match: re.Match | None = None
         for i, (regexp, send, starttls) in enumerate(opts["steps"]):
@@ -139,7 +134,8 @@ async def _probe(target: str, opts: dict, trace: Trace, result: dict) -> dict:
                 except ConnectionError as exc:
                     raise ProbeFailure(f"query_response[{i}]: failed to send: {exc.strerror or exc}") from None
             if starttls:
-                await _start_tls(writer, opts, server_name, trace, result)
+                await start_tls(writer, _context(opts), server_name, trace)
+                _record_tls(writer, result)
                 trace.start("processing")
         trace.done()
         return success(phases=trace.rounded(), **result)
@@ -147,13 +143,7 @@ async def _probe(target: str, opts: dict, trace: Trace, result: dict) -> dict:
         writer.transport.abort()
 
 
-async def _start_tls(writer: asyncio.StreamWriter, opts: dict, server_name: str, trace: Trace, result: dict) -> None:
-    trace.start("tls")
-    try:
-        await writer.start_tls(_context(opts), server_hostname=server_name)
-    except (OSError, ValueError) as exc:
-        raise ProbeFailure(tls_failure(exc)) from None
-    trace.done()
+def _record_tls(writer: asyncio.StreamWriter, result: dict) -> None:
     expiry = earliest_cert_expiry(writer.get_extra_info("ssl_object"))
     if expiry is not None:
         result["tls_earliest_cert_expiry"] = expiry
