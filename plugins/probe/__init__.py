@@ -39,7 +39,7 @@ def aetherops_profile_sections():
                 "module": Field(str, "http_2xx", "Module from probe_modules:, the blackbox config file, or built-in "
                                                   "(http_2xx, tcp_connect, http, tcp)."),
                 "labels": Field(dict, {}, "Labels added to this probe's results (JSON and Prometheus text)."),
-                "timeout": Field((str, int, float), None, "Timeout of this probe (5s, 1m, or seconds); default: the module's, else 10s."),
+                "timeout": Field(float, None, "Seconds before this probe times out (default: its module's timeout, else 10)."),
             },
             "Probes `aetherops probe` runs when given no targets.",
             many=True,
