@@ -369,3 +369,29 @@ def test_time_limit_fallback_for_python_310_behaves_like_asyncio_timeout():
     assert asyncio.run(run(0)) == "done"
     with pytest.raises(TimeoutError):
         asyncio.run(run(5))
+
+
+def test_password_in_target_url_is_basic_auth_and_never_shown(aetherops_cli):
+    seen = {}
+
+    class Auth(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            seen["authorization"] = self.headers.get("Authorization")
+            self.send_response(200 if seen["authorization"] == "Basic dXNlcjpodW50ZXIyLXNlY3JldA==" else 401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Auth)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    try:
+        target = f"http://user:hunter2-secret@127.0.0.1:{server.server_address[1]}/"
+        result = aetherops_cli("probe", target, "-o", "json")
+        text = aetherops_cli("probe", target)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0 and result.json()["probes"][0]["status_code"] == 200, result
+    assert "hunter2-secret" not in result.stdout + result.stderr + text.stdout + text.stderr

@@ -134,6 +134,7 @@ def plan_jobs(ctx: Context, opts: ProbeOptions, modules: dict[str, ProbeModule],
     if opts.targets and opts.from_prometheus:
         raise UsageError("give TARGETs or --from-prometheus, not both")
     if opts.targets:
+        _register_url_secrets(opts.targets)
         module = opts.module or DEFAULT_MODULE
         jobs = [ProbeJob(name=t, target=t, module=module) for t in opts.targets]
         if not opts.exporter:
@@ -163,6 +164,7 @@ def plan_jobs(ctx: Context, opts: ProbeOptions, modules: dict[str, ProbeModule],
         if not jobs:
             raise UsageError(f"nothing to probe: give TARGETs, use --from-prometheus, or list probes: in profile "
                              f"'{ctx.profile.name}'")
+    _register_url_secrets(j.target for j in jobs)
     if opts.module:
         jobs = [j for j in jobs if j.module == opts.module]
         if not jobs:
@@ -171,6 +173,22 @@ def plan_jobs(ctx: Context, opts: ProbeOptions, modules: dict[str, ProbeModule],
         for job in jobs:
             _check_module(job.module, modules, sources, None, None)
     return jobs
+
+
+def _register_url_secrets(targets) -> None:
+    """A password in a target URL (``https://user:pw@host/``) is sent, never shown."""
+    from urllib.parse import unquote, urlsplit
+
+    from aetherops.redact import register_secret
+
+    for target in targets:
+        try:
+            password = urlsplit(target).password
+        except ValueError:
+            continue
+        if password:
+            register_secret(password)
+            register_secret(unquote(password))
 
 
 def _profile_where(ctx: Context, keypath: tuple):
@@ -221,7 +239,11 @@ def job_timeout(job: ProbeJob, module: ProbeModule | None, opts: ProbeOptions) -
 
 async def run_local(jobs: list[ProbeJob], modules: dict[str, ProbeModule], opts: ProbeOptions) -> list[dict]:
     """Probe every job from this machine, at most ``opts.concurrency`` at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
     pool = asyncio.Semaphore(max(1, opts.concurrency))
+    # plain (non-async) probers run in threads: as many as probes may run at once (threads start on demand)
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=max(1, opts.concurrency)))
 
     async def one(job: ProbeJob) -> dict:
         async with pool:

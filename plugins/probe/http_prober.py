@@ -253,7 +253,13 @@ def _request(url, method: str, body: bytes, opts: dict) -> bytes:
     headers = {"Host": host, "User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     for name, value in opts["headers"].items():
         headers[name.title() if name.lower() == "host" else name] = value
-    headers.update(_auth_header(opts["auth"]))
+    if opts["auth"]:
+        headers.update(_auth_header(opts["auth"]))
+    elif url.username is not None:  # like Go's client: user:password@ in the URL is basic auth
+        from urllib.parse import unquote
+
+        token = base64.b64encode(f"{unquote(url.username)}:{unquote(url.password or '')}".encode()).decode("ascii")
+        headers["Authorization"] = f"Basic {token}"
     if body or method in ("POST", "PUT", "PATCH"):
         headers["Content-Length"] = str(len(body))
     headers["Connection"] = "close"
