@@ -21,7 +21,7 @@ import base64
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from aetherops_plugins.probe.api import ModuleConfigError, failure, success
 from aetherops_plugins.probe.net import (
@@ -53,6 +53,7 @@ MAX_REDIRECTS = 10
 MAX_HEAD = 1 << 20
 USER_AGENT = "aetherops-probe/0.1 (blackbox_exporter compatible)"
 _CHUNK = 1 << 16
+_URL_SAFE = "/%:@!$&'()*+,;=-._~"
 
 
 class HTTPProber:
@@ -128,6 +129,8 @@ def _final(result: dict, trace: Trace) -> dict:
 async def _probe(target: str, opts: dict, trace: Trace, result: dict) -> dict:
     if not target.startswith(("http://", "https://")):
         target = "http://" + target
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        raise ProbeFailure(f"invalid target URL {target!r}: invalid control character in URL")
     try:
         url = urlsplit(target)
         host = url.hostname
@@ -246,9 +249,10 @@ def _context(opts: dict):
 
 
 def _request(url, method: str, body: bytes, opts: dict) -> bytes:
-    path = url.path or "/"
+    # escaped like Go's URL.RequestURI: what is already valid stays, anything else is percent-encoded
+    path = quote(url.path or "/", safe=_URL_SAFE)
     if url.query:
-        path += "?" + url.query
+        path += "?" + quote(url.query, safe=_URL_SAFE + "?")
     host = url.netloc.rsplit("@", 1)[-1]
     headers = {"Host": host, "User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     for name, value in opts["headers"].items():
