@@ -390,7 +390,8 @@ def render(ctx: Context, results: list[dict], opts: ProbeOptions) -> None:
             rows.append({**r, "ok": "yes" if r["success"] else "NO", **{f"{p}_ms": _ms(phases[p]) for p in PHASES},
                          "total_ms": _ms(r["duration_ms"]),
                          "tls_days": "" if r["tls_expiry_days"] is None else f"{r['tls_expiry_days']:.0f}"})
-        ctx.output.table(rows, [("name", "NAME"), ("target", "TARGET"), ("module", "MODULE"), ("ok", "OK"),
+        named = [("name", "NAME")] if any(r["name"] != r["target"] for r in results) else []
+        ctx.output.table(rows, [*named, ("target", "TARGET"), ("module", "MODULE"), ("ok", "OK"),
                                 ("status_code", "STATUS"), ("total_ms", "TOTAL ms"), ("resolve_ms", "RESOLVE"),
                                 ("connect_ms", "CONNECT"), ("tls_ms", "TLS"), ("processing_ms", "PROCESSING"),
                                 ("transfer_ms", "TRANSFER"), ("tls_days", "CERT DAYS"), ("reason", "REASON")],
