@@ -261,19 +261,34 @@ def test_every_target_module_pair_agrees_with_blackbox_exporter(lab, aetherops_c
         assert "Traceback" not in result.stderr
         for record in result.json()["probes"]:
             ours[(record["target"], module)] = record
+    def agree(mine, peer):
+        return mine["success"] == peer["success"] and (mine["status_code"] or 0) == peer["status_code"]
+
+    # Under load (2 cores shared with other test runs) either side can hit the 2 s timeout on a pair that does
+    # 11 round trips: such a pair is probed again by both, one at a time; a real difference stays different.
+    retried = []
+    for pair in pairs:
+        for _ in range(2):
+            if agree(ours[pair], theirs[pair]):
+                break
+            retried.append(pair)
+            theirs[pair] = exporter_probe(lab["exporter"].url, *pair)
+            again = aetherops_cli("probe", "--config", lab["config"], "-m", pair[1], pair[0], "-o", "json")
+            ours[pair] = again.json()["probes"][0]
     rows, disagreements = [], []
     for pair in pairs:
         mine, peer = ours[pair], theirs[pair]
-        agree = mine["success"] == peer["success"] and (mine["status_code"] or 0) == peer["status_code"]
+        agree_ = agree(mine, peer)
         rows.append(f"{pair[1]:<18} {pair[0]:<38} {int(peer['success']):>3} {peer['status_code']:>4} "
-                    f"{int(mine['success']):>4} {mine['status_code'] or 0:>4}  {'ok' if agree else 'DIFFERENT'}  "
+                    f"{int(mine['success']):>4} {mine['status_code'] or 0:>4}  {'ok' if agree_ else 'DIFFERENT'}  "
                     f"{mine['reason'] or ''}")
-        if not agree:
+        if not agree_:
             disagreements.append(rows[-1])
     with capsys.disabled():
         print(f"\n{'module':<18} {'target':<38} {'bb':>3} {'code':>4} {'ours':>4} {'code':>4}  agree  our reason")
         print("\n".join(rows))
-        print(f"{len(pairs) - len(disagreements)} of {len(pairs)} target x module pairs agree with blackbox_exporter")
+        print(f"{len(pairs) - len(disagreements)} of {len(pairs)} target x module pairs agree with blackbox_exporter"
+              + (f" ({len(set(retried))} probed again after a first difference: {sorted(set(retried))})" if retried else ""))
     assert not disagreements, "\n".join(disagreements)
     # the pairs cover both outcomes for both probers, so agreement is not trivial
     assert {r["success"] for r in ours.values()} == {True, False}
