@@ -62,6 +62,9 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+        elif path == "/empty":
+            self.send_response(204)
+            self.end_headers()
         elif path == "/chunked":
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
@@ -71,6 +74,11 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
         else:
             self._send(404, b"no such path\n")
+
+    def do_HEAD(self):  # noqa: N802
+        self.send_response(200 if self.path == "/ok" else 405)
+        self.send_header("Content-Length", "12345")  # a HEAD response has no body, whatever its length says
+        self.end_headers()
 
     def do_POST(self):  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
@@ -181,6 +189,8 @@ def lab(tmp_path_factory):
         "http_default": {"http": {}},
         "http_no_follow": {"http": {"preferred_ip_protocol": "ip4", "follow_redirects": False}},
         "http_old_no_follow": {"http": {"preferred_ip_protocol": "ip4", "no_follow_redirects": True}},
+        "http_head": {"http": {"preferred_ip_protocol": "ip4", "method": "HEAD"}},
+        "http_ip6_only": {"http": {"preferred_ip_protocol": "ip6", "ip_protocol_fallback": False}},
         "http_404": {"http": {"preferred_ip_protocol": "ip4", "valid_status_codes": [404]}},
         "http_healthy": {"http": {"preferred_ip_protocol": "ip4", "fail_if_body_not_matches_regexp": ["status: healthy"]}},
         "http_no_error": {"http": {"preferred_ip_protocol": "ip4", "fail_if_body_matches_regexp": ["error|internal"]}},
@@ -217,8 +227,8 @@ def lab(tmp_path_factory):
     config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     exporter = start_blackbox(workdir / "exporter", config=config)
     http_targets = [f"http://127.0.0.1:{hp}{p}" for p in ("/ok", "/redirect", "/loop", "/missing", "/error", "/slow",
-                                                         "/unhealthy", "/cut", "/chunked")]
-    http_targets += [f"127.0.0.1:{hp}/ok", f"http://localhost:{hp}/ok", f"https://127.0.0.1:{sp}/ok",
+                                                         "/unhealthy", "/cut", "/chunked", "/empty")]
+    http_targets += [f"127.0.0.1:{hp}/ok", f"http://localhost:{hp}/ok", f"http://[::1]:{hp}/ok", f"https://127.0.0.1:{sp}/ok",
                      f"https://127.0.0.1:{sp}/redirect", f"https://localhost:{sp}/ok"]
     tcp_targets = [f"127.0.0.1:{open_sock.getsockname()[1]}", f"127.0.0.1:{closed_port}", f"127.0.0.1:{bp}",
                    f"127.0.0.1:{sp}"]
