@@ -199,7 +199,9 @@ def _profile_where(ctx: Context, keypath: tuple):
 def _check_module(name: str, modules: dict[str, ProbeModule], sources: str, path, line) -> None:
     if name not in modules:
         known = ", ".join(sorted(modules)) or "none"
-        raise ConfigError(f"unknown module '{name}' (modules from {sources}: {known})", path=path, line=line)
+        raise ConfigError(f"unknown module '{name}' (modules from {sources}: {known}); define it in probe_modules:, "
+                          "point blackbox.config_file or --config at your blackbox.yml, or probe with --exporter",
+                          path=path, line=line)
 
 
 def jobs_from_prometheus(ctx: Context) -> list[ProbeJob]:
