@@ -395,3 +395,17 @@ def test_password_in_target_url_is_basic_auth_and_never_shown(aetherops_cli):
         server.server_close()
     assert result.exit_code == 0 and result.json()["probes"][0]["status_code"] == 200, result
     assert "hunter2-secret" not in result.stdout + result.stderr + text.stdout + text.stderr
+
+
+def test_every_probers_example_module_is_valid(aetherops_env):
+    from aetherops.plugins import make_plugin_manager
+    from aetherops_plugins.probe.config import build_modules
+
+    pm = make_plugin_manager()
+    probers = {p.name: p for result in pm.hook.aetherops_probe_modules() for p in result}
+    assert {"http", "tcp"} <= set(probers)
+    for name in ("http", "tcp"):
+        prober = probers[name]
+        assert prober.summary and prober.example["prober"] == name
+        module = build_modules({"example": prober.example}, lambda keypath: ("example", None), probers, source="example")
+        assert module["example"].prober is prober and module["example"].unimplemented == []

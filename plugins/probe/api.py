@@ -57,6 +57,8 @@ The contract in full (:class:`Prober`):
 - optional ``known_options``: every key the section may hold (others are a
   configuration error, like blackbox_exporter's strict YAML); ``None`` or
   absent accepts anything.
+- optional ``summary`` (one line) and ``example`` (a module in blackbox_exporter's
+  format using this prober): a test loads every prober's example.
 - optional ``unimplemented_options``: keys that are valid for
   blackbox_exporter but that this prober does not implement; a module that
   sets one gets a warning and ``unimplemented_options`` in its results.

@@ -60,6 +60,12 @@ class HTTPProber:
     """blackbox_exporter's ``http`` prober."""
 
     name = "http"
+    summary = "HTTP(S) request; success by status, HTTP version, TLS, header and body regular expressions."
+    example = {"prober": "http", "timeout": "5s", "http": {
+        "valid_status_codes": [200, 204], "method": "GET", "headers": {"Accept": "application/json"},
+        "fail_if_not_ssl": True, "fail_if_body_not_matches_regexp": ['"status":\\s*"ok"'],
+        "fail_if_header_matches": [{"header": "X-Maintenance", "regexp": "on", "allow_missing": True}],
+        "tls_config": {"insecure_skip_verify": False}, "preferred_ip_protocol": "ip4"}}
     known_options = IMPLEMENTED | frozenset(k for k in UNIMPLEMENTED if "." not in k)
     unimplemented_options = UNIMPLEMENTED - {"enable_http2"}
 

@@ -39,6 +39,11 @@ class TCPProber:
     """blackbox_exporter's ``tcp`` prober."""
 
     name = "tcp"
+    summary = "TCP connect (optionally TLS), then an expect/send dialogue with STARTTLS."
+    example = {"prober": "tcp", "timeout": "5s", "tcp": {
+        "preferred_ip_protocol": "ip4", "query_response": [
+            {"expect": "^220 "}, {"send": "EHLO prober"}, {"expect": "^250-STARTTLS"}, {"send": "STARTTLS"},
+            {"expect": "^220"}, {"starttls": True}, {"send": "QUIT"}]}}
     known_options = KNOWN
     unimplemented_options = UNIMPLEMENTED
 
