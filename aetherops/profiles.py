@@ -156,7 +156,8 @@ CORE_SECTIONS: tuple[ProfileSection, ...] = (
         "Alertmanager (v2 API).",
     ),
     ProfileSection("grafana", _service_fields(org_id=Field(int, None, "Grafana organisation id (X-Grafana-Org-Id).")), "Grafana."),
-    ProfileSection("blackbox", _service_fields(), "blackbox_exporter, the prober Prometheus scrapes for probe results (optional)."),
+    ProfileSection("blackbox", _service_fields(config_file=Field(str, None, "blackbox.yml the exporter runs from (its modules).")),
+                   "blackbox_exporter, the prober Prometheus scrapes for probe results (optional)."),
 )
 SERVICES = ("prometheus", "alertmanager", "grafana", "blackbox")
 _RESERVED_KEYS = {"extends", "default", "description"}
