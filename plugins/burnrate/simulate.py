@@ -229,8 +229,16 @@ def run_scenario(slo: SLO, scenario: Scenario, step: int, *, keep_series: bool =
 
 def _series(slo: SLO, ev: Evaluation, timeline: Timeline, points: int = 600) -> dict[str, Any]:
     """Burn rates per tier window around the incident, thinned to about ``points`` points, for charts."""
-    lo = max(0, timeline.start - 2 * 3600)
-    hi = timeline.length
+    # from a little before the incident to a little after the last alert resolves (or the end of the incident)
+    any_firing = np.zeros(len(ev.ticks), dtype=bool)
+    for active in ev.firing.values():
+        any_firing |= active
+    settled = timeline.end
+    if any_firing.any():
+        settled = max(settled, int(ev.ticks[np.flatnonzero(any_firing)[-1]]))
+    margin = max(1800, (settled - timeline.start) // 10)
+    lo = max(0, timeline.start - margin)
+    hi = min(timeline.length, settled + margin)
     mask = (ev.ticks >= lo) & (ev.ticks <= hi)
     idx = np.flatnonzero(mask)
     if len(idx) > points:
