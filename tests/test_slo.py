@@ -203,3 +203,41 @@ def test_generated_rules_load_into_a_real_prometheus(tmp_path, aetherops_cli):
         groups = httpx.get(f"{server.url}/api/v1/rules", timeout=10).json()["data"]["groups"]
     assert [g["name"] for g in groups] == ["slo-payments-availability"]
     assert sum(1 for r in groups[0]["rules"] if r["type"] == "alerting") == 4
+
+
+# --------------------------------------------------------------------------- dashboard
+
+
+def test_dashboard_passes_lint_with_the_rules_and_provisions_into_grafana(tmp_path, aetherops_cli, grafana_double):
+    import json
+
+    import httpx
+
+    from aetherops.testing.pytest_plugin import GRAFANA_TEST_TOKEN
+    from aetherops_plugins.lint.checks import builtin_checks
+    from aetherops_plugins.lint.engine import Options, run
+
+    rules_file, board_file = tmp_path / "slo-rules.yml", tmp_path / "slo-dashboard.json"
+    assert aetherops_cli("slo", "rules", DATA / "api.yaml", "--out", rules_file).exit_code == 0
+    result = aetherops_cli("slo", "dashboard", DATA / "api.yaml", "--out", board_file, "--output", "json")
+    assert result.exit_code == 0, result
+    board = json.loads(board_file.read_text(encoding="utf-8"))
+    assert result.json() == {"file": str(board_file), "uid": board["uid"], "panels": len(board["panels"])}
+    titles = [p["title"] for p in board["panels"]]
+    for wanted in ("attainment over 30d", "error budget remaining", "burn rate page-1h (14.4x)", "burn rate ticket-3d (1x)",
+                   "burn-rate alerts firing", "probe success", "recording-rule freshness"):
+        assert any(wanted in t for t in titles), (wanted, titles)
+    burn = next(p for p in board["panels"] if "page-6h" in p["title"])
+    assert [t["expr"] for t in burn["targets"]] == ['slo:error_budget:burn_rate6h{slo="api-availability"}',
+                                                   'slo:error_budget:burn_rate30m{slo="api-availability"}']
+    assert burn["fieldConfig"]["defaults"]["thresholds"]["steps"][1]["value"] == 6.0
+    # every recording rule the dashboard reads is one `slo rules` writes: lint finds nothing, alone or together
+    for paths in ([board_file], [board_file, rules_file]):
+        report = run(Options(paths=[str(p) for p in paths]), builtin_checks())
+        assert [f.to_dict() for f in report.findings] == []
+    # and Grafana accepts it as it is
+    headers = {"Authorization": f"Bearer {GRAFANA_TEST_TOKEN}"}
+    saved = httpx.post(f"{grafana_double.url}/api/dashboards/db", json={"dashboard": board, "overwrite": True}, headers=headers)
+    assert saved.status_code == 200, saved.text
+    stored = httpx.get(f"{grafana_double.url}/api/dashboards/uid/{board['uid']}", headers=headers).json()
+    assert stored["dashboard"]["title"] == board["title"] and len(stored["dashboard"]["panels"]) == len(board["panels"])
