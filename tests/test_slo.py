@@ -241,3 +241,11 @@ def test_dashboard_passes_lint_with_the_rules_and_provisions_into_grafana(tmp_pa
     assert saved.status_code == 200, saved.text
     stored = httpx.get(f"{grafana_double.url}/api/dashboards/uid/{board['uid']}", headers=headers).json()
     assert stored["dashboard"]["title"] == board["title"] and len(stored["dashboard"]["panels"]) == len(board["panels"])
+
+
+def test_docs_show_every_default_tier_with_its_summary_and_why():
+    docs = (Path(__file__).parent.parent / "docs" / "slo.md").read_text(encoding="utf-8")
+    for tier in DEFAULT_TIERS:
+        row = (f"| {tier.severity} | {tier.burn_rate:g}x | {format_duration(tier.long_window)} | {format_duration(tier.short_window)} "
+               f"| {tier.budget_share:.0%} | {tier.summary} {tier.why} |")
+        assert row in docs
