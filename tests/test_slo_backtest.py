@@ -151,3 +151,32 @@ def test_backtest_and_status_with_prometheus_down_exit_3(tmp_path, aetherops_cli
         assert result.exit_code == 3, result
         assert "cannot connect" in result.stderr and len(result.stderr.strip().splitlines()) == 1
         assert "Traceback" not in result.stderr
+
+
+def test_generated_ratio_queries_answer_the_same_on_prometheus_and_victoriametrics(
+        tmp_path, backfilled_prometheus, victoriametrics_server, victoriametrics_import, history):
+    """MetricsQL is a superset of PromQL with its own rate(): the queries `slo rules` generates must agree."""
+    import httpx
+
+    from aetherops_plugins.burnrate.rules import ratio_expr
+    from aetherops_plugins.burnrate.spec import load_file
+
+    victoriametrics_import(history.prometheus_text("vm"))  # idempotent: the same samples again
+    (tmp_path / "prom.yaml").write_text(SPEC.format(job="prom"), encoding="utf-8")
+    (tmp_path / "vm.yaml").write_text(SPEC.format(job="vm"), encoding="utf-8")
+    [on_prom], [on_vm] = load_file(tmp_path / "prom.yaml"), load_file(tmp_path / "vm.yaml")
+    at = history.outage[0] + 20 * 60  # 20 minutes into the outage: every window holds some of it
+    compared = 0
+    for window in on_prom.windows():
+        if window > 40 * 3600:
+            continue  # longer than the history
+        answers = []
+        for server, slo in ((backfilled_prometheus, on_prom), (victoriametrics_server, on_vm)):
+            body = httpx.get(f"{server.url}/api/v1/query", params={"query": ratio_expr(slo, window), "time": at}, timeout=30).json()
+            assert body["status"] == "success", body
+            answers.append(float(body["data"]["result"][0]["value"][1]))
+        expected = min(1200, window) / window  # 20 minutes of 100% errors at constant traffic
+        assert answers[0] == pytest.approx(expected, rel=0.02), (window, answers)
+        assert answers[1] == pytest.approx(answers[0], rel=0.02), (window, answers)
+        compared += 1
+    assert compared >= 5
