@@ -125,6 +125,8 @@ def test_status_and_gate_on_victoriametrics(tmp_path, aetherops_cli, profile_fac
     assert "page-1h" in data["firing"] and not data["deploys_allowed"]
     assert data["budget_remaining"] == pytest.approx(1 - 120 / (HOURS * 3600) / 0.001, abs=0.02)
     assert data["attainment"] == pytest.approx(1 - 120 / (HOURS * 3600), abs=2e-5)
+    text = aetherops_cli("-p", "live", "slo", "status", spec)
+    assert text.exit_code == 0 and "budget remaining" in text.stdout and "freeze-features: APPLIES" in text.stdout, text
     gate = aetherops_cli("-p", "live", "slo", "status", spec, "--gate")
     assert gate.exit_code == 1 and "freeze-features" in gate.stderr and len(gate.stderr.strip().splitlines()) == 1
 
@@ -146,7 +148,7 @@ def test_backtest_and_status_with_prometheus_down_exit_3(tmp_path, aetherops_cli
     spec = tmp_path / "slo.yaml"
     spec.write_text(SPEC.format(job="x"), encoding="utf-8")
     profile_factory("down", prometheus={"url": f"http://127.0.0.1:{free_port()}", "timeout": 2, "retries": 1})
-    for command in (["backtest", spec, "--since", "1d"], ["status", spec]):
+    for command in (["backtest", spec, "--since", "1d"], ["status", spec], ["status", spec, "--gate"]):
         result = aetherops_cli("-p", "down", "slo", *command)
         assert result.exit_code == 3, result
         assert "cannot connect" in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -180,3 +182,13 @@ def test_generated_ratio_queries_answer_the_same_on_prometheus_and_victoriametri
         assert answers[1] == pytest.approx(answers[0], rel=0.02), (window, answers)
         compared += 1
     assert compared >= 5
+
+
+def test_status_without_traffic_warns_and_does_not_block(tmp_path, aetherops_cli, profile_factory, victoriametrics_server):
+    spec = tmp_path / "slo.yaml"
+    spec.write_text(SPEC.format(job="nobody-sends-this"), encoding="utf-8")
+    profile_factory("quiet", prometheus={"url": victoriametrics_server.url, "timeout": 30})
+    result = aetherops_cli("-p", "quiet", "slo", "status", spec, "--gate", "--output", "json")
+    assert result.exit_code == 0, result
+    assert result.json()["budget_remaining"] is None and result.json()["deploys_allowed"] is True
+    assert "no requests over 30d" in result.stderr

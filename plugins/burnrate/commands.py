@@ -198,6 +198,9 @@ def status(ctx, spec, *, gate: bool) -> None:
 
     slos = load_slos(ctx, spec)
     results = [live_status(ctx.prometheus, slo) for slo in slos]
+    for r in results:
+        if r["budget_remaining"] is None:
+            ctx.output.warn(f"SLO {r['slo']}: no requests over {r['period']}: the budget cannot be judged (check the SLI queries)")
 
     def text() -> None:
         for r in results:
