@@ -23,6 +23,7 @@ from aetherops_plugins.burnrate.rules import window_query
 from aetherops_plugins.burnrate.simulate import Timeline, _series, evaluate, intervals
 
 MAX_POINTS = 10_000  #: Prometheus refuses range queries of more than 11,000 points per series
+RATE_WINDOW = 120  #: shortest range of the per-step rate queries, in seconds
 
 
 def _iso(ts: float) -> str:
@@ -57,14 +58,16 @@ def run_backtest(prometheus, slo: SLO, span: int, step: int, *, keep_series: boo
     end = int((now if now is not None else time.time()) // step * step)
     start = end - int(math.ceil(span / step)) * step
     origin = start - warmup
+    # rate() over the step (at least RATE_WINDOW, so a 1m scrape interval leaves two samples in it), times the
+    # step: the requests (and errors) of each step, smoothed over at most one extra minute
+    window = max(step, RATE_WINDOW)
     if slo.error_ratio_query is not None:
-        ratio = fetch_per_step(prometheus, window_query(slo.error_ratio_query, step), origin, end, step)
+        ratio = fetch_per_step(prometheus, window_query(slo.error_ratio_query, window), origin, end, step)
         requests = np.where(np.isnan(ratio), 0.0, 1.0)
         errors = np.nan_to_num(ratio)
     else:
-        # rate() over one step, times the step: the requests (and errors) of that step
-        errors = np.nan_to_num(fetch_per_step(prometheus, window_query(slo.error_query or "", step), origin, end, step)) * step
-        requests = np.nan_to_num(fetch_per_step(prometheus, window_query(slo.total_query or "", step), origin, end, step)) * step
+        errors = np.nan_to_num(fetch_per_step(prometheus, window_query(slo.error_query or "", window), origin, end, step)) * step
+        requests = np.nan_to_num(fetch_per_step(prometheus, window_query(slo.total_query or "", window), origin, end, step)) * step
     # sample i is the step that ends at origin + i*step; cumulative counts start at 0 at the origin
     errors[0] = requests[0] = 0.0
     errors_cum = np.cumsum(errors)
