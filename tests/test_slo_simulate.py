@@ -155,3 +155,14 @@ def test_parity_check_fails_when_the_times_are_one_evaluation_off(tmp_path, slo)
         check["eval_time"] = format_duration(parse_duration(check["eval_time"]) + 60)
     done = run_promtool(tmp_path, shifted)
     assert done.returncode != 0 and "FAILED" in done.stdout + done.stderr
+
+
+def test_a_timeline_too_long_for_memory_is_refused_with_a_hint(tmp_path, aetherops_cli):
+    spec = tmp_path / "long.yaml"
+    spec.write_text((DATA / "api.yaml").read_text(encoding="utf-8").replace("objective: 99.9", "objective: 99.9\n    period: 3650d"),
+                    encoding="utf-8")
+    result = aetherops_cli("slo", "simulate", spec, "--scenario", "baseline:ratio=0.0005")
+    assert result.exit_code == 2 and "use a coarser --resolution" in result.stderr
+    coarse = aetherops_cli("slo", "simulate", spec, "--scenario", "baseline:ratio=0.0005", "--resolution", "1m", "--output", "json")
+    assert coarse.exit_code == 0, coarse
+    assert coarse.json()["scenarios"][0]["budget_total"] == pytest.approx(0.5)

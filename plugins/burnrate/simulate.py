@@ -30,6 +30,7 @@ KINDS = {
 }
 KEYS = {"ratio", "for", "on", "off", "traffic", "baseline"}
 DEFAULT_TRAFFIC = 10.0  #: requests per second
+MAX_STEPS = 20_000_000  #: about 500 MB of arrays; 30 days at 1 s (plus warm-up) is 3.1 million
 #: The grid: error ratios as multiples of the error budget (capped at 100%), and incident durations.
 GRID_BURN_RATES = (0.5, 1, 2, 3, 4.5, 6, 10, 14.4, 20, 50, 100, 1000)
 GRID_DURATIONS = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 3 * 86400)
@@ -173,6 +174,9 @@ def build_timeline(slo: SLO, scenario: Scenario, step: int, warmup: int | None =
     duration = int(math.ceil(scenario.duration / step) * step)
     length = int(math.ceil((warmup + duration + after) / interval) * interval)
     n = length // step
+    if n > MAX_STEPS:
+        raise UsageError(f"{scenario.label}: {n:,} time steps of {format_duration(step)} is more than the simulator holds "
+                         f"({MAX_STEPS:,}); use a coarser --resolution, e.g. 1m")
     ratio = np.full(n, scenario.baseline, dtype=np.float64)
     first, last = warmup // step, (warmup + duration) // step
     if scenario.kind == "flapping":
