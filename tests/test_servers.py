@@ -384,3 +384,51 @@ def test_demo_exporter_as_a_process(tmp_path):
         process.terminate()
         process.wait(10)
         process.stdout.close()
+
+
+# --------------------------------------------------------------------------- VictoriaMetrics and backfilled Prometheus
+
+
+@pytest.mark.servers
+def test_victoriametrics_serves_imported_history_through_the_prometheus_api(victoriametrics_server, victoriametrics_import):
+    from aetherops.testing.servers import import_prometheus_text
+
+    assert victoriametrics_server.is_running() and victoriametrics_server.config_path is None
+    now_ms = int(time.time()) * 1000
+    start_ms = now_ms - 3600_000
+    # one hour of a counter at 15 s steps, backdated: it is searchable at once (latencyOffset=0s + force_flush)
+    victoriametrics_import("".join(f'servers_test_requests_total{{code="200"}} {i * 15} {start_ms + i * 15_000}\n' for i in range(241)))
+    with client() as c:
+        body = c.get(f"{victoriametrics_server.url}/api/v1/query_range",
+                     params={"query": 'servers_test_requests_total{code="200"}', "start": start_ms / 1000,
+                             "end": now_ms / 1000, "step": "60"}).json()
+    assert body["status"] == "success"
+    [series] = body["data"]["result"]
+    values = [float(v) for _, v in series["values"]]
+    assert len(values) >= 60 and values == sorted(values) and 3540 <= values[-1] <= 3600  # VM aligns steps its own way
+    with client() as c:
+        body = c.get(f"{victoriametrics_server.url}/api/v1/query",
+                     params={"query": 'servers_test_requests_total{code="200"}', "time": now_ms / 1000 + 5}).json()
+    assert [float(r["value"][1]) for r in body["data"]["result"]] == [3600.0]
+    with pytest.raises(RuntimeError, match="import into"):
+        import_prometheus_text(victoriametrics_server.url + "/nowhere", "x 1\n")
+
+
+@pytest.mark.servers
+def test_prometheus_starts_on_backfilled_openmetrics_history(tmp_path):
+    from aetherops.testing.servers import backfill_openmetrics
+
+    require_binary("promtool")
+    now = int(time.time())
+    start = now - 20 * 86400  # older than the default 15 d retention: kept only with a longer one
+    lines = ["# TYPE servers_backfill_total counter"]
+    lines += [f'servers_backfill_total{{job="bf"}} {i} {start + i * 3600}' for i in range(0, 20 * 24)]
+    backfill_openmetrics(tmp_path / "data", "\n".join(lines) + "\n")
+    assert any((tmp_path / "data").iterdir())
+    with start_prometheus(tmp_path, extra_args=["--storage.tsdb.retention.time=100y"]) as server:
+        with client() as c:
+            body = c.get(f"{server.url}/api/v1/query", params={"query": 'servers_backfill_total{job="bf"}',
+                                                                "time": start + 100 * 3600}).json()
+    assert [float(r["value"][1]) for r in body["data"]["result"]] == [100.0]
+    with pytest.raises(RuntimeError, match="create-blocks-from"):
+        backfill_openmetrics(tmp_path / "bad", "this is not openmetrics {{{\n")

@@ -1,7 +1,7 @@
 """pytest fixtures for aetherops and its plugins (entry point ``pytest11``).
 
-Real servers, not mocks: ``prometheus_server``, ``alertmanager_server`` and
-``blackbox_server`` start the real binaries on free loopback ports in temp
+Real servers, not mocks: ``prometheus_server``, ``alertmanager_server``,
+``blackbox_server`` and ``victoriametrics_server`` start the real binaries on free loopback ports in temp
 dirs (missing binaries skip the test, or fail it when ``CI=true``);
 ``grafana_double`` serves the Grafana API double (``grafana_double_factory``
 starts more, with your settings). ``profile_factory`` writes
@@ -117,6 +117,32 @@ def blackbox_server(tmp_path_factory):
     server = _start(start_blackbox, tmp_path_factory.mktemp("blackbox"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def victoriametrics_server(tmp_path_factory):
+    """A real single-node VictoriaMetrics shared by the session (Prometheus query API at ``.url``).
+
+    Write series with ``victoriametrics_import`` (or
+    :func:`aetherops.testing.servers.import_prometheus_text`); use metric or
+    label names of your own, since other tests share the server.
+    """
+    from aetherops.testing.servers import start_victoriametrics
+
+    server = _start(start_victoriametrics, tmp_path_factory.mktemp("victoriametrics"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def victoriametrics_import(victoriametrics_server) -> Callable[[str], None]:
+    """``victoriametrics_import("metric{a=\"b\"} 1 1700000000000\n...")``: write samples (ms timestamps), searchable at once."""
+    from aetherops.testing.servers import import_prometheus_text
+
+    def write(text: str) -> None:
+        import_prometheus_text(victoriametrics_server, text)
+
+    return write
 
 
 @pytest.fixture

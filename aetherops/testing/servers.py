@@ -1,4 +1,4 @@
-"""Start and stop real Prometheus, Alertmanager and blackbox_exporter processes.
+"""Start and stop real Prometheus, Alertmanager, blackbox_exporter and VictoriaMetrics processes.
 
 For tests (see the fixtures in :mod:`aetherops.testing.pytest_plugin`) and for
 local experiments. Every server runs in a directory of its own, binds loopback
@@ -62,6 +62,9 @@ __all__ = [
     "start_alertmanager",
     "start_blackbox",
     "start_demo_exporter",
+    "start_victoriametrics",
+    "import_prometheus_text",
+    "backfill_openmetrics",
     "DEFAULT_ALERTMANAGER_CONFIG",
     "DEFAULT_BLACKBOX_CONFIG",
 ]
@@ -73,6 +76,8 @@ PACKAGES: dict[str, str] = {
     "prometheus-alertmanager": "prometheus-alertmanager",
     "amtool": "prometheus-alertmanager",
     "prometheus-blackbox-exporter": "prometheus-blackbox-exporter",
+    "victoria-metrics": "victoria-metrics",
+    "chromium": "chromium",
 }
 
 #: Binary name -> the environment variable that overrides its location.
@@ -82,6 +87,8 @@ ENV_VARS: dict[str, str] = {
     "prometheus-alertmanager": "AETHEROPS_ALERTMANAGER_BIN",
     "amtool": "AETHEROPS_AMTOOL_BIN",
     "prometheus-blackbox-exporter": "AETHEROPS_BLACKBOX_BIN",
+    "victoria-metrics": "AETHEROPS_VICTORIAMETRICS_BIN",
+    "chromium": "AETHEROPS_CHROMIUM_BIN",
 }
 
 # Binary name -> the file names to look for, Debian's first, then upstream's.
@@ -91,6 +98,8 @@ _CANDIDATES: dict[str, tuple[str, ...]] = {
     "prometheus-alertmanager": ("prometheus-alertmanager", "alertmanager"),
     "amtool": ("amtool",),
     "prometheus-blackbox-exporter": ("prometheus-blackbox-exporter", "blackbox_exporter"),
+    "victoria-metrics": ("victoria-metrics", "victoria-metrics-prod"),
+    "chromium": ("chromium", "chromium-browser"),
 }
 
 # Other spellings accepted by find_binary() and require_binary().
@@ -99,6 +108,9 @@ _ALIASES: dict[str, str] = {
     "blackbox": "prometheus-blackbox-exporter",
     "blackbox_exporter": "prometheus-blackbox-exporter",
     "blackbox-exporter": "prometheus-blackbox-exporter",
+    "victoriametrics": "victoria-metrics",
+    "victoria-metrics-prod": "victoria-metrics",
+    "chromium-browser": "chromium",
 }
 
 #: Alertmanager configuration used when none is given: one route to a receiver
@@ -413,7 +425,7 @@ def _launch(
     workdir: Path,
     host: str,
     port: int,
-    config_path: Path,
+    config_path: Path | None,
     write_config: Callable[[int], None],
     build_args: Callable[[str], list[str]],
     ready_paths: Sequence[str],
@@ -669,6 +681,106 @@ def start_blackbox(
         ready_timeout=ready_timeout,
         reload_supported=True,
     )
+
+
+# --------------------------------------------------------------------------- VictoriaMetrics
+
+
+def start_victoriametrics(
+    workdir: Path | str,
+    *,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    retention: str = "100y",
+    extra_args: Sequence[str] = (),
+    ready_timeout: float = 30,
+) -> RunningServer:
+    """Start single-node VictoriaMetrics in ``workdir`` and wait until ``/health`` answers 200.
+
+    It serves the Prometheus query API (``/api/v1/query``, ``/api/v1/query_range``,
+    ``/api/v1/series``) at ``url``. Write samples with :func:`import_prometheus_text`.
+    ``-search.latencyOffset=0s`` makes freshly written samples visible at once
+    (the default hides the last 30 s); ``retention`` keeps backdated test
+    history (default 100 years). Files: data in ``workdir/data``, log in
+    ``workdir/victoria-metrics.log``. It has no configuration file and no
+    reload endpoint.
+    """
+    binary = find_binary("victoria-metrics")
+    workdir = Path(workdir)
+    data_dir = workdir / "data"
+
+    def write_config(_port: int) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+
+    def build_args(listen: str) -> list[str]:
+        return [
+            f"-storageDataPath={data_dir.resolve()}",
+            f"-httpListenAddr={listen}",
+            f"-retentionPeriod={retention}",
+            "-search.latencyOffset=0s",
+            *extra_args,
+        ]
+
+    return _launch(
+        name="victoria-metrics",
+        binary=binary,
+        workdir=workdir,
+        host=host,
+        port=port,
+        config_path=None,  # it has none
+        write_config=write_config,
+        build_args=build_args,
+        ready_paths=("/health",),
+        ready_timeout=ready_timeout,
+        reload_supported=False,
+    )
+
+
+def import_prometheus_text(server: RunningServer | str, text: str, *, timeout: float = 60) -> None:
+    """Write samples to VictoriaMetrics and make them searchable at once.
+
+    ``text`` is the Prometheus text exposition format, one sample a line, with
+    an optional timestamp in **milliseconds** (``metric{a="b"} 1 1700000000000``).
+    ``server`` is a :class:`RunningServer` or a base URL. Posts to
+    ``/api/v1/import/prometheus``, then calls ``/internal/force_flush``; raises
+    ``RuntimeError`` with the server's answer when either is refused.
+    """
+    url = server.url if isinstance(server, RunningServer) else str(server).rstrip("/")
+    with _http_client(timeout) as client:
+        response = client.post(f"{url}/api/v1/import/prometheus", content=text.encode("utf-8"))
+        if response.status_code not in (200, 204):
+            raise RuntimeError(f"import into {url} failed: HTTP {response.status_code}: {response.text.strip()[:300]}")
+        response = client.get(f"{url}/internal/force_flush")
+        if response.status_code != 200:
+            raise RuntimeError(f"force_flush on {url} failed: HTTP {response.status_code}: {response.text.strip()[:300]}")
+
+
+def backfill_openmetrics(data_dir: Path | str, text: str, *, workdir: Path | str | None = None, timeout: float = 300) -> Path:
+    """Write history into a Prometheus TSDB directory before Prometheus starts.
+
+    ``text`` is OpenMetrics text with timestamps in **seconds**; ``# EOF`` is
+    appended when missing. Runs ``promtool tsdb create-blocks-from openmetrics
+    FILE DATA_DIR`` and returns ``data_dir``. Start Prometheus on it with
+    :func:`start_prometheus` (its TSDB is ``workdir/data``, so pass that
+    ``workdir``'s ``data``) and, for history older than 15 days, with
+    ``extra_args=["--storage.tsdb.retention.time=100y"]`` or it is deleted at
+    start-up. Raises ``RuntimeError`` with promtool's output when it refuses.
+    """
+    promtool = find_binary("promtool")
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(workdir) if workdir is not None else data_dir.parent
+    scratch.mkdir(parents=True, exist_ok=True)
+    source = scratch / "backfill.om"
+    if not text.rstrip().endswith("# EOF"):
+        text = text.rstrip("\n") + "\n# EOF\n"
+    source.write_text(text, encoding="utf-8")
+    done = subprocess.run([str(promtool), "tsdb", "create-blocks-from", "openmetrics", str(source), str(data_dir)],
+                          capture_output=True, text=True, timeout=timeout, cwd=str(scratch))
+    if done.returncode != 0:
+        raise RuntimeError(f"promtool tsdb create-blocks-from openmetrics failed ({done.returncode}): "
+                           f"{(done.stderr or done.stdout).strip()[-500:]}")
+    return data_dir
 
 
 # --------------------------------------------------------------------------- demo exporter
