@@ -80,31 +80,6 @@ def aetherops_profile_sections() -> list[ProfileSection]:
 
 
 @hookspec
-def aetherops_probe_modules() -> list[Any]:
-    """Contribute probers (http, tcp, dns, grpc, ...) for ``aetherops probe``.
-
-    :returns: a list of probers (see ``aetherops_plugins.probe.api.Prober``):
-        objects with a ``name`` (what a blackbox_exporter module's ``prober:``
-        names; also usable as a module by itself) and a
-        ``probe(target, options, timeout)`` method, plain or ``async``,
-        returning a dict with ``success`` (bool), ``reason`` (words, when it
-        failed) and optionally ``status_code``, ``http_version``, ``phases``
-        (ms by ``resolve``/``connect``/``tls``/``processing``/``transfer``)
-        and ``tls_earliest_cert_expiry`` (unix seconds). ``options`` is what
-        the optional ``prepare(options)`` returned for the module's
-        ``<name>:`` section (raise ``ModuleConfigError`` there for bad
-        options: exit 4 with file and line); ``timeout`` is in seconds.
-        Optional ``known_options`` (others are config errors) and
-        ``unimplemented_options`` (reported when set). A prober that raises
-        or hangs is a failed probe, never a crash. Results of all plugins are
-        combined; the first prober of a name wins. The built-in ``http`` and
-        ``tcp`` probers come through this hook too.
-
-    Added in 0.1.
-    """
-
-
-@hookspec
 def aetherops_anomaly_detectors() -> list[Any]:
     """Contribute anomaly detection engines for ``aetherops anomaly``.
 

@@ -21,6 +21,13 @@ DEFAULT_CONCURRENCY = 64
 
 
 @aetherops.hookimpl
+def aetherops_add_hookspecs(pm) -> None:
+    from aetherops_plugins.probe import hookspecs
+
+    pm.add_hookspecs(hookspecs)
+
+
+@aetherops.hookimpl
 def aetherops_register_commands(cli: click.Group) -> None:
     cli.add_command(probe)
 

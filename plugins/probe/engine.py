@@ -68,19 +68,14 @@ class ProbeOptions:
 
 # ---------------------------------------------------------------------- probers and modules
 def collect_probers(ctx: Context) -> dict[str, Any]:
-    """Every prober the installed plugins contribute, by name (the first one wins a duplicate name)."""
-    probers: dict[str, Any] = {}
-    for plugin, result in ctx.pm.call_each("aetherops_probe_modules"):
-        for prober in result or []:
-            name = getattr(prober, "name", None)
-            if not isinstance(name, str) or not callable(getattr(prober, "probe", None)):
-                ctx.pm.fail_plugin(plugin, f"aetherops_probe_modules returned {prober!r}: a prober needs a name and probe()")
-                continue
-            if name in probers:
-                ctx.output.warn(f"prober '{name}' of plugin '{plugin}' ignored: another plugin already provides it")
-                continue
-            probers[name] = prober
-    return probers
+    """Every prober the installed plugins contribute, by name: a broken answer or a second prober of a
+    name is a warning naming its plugin (``pm.collect``), never a crash."""
+    def valid(prober: Any) -> str | None:
+        if not isinstance(getattr(prober, "name", None), str) or not callable(getattr(prober, "probe", None)):
+            return "a prober needs a name and probe()"
+        return None
+
+    return {prober.name: prober for prober in ctx.pm.collect("aetherops_probe_modules", validate=valid)}
 
 
 def load_modules(ctx: Context, probers: dict[str, Any], config_path: str | None) -> tuple[dict[str, ProbeModule], str]:
