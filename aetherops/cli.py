@@ -208,10 +208,31 @@ def main(argv: Sequence[str] | None = None, prog_name: str = "aetherops") -> Non
 
         if debug:
             _print_traceback()
-        click.echo(f"aetherops: internal error: {type(exc).__name__}: {redact(' '.join(str(exc).split()))}"
+        owner = _owning_plugin(pm, exc)
+        where = f" in plugin '{owner}'" if owner else ""
+        click.echo(f"aetherops: internal error{where}: {type(exc).__name__}: {redact(' '.join(str(exc).split()))}"
                    + ("" if debug else " (run with --debug for a traceback)"), err=True)
-        sys.exit(ExitCode.FINDINGS)
+        sys.exit(ExitCode.INTERNAL)
     sys.exit(rv if isinstance(rv, int) else ExitCode.OK)
+
+
+def _owning_plugin(pm, exc: BaseException) -> str | None:
+    """The plugin whose code raised ``exc``: the innermost traceback frame inside a registered plugin's module
+    (or package), so a crash names who to report it to. None for the core's own code."""
+    modules = {}
+    for name, plugin in pm.list_name_plugin():
+        module = getattr(plugin, "__name__", None)
+        if isinstance(module, str) and not module.startswith("aetherops.") and module != "aetherops":
+            modules[module] = name
+    owner = None
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        for prefix, name in modules.items():
+            if module == prefix or module.startswith(prefix + "."):
+                owner = name
+        tb = tb.tb_next
+    return owner
 
 
 def _print_traceback() -> None:

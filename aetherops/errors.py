@@ -22,6 +22,8 @@ class ExitCode(enum.IntEnum):
     SERVICE = 3
     #: A profile or configuration file is missing, malformed or invalid.
     CONFIG = 4
+    #: An unexpected error: a bug in aetherops or in a plugin (EX_SOFTWARE), never "findings".
+    INTERNAL = 70
     #: Interrupted by Ctrl-C.
     INTERRUPTED = 130
 

@@ -37,7 +37,7 @@ def plugin_module(tmp_path, monkeypatch):
 
 
 def test_exit_codes_are_the_documented_ones():
-    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 130]
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 70, 130]
 
 
 def test_output_json_globally_and_after_the_command(aetherops_cli):
@@ -66,11 +66,11 @@ def test_ctrl_c_is_exit_130(aetherops_cli, plugin_module):
 
 def test_unexpected_error_is_one_line_unless_debug(aetherops_cli, plugin_module):
     result = aetherops_cli("--plugin", plugin_module, "fail", "bug")
-    assert result.exit_code == 1
+    assert result.exit_code == 70  # EX_SOFTWARE: a crash must never read as "findings" to a script
     assert result.stderr.strip().splitlines() == [
-        "aetherops: internal error: ValueError: unexpected thing (run with --debug for a traceback)"]
+        f"aetherops: internal error in plugin '{plugin_module}': ValueError: unexpected thing (run with --debug for a traceback)"]
     debug = aetherops_cli("--debug", "--plugin", plugin_module, "fail", "bug")
-    assert debug.exit_code == 1  # --debug adds the traceback, never changes the exit code
+    assert debug.exit_code == 70  # --debug adds the traceback, never changes the exit code
     assert "Traceback (most recent call last)" in debug.stderr and "ValueError: unexpected thing" in debug.stderr
 
 
