@@ -747,10 +747,10 @@ def import_prometheus_text(server: RunningServer | str, text: str, *, timeout: f
     """
     url = server.url if isinstance(server, RunningServer) else str(server).rstrip("/")
     with _http_client(timeout) as client:
-        response = client.post(f"{url}/api/v1/import/prometheus", content=text.encode("utf-8"))
+        response = client.request("POST", f"{url}/api/v1/import/prometheus", content=text.encode("utf-8"))
         if response.status_code not in (200, 204):
             raise RuntimeError(f"import into {url} failed: HTTP {response.status_code}: {response.text.strip()[:300]}")
-        response = client.get(f"{url}/internal/force_flush")
+        response = client.request("GET", f"{url}/internal/force_flush")
         if response.status_code != 200:
             raise RuntimeError(f"force_flush on {url} failed: HTTP {response.status_code}: {response.text.strip()[:300]}")
 

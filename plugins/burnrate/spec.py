@@ -491,7 +491,7 @@ def _record_lines(node: Any, kp: tuple, out: dict[tuple, int]) -> None:
     if hasattr(node, "pos") and isinstance(node, dict):
         out.setdefault(kp, node.line)
         for key, value in node.items():
-            out[kp + (key,)] = node.pos[key][0]
+            out[kp + (key,)] = node.key_line(key)
             _record_lines(value, kp + (key,), out)
     elif hasattr(node, "lines") and isinstance(node, list):
         out.setdefault(kp, node.line)
