@@ -15,8 +15,8 @@ import pytest
 
 from aetherops.errors import ConfigError, ExitCode, FindingsError
 from aetherops_plugins.backup import restore as rs
-from aetherops_plugins.backup.archive import ArchiveError
 from aetherops_plugins.backup.api import sha256_file
+from aetherops_plugins.backup.archive import ArchiveError
 
 STAMP = "20261124T080000Z"
 
