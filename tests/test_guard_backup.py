@@ -72,10 +72,11 @@ def test_load_manifest_errors_name_the_file(tmp_path):
 
 
 def test_verify_result_problems_and_dict(tmp_path):
-    result = mf.VerifyResult(tmp_path, False, 3, 10, ["m"], ["c"], ["e"], "broken")
-    assert result.problems() == ["broken", "missing: m", "differs: c", "not in manifest: e"]
+    # trust-backup added ``unsafe`` (paths leaving the folder) before ``error``: pass both by keyword.
+    result = mf.VerifyResult(tmp_path, False, 3, 10, ["m"], ["c"], ["e"], unsafe=["../u"], error="broken")
+    assert result.problems() == ["broken", "unsafe: ../u", "missing: m", "differs: c", "not in manifest: e"]
     assert result.as_dict() == {"path": str(tmp_path), "ok": False, "files_checked": 3, "bytes": 10, "missing": ["m"],
-                                "changed": ["c"], "extra": ["e"], "error": "broken"}
+                                "changed": ["c"], "extra": ["e"], "unsafe": ["../u"], "error": "broken"}
     assert mf.VerifyResult(tmp_path, True).problems() == []
 
 
@@ -149,7 +150,11 @@ def test_list_backups_newest_first_with_state(tmp_path):
     new = make_backup(tmp_path, name="20261124T080000Z", kind="safety", scope="partial", components={"configs": {}})
     damaged = tmp_path / "prod" / "20261110T000000Z"
     damaged.mkdir()
+    (damaged / mf.MARKER).write_text("", encoding="utf-8")  # a backup run wrote its marker, then died
+    (tmp_path / "prod" / "20261115T000000Z").mkdir()  # named like one, but no marker nor manifest: not ours
     (tmp_path / "prod" / "20261120T000000Z.partial").mkdir()
+    (tmp_path / "prod" / "20261120T000000Z.partial" / mf.MARKER).write_text("", encoding="utf-8")
+    (tmp_path / "prod" / "20261121T000000Z.partial").mkdir()  # no marker: never listed as a partial
     (tmp_path / "prod" / "notes").mkdir()
     (tmp_path / "prod" / "20261105T000000Z.tar.gz").write_bytes(b"archive")
     make_backup(tmp_path, profile="staging", name="20261123T000000Z")
@@ -168,6 +173,9 @@ def test_list_backups_newest_first_with_state(tmp_path):
     every = mf.list_backups(tmp_path, "prod", include_partial=True, include_archives=True)
     kinds = {b.name: b.kind for b in every}
     assert kinds["20261120T000000Z.partial"] == "partial" and kinds["20261105T000000Z"] == "archive"
+    assert "20261115T000000Z" not in kinds and "20261121T000000Z.partial" not in kinds
+    foreign = {b.name: b.foreign for b in mf.list_backups(tmp_path, "prod", include_partial=True, include_foreign=True) if b.foreign}
+    assert set(foreign) == {"20261115T000000Z", "20261121T000000Z.partial", "notes"}
     archive = next(b for b in every if b.kind == "archive")
     assert archive.size == len(b"archive") and archive.error == "no .sha256 beside it" and archive.as_dict()["path"].endswith(".tar.gz")
     assert {b.profile for b in mf.list_backups(tmp_path)} == {"prod", "staging"}
@@ -212,12 +220,16 @@ def test_remove_backup_takes_its_archive_too(tmp_path):
 def test_stale_partials_are_old_partial_folders_only(tmp_path):
     pdir = tmp_path / "prod"
     old, fresh, other = pdir / "20261101T000000Z.partial", pdir / "20261124T000000Z.partial", pdir / "20261101T000000Z"
-    for p in (old, fresh, other):
+    unmarked = pdir / "20261102T000000Z.partial"  # old, but aetherops did not create it (no marker)
+    for p in (old, fresh, other, unmarked):
         p.mkdir(parents=True)
+    for p in (old, fresh, other):
+        (p / mf.MARKER).write_text("", encoding="utf-8")
     (pdir / "file.partial").write_text("x", encoding="utf-8")
     past = time.time() - 7200
     os.utime(old, (past, past))
     os.utime(other, (past, past))
+    os.utime(unmarked, (past, past))
     recent = time.time() - 60
     os.utime(fresh, (recent, recent))
     assert mf.stale_partials(tmp_path, "prod") == [old]
@@ -336,6 +348,8 @@ def test_listing_rows_in_full(tmp_path):
                    "created": "2026-11-01T00:00:00Z", "bytes": 9, "files": 1, "complete": True,
                    "counts": {"grafana": {"dashboards": 2}, "configs": {}}, "verified": "no", "error": None}
     (tmp_path / "prod" / "20261102T000000Z.partial").mkdir()
+    assert not any(b.partial for b in mf.list_backups(tmp_path, "prod", include_partial=True))  # no marker yet
+    (tmp_path / "prod" / "20261102T000000Z.partial" / mf.MARKER).write_text("", encoding="utf-8")
     partial = next(b for b in mf.list_backups(tmp_path, "prod", include_partial=True) if b.partial)
     assert (partial.path, partial.profile, partial.error, partial.verified, partial.kind) == (
         tmp_path / "prod" / "20261102T000000Z.partial", "prod", "incomplete (.partial)", "no", "partial")

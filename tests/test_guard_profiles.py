@@ -253,7 +253,8 @@ def test_unreadable_and_non_utf8_profiles(profiles_dir):
     (profiles_dir / "latin.yaml").write_bytes(b"description: caf\xe9\n")
     with pytest.raises(ConfigError) as info:
         ProfileStore(profiles_dir=profiles_dir).load("latin")
-    assert info.value.format_message() == f"{profiles_dir / 'latin.yaml'}: profile is not valid UTF-8"
+    # trust-input names the offset of the first bad byte: b"description: caf" is 16 bytes, then \xe9.
+    assert info.value.format_message() == f"{profiles_dir / 'latin.yaml'}: profile is not valid UTF-8 at byte 16"
 
 
 def test_yaml_errors_name_the_line(load):
@@ -314,7 +315,8 @@ def test_plugin_sections_choices_required_extra_and_lists(profiles_dir):
     assert profile.section("plug") == {"mode": "b", "need": "yes-really", "size": "big", "color": None}
     assert profile.section("extra") == {"x": 1, "y": 2} and profile.section("probes") == [{"name": "one"}]
     for text, message in (
-        ("plug:\n  mode: c\n  need: n\n", "ok.yaml:2: 'plug.mode' must be one of a, b"),
+        # Field rules (choices/min/max) use trust-input's documented form: dotted key unquoted, then the bad value.
+        ("plug:\n  mode: c\n  need: n\n", "ok.yaml:2: plug.mode must be one of a, b, not 'c'"),
         ("plug:\n  mode: a\n", "ok.yaml:1: 'plug.need' is required"),
         ("plug:\n  need: ''\n", "ok.yaml:1: 'plug.need' is required"),
         ("plug:\n  need: n\n  size: [1]\n", "ok.yaml:3: 'plug.size' must be an integer or a string, not list ([1])"),

@@ -13,9 +13,10 @@ from types import SimpleNamespace
 import click
 import pytest
 
-from aetherops.errors import ConfigError, FindingsError
+from aetherops.errors import ConfigError, ExitCode, FindingsError
 from aetherops_plugins.backup import restore as rs
 from aetherops_plugins.backup.api import sha256_file
+from aetherops_plugins.backup.archive import ArchiveError
 
 STAMP = "20261124T080000Z"
 
@@ -262,9 +263,13 @@ def test_an_archive_is_checked_extracted_and_cleaned_up(world, tmp_path):
 def test_an_archive_whose_sha256_differs_is_refused(world, tmp_path):
     archive = _archive(tmp_path, make_backup(tmp_path / "src", {"grafana": {}}))
     (archive.parent / (archive.name + ".sha256")).write_text("0" * 64 + "  x\n", encoding="utf-8")
-    with pytest.raises(FindingsError) as info:
+    # trust-backup: restore and verify share archive.open_archive, which refuses with ArchiveError (exit 4, config).
+    with pytest.raises(ArchiveError) as info:
         rs.run_restore(prod_ctx(), archive, dry_run=True)
-    assert info.value.message == f"{archive}: sha256 differs from {archive.name}.sha256; refusing to restore"
+    assert info.value.exit_code == ExitCode.CONFIG
+    assert info.value.format_message() == (f"{archive}: sha256 differs from {archive.name}.sha256; "
+                                           "the archive was changed or damaged")
+    assert world.safety_calls == []  # refused before any safety backup or restore step
 
 
 def test_an_archive_without_one_backup_inside_is_refused(world, tmp_path):
@@ -272,9 +277,10 @@ def test_an_archive_without_one_backup_inside_is_refused(world, tmp_path):
     empty.mkdir()
     (empty / "x.txt").write_text("x", encoding="utf-8")
     archive = _archive(tmp_path, empty)
-    with pytest.raises(FindingsError) as info:
+    with pytest.raises(ArchiveError) as info:
         rs.run_restore(prod_ctx(), archive, dry_run=True)
-    assert info.value.message == f"{archive}: not an aetherops backup archive"
+    assert info.value.exit_code == ExitCode.CONFIG
+    assert info.value.format_message() == f"{archive}: not an aetherops backup archive (no empty/MANIFEST.json)"
 
 
 def test_a_path_that_is_neither_is_a_usage_error(world, tmp_path):

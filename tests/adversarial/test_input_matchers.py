@@ -20,32 +20,70 @@ def dead_am(profile_factory):
     return profile_factory("dead", alertmanager={"url": DEAD, "retries": 0, "timeout": 2})
 
 
+# maintenance (trust-guards) refuses a matcher longer than MAX_MATCHER_CHARS before any URL or regex is
+# built: a stronger, earlier refusal than the long-URL check in aetherops.clients.http (tested directly below).
 @pytest.mark.parametrize("size", [70_000, 300_000])
 def test_long_matcher_value_is_one_line_exit_2_not_invalid_url(dead_am, aetherops_cli, size):
+    from aetherops_plugins.maintenance.matchers import MAX_MATCHER_CHARS
+
     value = "x" * size
+    head = ('job="' + value)[:80]  # the matcher is shown cut, with its length
     for extra in ((), ("--dry-run",)):
         result = aetherops_cli("-p", dead_am, "maintenance", "--minutes", "5", "--match", f'job="{value}"', *extra)
         assert result.exit_code == 2, result
         assert_invariant(result)
-        assert "InvalidURL" not in result.stderr and "shorten" in result.stderr
-        assert value not in result.stderr  # the URL in the message is the endpoint, not its query
+        assert "InvalidURL" not in result.stderr and value not in result.stderr
+        assert result.stderr == (f"aetherops: error: bad matcher {head!r}... ({size + 6} characters): "
+                                 f"longer than {MAX_MATCHER_CHARS} characters (see 'aetherops maintenance --help')\n")
 
 
 def test_long_silence_id_is_one_short_line_exit_2(dead_am, aetherops_cli):
     result = aetherops_cli("-p", dead_am, "maintenance", "end", "x" * 70_000)
     assert result.exit_code == 2, result
     assert_invariant(result)
-    assert "70,0" in result.stderr and len(result.stderr) < 1000  # the URL's length, not the URL
+    # the id's length, not the id: refused by maintenance before a URL is built
+    assert result.stderr == (f"aetherops: error: {'x' * 40!r}... (70000 characters) is not a silence id (at most 200) "
+                             "(see 'aetherops maintenance end --help')\n")
+
+
+def test_a_too_long_request_url_is_exit_2_with_its_length_not_invalid_url():
+    import httpx
+
+    from aetherops.clients.http import HTTPService
+    from aetherops.errors import AetheropsError, ExitCode
+    from aetherops.profiles import ServiceConfig
+
+    sent = []
+    transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(200, json=[]))
+    service = HTTPService(ServiceConfig(name="alertmanager", url="http://am.test", retries=0), transport=transport)
+    url = "http://am.test/api/v2/silence/" + "x" * 70_000
+    with pytest.raises(AetheropsError) as info:
+        service.get_json("/api/v2/silence/" + "x" * 70_000)
+    assert info.value.exit_code == ExitCode.USAGE and sent == []
+    assert info.value.format_message() == (  # the URL's length, not the URL
+        f"alertmanager GET {url[:200]}... (70,030 characters): cannot send the request (URL too long); "
+        "shorten the values given (matchers, ids, expressions)")
+    with pytest.raises(AetheropsError) as info:  # a long query: the endpoint is named, the values are not
+        service.get_json("/api/v2/silences", params={"filter": "x" * 70_000})
+    service.close()
+    assert info.value.exit_code == ExitCode.USAGE and sent == []
+    assert info.value.format_message() == ("alertmanager GET http://am.test/api/v2/silences: cannot send the request "
+                                           "(URL component 'query' too long); shorten the values given (matchers, ids, expressions)")
 
 
 @pytest.mark.parametrize("depth", [1_500, 20_000])
 def test_deeply_nested_regex_matcher_is_one_line_exit_2(dead_am, aetherops_cli, depth):
+    from aetherops_plugins.maintenance.matchers import MAX_MATCHER_CHARS
+
     regex = "(" * depth + "a" + ")" * depth
     result = aetherops_cli("-p", dead_am, "maintenance", "--minutes", "5", "--match", f'job=~"{regex}"', "--dry-run")
     assert result.exit_code == 2, result
     assert_invariant(result)
-    assert "RecursionError" not in result.stderr and "nests too deeply" in result.stderr
-    assert len(result.stderr) < 1000
+    assert "RecursionError" not in result.stderr and len(result.stderr) < 1000
+    if len(regex) + 7 <= MAX_MATCHER_CHARS:  # short enough to reach the RE2 check
+        assert "nests too deeply" in result.stderr
+    else:  # refused earlier for its length
+        assert f"({len(regex) + 7} characters): longer than {MAX_MATCHER_CHARS} characters" in result.stderr
 
 
 def test_server_answering_deeply_nested_json_is_a_service_error():
