@@ -39,6 +39,7 @@ __all__ = [
     "ServerState",
     "WantedDashboard",
     "dashboard_size",
+    "diff_text",
     "explain_save_error",
     "folder_dirs",
     "folder_tree",
@@ -507,6 +508,18 @@ def waiting_on_library_panels(dashboards: list[Item], failed: set[str]) -> dict[
             out[item.uid] = (f"not saved: its library panel(s) {', '.join(sorted(missing))} could not be created, and Grafana "
                              "would save it without connecting them; fix those and run again")
     return out
+
+
+# ---------------------------------------------------------------------------------------- diffs
+def diff_text(before: Any, after: Any, fromfile: str, tofile: str) -> str:
+    """A unified diff of two JSON values, pretty-printed with sorted keys (so key order never shows)."""
+    import difflib
+    import json
+
+    def pretty(data: Any) -> list[str]:
+        return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").splitlines(keepends=True)
+
+    return "".join(difflib.unified_diff(pretty(before), pretty(after), fromfile=fromfile, tofile=tofile))
 
 
 # ---------------------------------------------------------------------------------------- after the fact

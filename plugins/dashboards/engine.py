@@ -1,0 +1,357 @@
+"""Dashboards as code: a folder of dashboard JSON is the source of truth for a Grafana.
+
+read the tree -> fetch the server's state -> plan with :mod:`aetherops.grafana_plan` (the same pure
+planner ``aetherops restore`` uses) -> apply the changing items. What was pushed (or pulled) is recorded
+per Grafana in the state dir, so the next push tells a repo edit (update) from a UI edit (conflict).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aetherops.errors import ConfigError, ServiceError, UsageError
+from aetherops.grafana_plan import (
+    ServerState,
+    WantedDashboard,
+    diff_text,
+    explain_save_error,
+    folder_tree,
+    normalize,
+    plan_dashboards,
+    plan_folders,
+    slugify,
+)
+
+WORKERS = 8
+#: Keys of Grafana's "export for sharing" form that are not part of the dashboard.
+SHARING_KEYS = ("__inputs", "__requires", "__elements")
+
+
+@dataclass
+class LocalDashboard:
+    """One dashboard file: where it is, which folder path it goes to ("" = General), its content."""
+
+    path: Path
+    folder: str
+    dashboard: dict
+
+    @property
+    def uid(self) -> str:
+        return str(self.dashboard.get("uid") or "")
+
+    @property
+    def title(self) -> str:
+        return str(self.dashboard.get("title") or "")
+
+
+@dataclass
+class Report:
+    """What a push/diff did: one row per folder and dashboard, plus the exit code it deserves."""
+
+    rows: list[dict] = field(default_factory=list)
+    server_errors: int = 0
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for row in self.rows:
+            out[row["action"]] = out.get(row["action"], 0) + 1
+        return out
+
+
+# ---------------------------------------------------------------------------------------- files
+def stable_json(dashboard: dict) -> str:
+    """The one way dashboards are written: normalised, sorted keys, 2-space indent, trailing newline."""
+    return json.dumps(normalize(dashboard), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def bind_inputs(dashboard: dict, bindings: dict[str, str], path: Path) -> dict:
+    """Grafana's "export for sharing" form: replace ``${INPUT}`` by the bound uid; an unbound input is an error."""
+    inputs = dashboard.get("__inputs") or []
+    values: dict[str, str] = {}
+    for spec in inputs:
+        name = str(spec.get("name") or "")
+        if spec.get("type") == "constant":
+            values[name] = str(spec.get("value", ""))
+        elif name in bindings:
+            values[name] = bindings[name]
+        else:
+            raise ConfigError(f"{path}: input {name} is not bound: add it to dashboards.datasources in the profile "
+                              f"or pass --set-input {name}=UID", path=path)
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, str):
+            for name, bound in values.items():
+                value = value.replace("${" + name + "}", bound)
+        return value
+
+    bound = walk(dashboard)
+    for key in SHARING_KEYS:
+        bound.pop(key, None)
+    return bound
+
+
+def read_tree(root: Path, *, folder: str | None = None, bindings: dict[str, str] | None = None) -> list[LocalDashboard]:
+    """Every ``*.json`` under ``root`` (sorted), its sub-directory as folder path (``folder`` overrides it).
+    Invalid JSON, a missing title or uid, a duplicate uid: one :class:`ConfigError` naming the file (and line)."""
+    from aetherops.yamlsafe import InputError, load_json
+
+    if not root.is_dir():
+        raise ConfigError(f"{root}: no such directory of dashboards", path=root)
+    found: list[LocalDashboard] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(root.rglob("*.json")):
+        rel = path.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        try:
+            data = load_json(path.read_bytes())
+        except InputError as exc:
+            raise ConfigError(f"{path}: {exc}", path=path, line=exc.line) from None
+        if isinstance(data, dict) and isinstance(data.get("dashboard"), dict):
+            data = data["dashboard"]  # the {"dashboard", "meta"} envelope
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: not a dashboard (a JSON object is expected)", path=path)
+        if "__inputs" in data:
+            data = bind_inputs(data, bindings or {}, path)
+        if not str(data.get("title") or "").strip():
+            raise ConfigError(f"{path}: the dashboard has no title", path=path)
+        uid = str(data.get("uid") or "")
+        if not uid:
+            raise ConfigError(f"{path}: the dashboard has no uid (give it one so a re-run never creates a duplicate)", path=path)
+        if uid in seen:
+            raise ConfigError(f"{path}: duplicate uid {uid} (also in {seen[uid]})", path=path)
+        seen[uid] = path
+        found.append(LocalDashboard(path, folder if folder is not None else "/".join(rel.parts[:-1]), data))
+    return found
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------------------------------- pushed record
+def fingerprint(dashboard: dict) -> str:
+    return hashlib.sha256(stable_json(dashboard).encode("utf-8")).hexdigest()
+
+
+class Record:
+    """uid -> fingerprint of what was last pushed to (or pulled from) one Grafana, in the state dir."""
+
+    def __init__(self, url: str):
+        from aetherops.profiles import state_dir
+
+        self.path = state_dir() / "dashboards" / (hashlib.sha256(url.encode("utf-8")).hexdigest()[:16] + ".json")
+        self.url = url
+        try:
+            self.pushed: dict[str, str] = json.loads(self.path.read_text(encoding="utf-8")).get("pushed", {})
+        except (OSError, ValueError, AttributeError):
+            self.pushed = {}
+
+    def save(self) -> None:
+        write_atomic(self.path, json.dumps({"url": self.url, "pushed": self.pushed}, indent=2, sort_keys=True) + "\n")
+
+
+# ---------------------------------------------------------------------------------------- server
+def folder_uid_for(path: str) -> str:
+    """A stable folder uid from its path (Grafana uids are at most 40 characters)."""
+    slug = slugify(path.replace("/", "-")) or "folder"
+    return slug if len(slug) <= 40 else slug[:27] + "-" + hashlib.sha256(path.encode("utf-8")).hexdigest()[:12]
+
+
+def fetch_state(client, uids: list[str]) -> ServerState:
+    """Version, folders (with their title paths in ``extra_paths``), search hits and the wanted uids' dashboards."""
+    health = client.health()
+    state = ServerState(version=str(health.get("version") or ""))
+    for f in folder_tree(client.search_all("dash-folder")):
+        state.folders[f["uid"]] = {"title": f["title"], "parentUid": f["parentUid"], "path": f["path"]}
+    state.hits = client.search_all("dash-db")
+    on_server = {h.get("uid") for h in state.hits}
+
+    def one(uid: str) -> tuple[str, dict | None]:
+        try:
+            return uid, client.dashboard(uid)
+        except ServiceError as exc:
+            if exc.status == 404:
+                return uid, None
+            raise
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        for uid, doc in pool.map(one, [u for u in uids if u in on_server]):
+            if doc is not None:
+                state.dashboards[uid] = doc
+    return state
+
+
+def _folder_plan(local: list[LocalDashboard], state: ServerState) -> tuple[list[dict], dict[str, str]]:
+    """Wanted folders (parents first) and folder path -> uid: an existing folder with that title path keeps its uid."""
+    by_path = {f["path"]: uid for uid, f in state.folders.items()}
+    paths: set[str] = set()
+    for d in local:
+        parts = [p for p in d.folder.split("/") if p]
+        for i in range(1, len(parts) + 1):
+            paths.add("/".join(parts[:i]))
+    wanted, uids = [], {"": ""}
+    for path in sorted(paths, key=lambda p: (p.count("/"), p)):
+        parent_path, _, title = path.rpartition("/")
+        uid = by_path.get(path) or folder_uid_for(path)
+        uids[path] = uid
+        wanted.append({"uid": uid, "title": title, "parentUid": uids.get(parent_path) or None, "path": path})
+    return wanted, uids
+
+
+def plan_push(local: list[LocalDashboard], state: ServerState, record: Record, *, force: bool) -> list:
+    """Folder and dashboard items. A dashboard the server still has as it was last pushed gets its version
+    (an update); one edited on the server since (or never pushed from here) is a conflict unless ``force``."""
+    folders, uids = _folder_plan(local, state)
+    folder_items = plan_folders(folders, state)
+    wanted = []
+    for d in local:
+        current = state.dashboards.get(d.uid)
+        version = None
+        if current is not None and record.pushed.get(d.uid) == fingerprint(current.get("dashboard") or {}):
+            version = (current.get("dashboard") or {}).get("version", (current.get("meta") or {}).get("version"))
+        wanted.append(WantedDashboard(uid=d.uid, title=d.title, folder_uid=uids[d.folder], dashboard=normalize(d.dashboard),
+                                      version=version, label=f"{d.folder or 'General'}/{d.title}"))
+    created = [i.uid for i in folder_items if i.action == "create"]
+    return folder_items + plan_dashboards(wanted, state, force=force, planned_folders=created)
+
+
+def _row(item, show_diff: bool) -> dict:
+    row = {"kind": item.kind, "name": item.name, "uid": item.uid, "action": item.action, "reason": item.reason}
+    if show_diff and item.before is not None and item.after is not None:
+        row["diff"] = diff_text(item.before, item.after, f"grafana/{item.uid}.json", f"files/{item.uid}.json")
+    return row
+
+
+def _action_name(action: str) -> str:
+    return {"create": "created", "update": "updated", "overwrite": "updated"}.get(action, action)
+
+
+def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dry_run: bool, diff: bool,
+         force: bool, url: str) -> Report:
+    """Plan, then (unless ``dry_run``) send folders, then dashboards; record what landed."""
+    local = read_tree(root, folder=folder, bindings=bindings)
+    record = Record(url)
+    state = fetch_state(client, [d.uid for d in local])
+    items = plan_push(local, state, record, force=force)
+    report = Report()
+    rows = {id(i): _row(i, diff) for i in items}
+    if not dry_run:
+        failed_folders: set[str] = set()
+        for item in [i for i in items if i.changes and i.kind == "folder"]:
+            if not _apply(client, item, rows[id(item)], report):
+                failed_folders.add(item.uid)
+        todo = [i for i in items if i.changes and i.kind == "dashboard"]
+        for item in todo:
+            if (item.body or {}).get("folderUid") in failed_folders:
+                rows[id(item)].update(action="error", reason=f"uid {item.uid}: its folder could not be created")
+        todo = [i for i in todo if rows[id(i)]["action"] != "error"]
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            landed = list(pool.map(lambda i: (i, _apply(client, i, rows[id(i)], report)), todo))
+        by_uid = {d.uid: d for d in local}
+        for item, ok in landed:
+            if ok:
+                record.pushed[item.uid] = fingerprint(by_uid[item.uid].dashboard)
+        for item in items:  # an unchanged dashboard is as good as pushed: a later repo edit is an update
+            if item.kind == "dashboard" and item.action == "unchanged":
+                record.pushed[item.uid] = fingerprint(by_uid[item.uid].dashboard)
+        record.save()
+    for item in items:
+        row = rows[id(item)]
+        if not dry_run and item.changes and row["action"] == item.action:
+            row["action"] = _action_name(item.action)
+        report.rows.append(row)
+    return report
+
+
+def _apply(client, item, row: dict, report: Report) -> bool:
+    try:
+        client.apply(item)
+        return True
+    except ServiceError as exc:
+        action, reason = explain_save_error(item.kind, item.uid, exc.status, getattr(exc, "reason", ""),
+                                            getattr(exc, "server_message", "") or exc.format_message())
+        if action == "error":
+            report.server_errors += 1
+        row.update(action=action, reason=reason)
+        return False
+
+
+# ---------------------------------------------------------------------------------------- pull / list
+def list_dashboards(client, folder: str | None = None) -> list[dict]:
+    paths = {f["uid"]: f["path"] for f in folder_tree(client.search_all("dash-folder"))}
+    rows = [{"uid": h.get("uid"), "title": h.get("title"), "folder": paths.get(h.get("folderUid") or "", "")}
+            for h in client.search_all("dash-db")]
+    if folder is not None:
+        rows = [r for r in rows if r["folder"] == folder]
+    return sorted(rows, key=lambda r: (r["folder"], str(r["title"]).lower(), str(r["uid"])))
+
+
+def _file_name(title: str, uid: str) -> str:
+    return (slugify(title) or slugify(uid) or "dashboard") + ".json"
+
+
+def pull(client, root: Path, *, folder: str | None, uids: tuple[str, ...], url: str) -> list[dict]:
+    """Write every (chosen) dashboard as stable JSON in the layout push reads; a file already holding a uid keeps
+    its name. Returns one row per file: written or unchanged."""
+    existing: dict[str, Path] = {}
+    if root.is_dir():
+        try:
+            existing = {d.uid: d.path for d in read_tree(root)}
+        except ConfigError:
+            existing = {}
+    listing = list_dashboards(client, folder)
+    if uids:
+        listing = [r for r in listing if r["uid"] in set(uids)]
+    record = Record(url)
+    rows = []
+    taken: set[Path] = set()
+    for entry in listing:
+        dashboard = (client.dashboard(entry["uid"]).get("dashboard") or {})
+        text = stable_json(dashboard)
+        path = existing.get(entry["uid"])
+        if path is None:
+            sub = Path(*[p.replace("\\", "_") for p in entry["folder"].split("/") if p]) if entry["folder"] else Path()
+            path = root / sub / _file_name(entry["title"], entry["uid"])
+            if path in taken or (path.exists() and path not in existing.values()):
+                path = path.with_name(f"{path.stem}-{slugify(entry['uid'])}.json")
+        taken.add(path)
+        try:
+            same = path.read_text(encoding="utf-8") == text
+        except OSError:
+            same = False
+        if not same:
+            write_atomic(path, text)
+        record.pushed[entry["uid"]] = fingerprint(dashboard)
+        rows.append({"uid": entry["uid"], "title": entry["title"], "path": str(path), "action": "unchanged" if same else "written"})
+    record.save()
+    return rows
+
+
+def parse_inputs(pairs: tuple[str, ...], profile_map: dict[str, str]) -> dict[str, str]:
+    bindings = {str(k): str(v) for k, v in (profile_map or {}).items()}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--set-input {pair!r}: expected NAME=UID")
+        bindings[name] = value
+    return bindings

@@ -1,0 +1,223 @@
+"""aetherops dashboards push / pull / diff / list against the Grafana double."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data" / "dashboards"
+WRITES = ("POST", "PUT", "DELETE", "PATCH")
+
+
+@pytest.fixture
+def tree(tmp_path) -> Path:
+    dest = tmp_path / "dashboards"
+    shutil.copytree(DATA, dest, ignore=shutil.ignore_patterns("LICENSE", "*.md"))
+    return dest
+
+
+@pytest.fixture
+def grafana(grafana_double, profile_factory, monkeypatch):
+    from aetherops.testing.pytest_plugin import GRAFANA_TEST_TOKEN
+
+    monkeypatch.setenv("GTOKEN", GRAFANA_TEST_TOKEN)
+    monkeypatch.setenv("AETHEROPS_PROFILE", "g")
+    profile_factory("g", grafana={"url": grafana_double.url, "auth": {"token_env": "GTOKEN"}})
+    return grafana_double
+
+
+def writes(double) -> list:
+    return [r for r in double.request_log if r[0] in WRITES]
+
+
+def by_uid(double) -> dict:
+    return {d["uid"]: d for d in double.state["dashboards"]}
+
+
+def push(cli, tree, *args):
+    return cli("dashboards", "push", str(tree), "--output", "json", *args)
+
+
+def test_push_creates_in_folders_then_is_idempotent(aetherops_cli, grafana, tree):
+    result = push(aetherops_cli, tree)
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert data["summary"]["created"] == 33 + 2  # 33 dashboards, 2 folders
+    folders = {f["uid"]: f["title"] for f in grafana.state["folders"]}
+    assert sorted(folders.values()) == ["kubernetes", "node-exporter"]
+    stored = by_uid(grafana)
+    assert folders[stored["7d57716318ee0dddbac5a7f451fb7753"]["folder_uid"]] == "node-exporter"
+    assert folders[stored["3138fa155d5915769fbded898ac09fd9"]["folder_uid"]] == "kubernetes"
+    assert not stored["alertmanager-overview"].get("folder_uid")
+
+    before = len(writes(grafana))
+    again = push(aetherops_cli, tree)
+    assert again.exit_code == 0, again.stderr
+    assert {r["action"] for r in again.json()["items"]} == {"unchanged"}
+    assert len(writes(grafana)) == before  # zero write requests on the second push
+
+
+def test_repo_edit_updates_ui_edit_conflicts_unless_force(aetherops_cli, grafana, tree):
+    assert push(aetherops_cli, tree).exit_code == 0
+    path = tree / "node-exporter" / "nodes.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["title"] = "Node Exporter / Nodes (edited in git)"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    result = push(aetherops_cli, tree)
+    assert result.exit_code == 0, result.stderr
+    changed = [r for r in result.json()["items"] if r["action"] != "unchanged"]
+    assert [(r["uid"], r["action"]) for r in changed] == [("7d57716318ee0dddbac5a7f451fb7753", "updated")]
+    assert by_uid(grafana)["7d57716318ee0dddbac5a7f451fb7753"]["data"]["title"] == "Node Exporter / Nodes (edited in git)"
+
+    # someone edits it in the UI: the next push must not overwrite it
+    from aetherops.clients.grafana import GrafanaClient
+    from aetherops.profiles import ServiceConfig
+    from aetherops.testing.pytest_plugin import GRAFANA_TEST_TOKEN
+
+    client = GrafanaClient(ServiceConfig(name="grafana", url=grafana.url, bearer_token=GRAFANA_TEST_TOKEN))
+    current = client.dashboard("7d57716318ee0dddbac5a7f451fb7753")
+    ui = {**current["dashboard"], "description": "changed in the UI"}
+    client.save_dashboard({"dashboard": ui, "folderUid": current["meta"]["folderUid"], "overwrite": False})
+    client.close()
+    doc["tags"] = ["git"]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+    before = len(writes(grafana))
+    conflict = push(aetherops_cli, tree, "--diff")
+    assert conflict.exit_code == 1
+    row = [r for r in conflict.json()["items"] if r["action"] != "unchanged"]
+    assert [(r["uid"], r["action"]) for r in row] == [("7d57716318ee0dddbac5a7f451fb7753", "conflict")]
+    assert "changed in the UI" in row[0]["diff"]
+    assert len(writes(grafana)) == before
+    assert by_uid(grafana)["7d57716318ee0dddbac5a7f451fb7753"]["data"]["description"] == "changed in the UI"
+
+    forced = push(aetherops_cli, tree, "--force")
+    assert forced.exit_code == 0, forced.stderr
+    stored = by_uid(grafana)["7d57716318ee0dddbac5a7f451fb7753"]["data"]
+    assert "description" not in stored and stored["tags"] == ["git"]
+
+
+def test_dry_run_changes_nothing(aetherops_cli, grafana, tree):
+    result = push(aetherops_cli, tree, "--dry-run")
+    assert result.exit_code == 0
+    assert result.json()["summary"]["create"] == 35
+    assert writes(grafana) == [] and grafana.state["dashboards"] == []
+
+
+def test_folder_option_puts_all_in_one(aetherops_cli, grafana, tree):
+    assert push(aetherops_cli, tree, "--folder", "Ops").exit_code == 0
+    folders = grafana.state["folders"]
+    assert [f["title"] for f in folders] == ["Ops"]
+    assert {d.get("folder_uid") for d in grafana.state["dashboards"]} == {folders[0]["uid"]}
+
+
+def test_pull_then_push_is_noop_and_pull_is_byte_stable(aetherops_cli, grafana, tree, tmp_path):
+    assert push(aetherops_cli, tree).exit_code == 0
+    out = tmp_path / "pulled"
+    first = aetherops_cli("dashboards", "pull", str(out), "--output", "json")
+    assert first.exit_code == 0, first.stderr
+    files = sorted(out.rglob("*.json"))
+    assert len(files) == 33
+    assert (out / "node-exporter").is_dir() and (out / "kubernetes").is_dir()
+    snapshot = {p: p.read_bytes() for p in files}
+    second = aetherops_cli("dashboards", "pull", str(out), "--output", "json")
+    assert {r["action"] for r in second.json()["files"]} == {"unchanged"}
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*.json"))} == snapshot
+
+    before = len(writes(grafana))
+    again = push(aetherops_cli, out)
+    assert again.exit_code == 0
+    assert {r["action"] for r in again.json()["items"]} == {"unchanged"}
+    assert len(writes(grafana)) == before
+
+
+def test_diff_exit_codes(aetherops_cli, grafana, tree):
+    drift = aetherops_cli("dashboards", "diff", str(tree), "--output", "json")
+    assert drift.exit_code == 1
+    assert {r["action"] for r in drift.json()["items"]} == {"create"}
+    assert push(aetherops_cli, tree).exit_code == 0
+    clean = aetherops_cli("dashboards", "diff", str(tree))
+    assert clean.exit_code == 0, clean.stdout
+    path = tree / "proxy-missing.json"
+    path.write_text(json.dumps({"uid": "extra-one", "title": "Extra"}), encoding="utf-8")
+    again = aetherops_cli("dashboards", "diff", str(tree), "--output", "json")
+    assert again.exit_code == 1
+    assert [r["uid"] for r in again.json()["items"] if r["action"] != "unchanged"] == ["extra-one"]
+
+
+def test_list(aetherops_cli, grafana, tree):
+    assert push(aetherops_cli, tree).exit_code == 0
+    result = aetherops_cli("dashboards", "list", "--folder", "node-exporter", "--output", "json")
+    assert result.exit_code == 0
+    rows = result.json()["dashboards"]
+    assert len(rows) == 5 and {r["folder"] for r in rows} == {"node-exporter"}
+    text = aetherops_cli("dashboards", "list")
+    assert "Alertmanager / Overview" in text.stdout
+
+
+@pytest.mark.parametrize("content, expected", [
+    ('{\n  "uid": "a",\n  "title": "A",\n}\n', "line 4"),
+    ('{"uid": "a"}', "no title"),
+    ('[1, 2]', "not a dashboard"),
+])
+def test_bad_files_one_line_exit_4(aetherops_cli, grafana, tmp_path, content, expected):
+    root = tmp_path / "bad"
+    root.mkdir()
+    (root / "broken.json").write_text(content, encoding="utf-8")
+    result = aetherops_cli("dashboards", "push", str(root))
+    assert result.exit_code == 4
+    assert "broken.json" in result.stderr and expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert writes(grafana) == []
+
+
+def test_duplicate_uid_refused_before_any_write(aetherops_cli, grafana, tree):
+    shutil.copy(tree / "node-exporter" / "nodes.json", tree / "nodes-copy.json")
+    result = aetherops_cli("dashboards", "push", str(tree))
+    assert result.exit_code == 4
+    assert "duplicate uid 7d57716318ee0dddbac5a7f451fb7753" in result.stderr
+    assert writes(grafana) == []
+
+
+def test_grafana_down_exit_3(aetherops_cli, profile_factory, tree, monkeypatch):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("AETHEROPS_PROFILE", "down")
+    profile_factory("down", grafana={"url": f"http://127.0.0.1:{port}", "timeout": 2, "retries": 0})
+    result = aetherops_cli("dashboards", "push", str(tree))
+    assert result.exit_code == 3
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_server_error_mid_push_reported_per_dashboard(aetherops_cli, grafana, tree):
+    grafana.inject_fault("/api/dashboards/db", status=500, count=1, method="POST")
+    result = push(aetherops_cli, tree)
+    assert result.exit_code == 3
+    data = result.json()
+    assert data["summary"]["error"] == 1 and data["summary"]["created"] == 34
+    assert len(grafana.state["dashboards"]) == 32
+    # the failed one is not recorded as pushed: the next push creates it, the rest are unchanged
+    again = push(aetherops_cli, tree)
+    assert again.exit_code == 0
+    assert again.json()["summary"] == {"created": 1, "unchanged": 35 - 1}
+
+
+def test_inputs_bound_from_set_input(aetherops_cli, grafana, tmp_path):
+    root = tmp_path / "shared"
+    root.mkdir()
+    exported = {"__inputs": [{"name": "DS_PROM", "type": "datasource", "pluginId": "prometheus"}],
+                "__requires": [], "uid": "shared-1", "title": "Shared",
+                "panels": [{"type": "timeseries", "datasource": {"type": "prometheus", "uid": "${DS_PROM}"}}]}
+    (root / "shared.json").write_text(json.dumps(exported), encoding="utf-8")
+    unbound = aetherops_cli("dashboards", "push", str(root))
+    assert unbound.exit_code == 4 and "DS_PROM" in unbound.stderr
+    bound = aetherops_cli("dashboards", "push", str(root), "--set-input", "DS_PROM=prom-uid")
+    assert bound.exit_code == 0, bound.stderr
+    stored = by_uid(grafana)["shared-1"]["data"]
+    assert stored["panels"][0]["datasource"]["uid"] == "prom-uid" and "__inputs" not in stored
