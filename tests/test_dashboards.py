@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import strategies as st
 
 DATA = Path(__file__).parent / "data" / "dashboards"
 WRITES = ("POST", "PUT", "DELETE", "PATCH")
@@ -162,6 +163,8 @@ def test_list(aetherops_cli, grafana, tree):
     ('{\n  "uid": "a",\n  "title": "A",\n}\n', "line 4"),
     ('{"uid": "a"}', "no title"),
     ('[1, 2]', "not a dashboard"),
+    ('{"uid": "a", "title": "A", "__inputs": 5}', "__inputs"),
+    ('{"uid": ["a"], "title": "A"}', "no uid"),
 ])
 def test_bad_files_one_line_exit_4(aetherops_cli, grafana, tmp_path, content, expected):
     root = tmp_path / "bad"
@@ -221,3 +224,31 @@ def test_inputs_bound_from_set_input(aetherops_cli, grafana, tmp_path):
     assert bound.exit_code == 0, bound.stderr
     stored = by_uid(grafana)["shared-1"]["data"]
     assert stored["panels"][0]["datasource"]["uid"] == "prom-uid" and "__inputs" not in stored
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans()
+    | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(
+        st.sampled_from(["uid", "title", "dashboard", "__inputs", "panels", "x"]),
+        inner, max_size=4),
+    max_leaves=10)
+
+
+def test_hostile_files_never_traceback(aetherops_cli, grafana, tmp_path):
+    import tempfile
+
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.one_of(st.binary(max_size=60), _json_values.map(lambda v: json.dumps(v).encode("utf-8"))))
+    def check(content: bytes) -> None:
+        root = Path(tempfile.mkdtemp(dir=tmp_path))
+        (root / "d.json").write_bytes(content)
+        result = aetherops_cli("dashboards", "push", str(root), "--dry-run")
+        assert result.exit_code in (0, 1, 3, 4), (content, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) <= 1
+
+    check()

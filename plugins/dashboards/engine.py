@@ -74,6 +74,8 @@ def stable_json(dashboard: dict) -> str:
 def bind_inputs(dashboard: dict, bindings: dict[str, str], path: Path) -> dict:
     """Grafana's "export for sharing" form: replace ``${INPUT}`` by the bound uid; an unbound input is an error."""
     inputs = dashboard.get("__inputs") or []
+    if not isinstance(inputs, list) or not all(isinstance(spec, dict) for spec in inputs):
+        raise ConfigError(f"{path}: __inputs must be a list of objects", path=path)
     values: dict[str, str] = {}
     for spec in inputs:
         name = str(spec.get("name") or "")
@@ -124,10 +126,10 @@ def read_tree(root: Path, *, folder: str | None = None, bindings: dict[str, str]
             raise ConfigError(f"{path}: not a dashboard (a JSON object is expected)", path=path)
         if "__inputs" in data:
             data = bind_inputs(data, bindings or {}, path)
-        if not str(data.get("title") or "").strip():
+        if not isinstance(data.get("title"), str) or not data["title"].strip():
             raise ConfigError(f"{path}: the dashboard has no title", path=path)
-        uid = str(data.get("uid") or "")
-        if not uid:
+        uid = data.get("uid")
+        if not isinstance(uid, str) or not uid:
             raise ConfigError(f"{path}: the dashboard has no uid (give it one so a re-run never creates a duplicate)", path=path)
         if uid in seen:
             raise ConfigError(f"{path}: duplicate uid {uid} (also in {seen[uid]})", path=path)
