@@ -252,3 +252,22 @@ def test_hostile_files_never_traceback(aetherops_cli, grafana, tmp_path):
         assert len(result.stderr.strip().splitlines()) <= 1
 
     check()
+
+
+def test_prune_deletes_only_in_managed_folders(aetherops_cli, grafana, tree):
+    assert push(aetherops_cli, tree, "--message", "from git").exit_code == 0
+    stored = by_uid(grafana)
+    kube_folder = stored["3138fa155d5915769fbded898ac09fd9"]["folder_uid"]
+    assert grafana.state["versions"]["3138fa155d5915769fbded898ac09fd9"][-1]["message"] == "from git"
+    (tree / "kubernetes" / "kubelet.json").unlink()
+    (tree / "alertmanager-overview.json").unlink()  # General is never pruned
+    plan = push(aetherops_cli, tree, "--prune", "--dry-run")
+    assert [(r["uid"], r["action"]) for r in plan.json()["items"] if r["action"] != "unchanged"] == [
+        ("3138fa155d5915769fbded898ac09fd9", "delete")]
+    assert "3138fa155d5915769fbded898ac09fd9" in by_uid(grafana)
+    result = push(aetherops_cli, tree, "--prune")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["summary"]["deleted"] == 1
+    after = by_uid(grafana)
+    assert "3138fa155d5915769fbded898ac09fd9" not in after and "alertmanager-overview" in after
+    assert sum(1 for d in after.values() if d["folder_uid"] == kube_folder) == 24 - 1

@@ -93,15 +93,19 @@ def _print_report(ctx: Context, report, *, verb: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Plan and report, change nothing.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified JSON diff for each changed dashboard.")
 @click.option("--force", is_flag=True, help="Overwrite dashboards changed on the server since the last push.")
+@click.option("--prune", is_flag=True, help="Delete dashboards in the managed folders that are not in DIRECTORY.")
+@click.option("--message", default="", metavar="TEXT", help="Version message stored with each saved dashboard.")
 @click.option("--set-input", "set_input", multiple=True, metavar="NAME=UID", help="Bind an __inputs entry (repeatable).")
 @pass_context
-def push_command(ctx: Context, directory, folder, dry_run, show_diff, force, set_input):
+def push_command(ctx: Context, directory, folder, dry_run, show_diff, force, prune, message, set_input):
     """Push every *.json under DIRECTORY to Grafana: created / updated / unchanged / conflict.
 
     Only changed dashboards are sent. A dashboard edited in Grafana since the last push is a conflict
-    (not overwritten) unless --force. Exit 1 on conflicts, 3 when Grafana refused a save.
+    (not overwritten) unless --force. --prune deletes dashboards in the folders DIRECTORY manages (never
+    in General or other folders) that it does not have. Exit 1 on conflicts, 3 when Grafana refused a save.
     """
-    report = _push(ctx, directory, folder, set_input, dry_run=dry_run, diff=show_diff, force=force)
+    report = _push(ctx, directory, folder, set_input, dry_run=dry_run, diff=show_diff, force=force, prune=prune,
+                   message=message)
     _print_report(ctx, report, verb="dry run" if dry_run else "push")
     if report.server_errors:
         raise Exit(ExitCode.SERVICE)

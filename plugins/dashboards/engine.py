@@ -220,7 +220,20 @@ def _folder_plan(local: list[LocalDashboard], state: ServerState) -> tuple[list[
     return wanted, uids
 
 
-def plan_push(local: list[LocalDashboard], state: ServerState, record: Record, *, force: bool) -> list:
+def plan_prune(local: list[LocalDashboard], state: ServerState, folder_uids: dict[str, str]) -> list:
+    """``delete`` items for dashboards in the managed folders (those DIR maps to, never General) not in DIR."""
+    from aetherops.grafana_plan import Item
+
+    managed = {uid for path, uid in folder_uids.items() if path}
+    keep = {d.uid for d in local}
+    paths = {uid: f.get("path") or f.get("title") for uid, f in state.folders.items()}
+    return [Item("dashboard", f"{paths.get(h.get('folderUid'), h.get('folderUid'))}/{h.get('title')}", str(h.get("uid")),
+                 "delete", f"uid {h.get('uid')}: in a managed folder, not in the dashboards folder")
+            for h in state.hits if h.get("folderUid") in managed and h.get("uid") not in keep]
+
+
+def plan_push(local: list[LocalDashboard], state: ServerState, record: Record, *, force: bool,
+              prune: bool = False, message: str = "") -> list:
     """Folder and dashboard items. A dashboard the server still has as it was last pushed gets its version
     (an update); one edited on the server since (or never pushed from here) is a conflict unless ``force``."""
     folders, uids = _folder_plan(local, state)
@@ -234,7 +247,8 @@ def plan_push(local: list[LocalDashboard], state: ServerState, record: Record, *
         wanted.append(WantedDashboard(uid=d.uid, title=d.title, folder_uid=uids[d.folder], dashboard=normalize(d.dashboard),
                                       version=version, label=f"{d.folder or 'General'}/{d.title}"))
     created = [i.uid for i in folder_items if i.action == "create"]
-    return folder_items + plan_dashboards(wanted, state, force=force, planned_folders=created)
+    items = folder_items + plan_dashboards(wanted, state, force=force, planned_folders=created, message=message)
+    return items + (plan_prune(local, state, uids) if prune else [])
 
 
 def _row(item, show_diff: bool) -> dict:
@@ -245,16 +259,16 @@ def _row(item, show_diff: bool) -> dict:
 
 
 def _action_name(action: str) -> str:
-    return {"create": "created", "update": "updated", "overwrite": "updated"}.get(action, action)
+    return {"create": "created", "update": "updated", "overwrite": "updated", "delete": "deleted"}.get(action, action)
 
 
 def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dry_run: bool, diff: bool,
-         force: bool, url: str) -> Report:
+         force: bool, url: str, prune: bool = False, message: str = "") -> Report:
     """Plan, then (unless ``dry_run``) send folders, then dashboards; record what landed."""
     local = read_tree(root, folder=folder, bindings=bindings)
     record = Record(url)
     state = fetch_state(client, [d.uid for d in local])
-    items = plan_push(local, state, record, force=force)
+    items = plan_push(local, state, record, force=force, prune=prune, message=message)
     report = Report()
     rows = {id(i): _row(i, diff) for i in items}
     if not dry_run:
@@ -269,6 +283,9 @@ def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dr
         todo = [i for i in todo if rows[id(i)]["action"] != "error"]
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
             landed = list(pool.map(lambda i: (i, _apply(client, i, rows[id(i)], report)), todo))
+        for item in [i for i in items if i.action == "delete"]:
+            if _delete(client, item, rows[id(item)], report):
+                record.pushed.pop(item.uid, None)
         by_uid = {d.uid: d for d in local}
         for item, ok in landed:
             if ok:
@@ -279,7 +296,7 @@ def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dr
         record.save()
     for item in items:
         row = rows[id(item)]
-        if not dry_run and item.changes and row["action"] == item.action:
+        if not dry_run and (item.changes or item.action == "delete") and row["action"] == item.action:
             row["action"] = _action_name(item.action)
         report.rows.append(row)
     return report
@@ -295,6 +312,18 @@ def _apply(client, item, row: dict, report: Report) -> bool:
         if action == "error":
             report.server_errors += 1
         row.update(action=action, reason=reason)
+        return False
+
+
+def _delete(client, item, row: dict, report: Report) -> bool:
+    from urllib.parse import quote
+
+    try:
+        client.request("DELETE", f"/api/dashboards/uid/{quote(item.uid, safe='')}")
+        return True
+    except ServiceError as exc:
+        report.server_errors += 1
+        row.update(action="error", reason=f"uid {item.uid}: not deleted: {exc.format_message()}")
         return False
 
 
