@@ -160,11 +160,11 @@ def test_list(aetherops_cli, grafana, tree):
 
 
 @pytest.mark.parametrize("content, expected", [
-    ('{\n  "uid": "a",\n  "title": "A",\n}\n', "line 4"),
+    ('{\n  "uid": "a",\n  "title": "A",\n}\n', "broken.json:4: invalid JSON"),
     ('{"uid": "a"}', "no title"),
     ('[1, 2]', "not a dashboard"),
     ('{"uid": "a", "title": "A", "__inputs": 5}', "__inputs"),
-    ('{"uid": ["a"], "title": "A"}', "no uid"),
+    ('{"uid": ["a"], "title": "A"}', "uid must be a string"),
 ])
 def test_bad_files_one_line_exit_4(aetherops_cli, grafana, tmp_path, content, expected):
     root = tmp_path / "bad"
@@ -271,3 +271,36 @@ def test_prune_deletes_only_in_managed_folders(aetherops_cli, grafana, tree):
     after = by_uid(grafana)
     assert "3138fa155d5915769fbded898ac09fd9" not in after and "alertmanager-overview" in after
     assert sum(1 for d in after.values() if d["folder_uid"] == kube_folder) == 24 - 1
+
+
+def test_uidless_dashboard_gets_stable_uid_and_write_uids(aetherops_cli, grafana, tmp_path):
+    root = tmp_path / "d"
+    (root / "team").mkdir(parents=True)
+    path = root / "team" / "latency.json"
+    path.write_text(json.dumps({"title": "Latency", "panels": []}), encoding="utf-8")
+    first = push(aetherops_cli, root)
+    assert first.exit_code == 0, first.stderr
+    again = push(aetherops_cli, root)
+    assert {r["action"] for r in again.json()["items"]} == {"unchanged"}  # no duplicate on a re-run
+    assert len(grafana.state["dashboards"]) == 1
+    uid = grafana.state["dashboards"][0]["uid"]
+    assert uid == "team-latency" and "uid" not in json.loads(path.read_text(encoding="utf-8"))
+    assert push(aetherops_cli, root, "--write-uids").exit_code == 0
+    assert json.loads(path.read_text(encoding="utf-8"))["uid"] == uid
+
+
+def test_open_print_url_and_ambiguous_title(aetherops_cli, grafana, tmp_path, monkeypatch):
+    root = tmp_path / "d"
+    for sub in ("a", "b"):
+        (root / sub).mkdir(parents=True)
+        (root / sub / "x.json").write_text(json.dumps({"uid": f"same-{sub}", "title": "Same"}), encoding="utf-8")
+    assert push(aetherops_cli, root).exit_code == 0
+    opened = []
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url))
+    one = aetherops_cli("dashboards", "open", "same-a", "--print-url")
+    assert one.exit_code == 0 and one.stdout.strip().startswith(grafana.url) and "/d/same-a" in one.stdout
+    assert opened == []
+    aetherops_cli("dashboards", "open", "same-b")
+    assert len(opened) == 1 and "/d/same-b" in opened[0]
+    both = aetherops_cli("dashboards", "open", "same")
+    assert both.exit_code == 2 and "same-a" in both.stderr and "same-b" in both.stderr

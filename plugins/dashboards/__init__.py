@@ -14,7 +14,7 @@ import click
 
 import aetherops
 from aetherops import pass_context
-from aetherops.errors import Exit, ExitCode, Findings
+from aetherops.errors import Exit, ExitCode, Findings, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from aetherops.context import Context
@@ -95,9 +95,10 @@ def _print_report(ctx: Context, report, *, verb: str) -> None:
 @click.option("--force", is_flag=True, help="Overwrite dashboards changed on the server since the last push.")
 @click.option("--prune", is_flag=True, help="Delete dashboards in the managed folders that are not in DIRECTORY.")
 @click.option("--message", default="", metavar="TEXT", help="Version message stored with each saved dashboard.")
+@click.option("--write-uids", is_flag=True, help="Write the uid derived from its path into each file that has none.")
 @click.option("--set-input", "set_input", multiple=True, metavar="NAME=UID", help="Bind an __inputs entry (repeatable).")
 @pass_context
-def push_command(ctx: Context, directory, folder, dry_run, show_diff, force, prune, message, set_input):
+def push_command(ctx: Context, directory, folder, dry_run, show_diff, force, prune, message, write_uids, set_input):
     """Push every *.json under DIRECTORY to Grafana: created / updated / unchanged / conflict.
 
     Only changed dashboards are sent. A dashboard edited in Grafana since the last push is a conflict
@@ -105,7 +106,7 @@ def push_command(ctx: Context, directory, folder, dry_run, show_diff, force, pru
     in General or other folders) that it does not have. Exit 1 on conflicts, 3 when Grafana refused a save.
     """
     report = _push(ctx, directory, folder, set_input, dry_run=dry_run, diff=show_diff, force=force, prune=prune,
-                   message=message)
+                   message=message, write_uids=write_uids)
     _print_report(ctx, report, verb="dry run" if dry_run else "push")
     if report.server_errors:
         raise Exit(ExitCode.SERVICE)
@@ -156,3 +157,23 @@ def list_command(ctx: Context, folder):
     rows = engine.list_dashboards(ctx.grafana, folder)
     ctx.output.result({"dashboards": rows},
                       lambda: ctx.output.table(rows, [("uid", "UID"), ("title", "Title"), ("folder", "Folder")]))
+
+
+@dashboards_group.command("open")
+@click.argument("uid_or_title")
+@click.option("--print-url", is_flag=True, help="Only print the URL, do not start a browser.")
+@pass_context
+def open_command(ctx: Context, uid_or_title, print_url):
+    """Open a dashboard (by uid, else by title) in the browser. Several with that title: listed, exit 2."""
+    from aetherops_plugins.dashboards import engine
+
+    matches = engine.find(ctx.grafana, uid_or_title)
+    if len(matches) != 1:
+        listing = "; ".join(f"{m['folder']}/{m['title']} (uid {m['uid']})" for m in matches)
+        raise UsageError(f"{len(matches)} dashboards match {uid_or_title!r}" + (f": {listing}; give the uid" if matches else ""))
+    url = matches[0]["url"]
+    if not print_url:
+        import webbrowser
+
+        webbrowser.open(url)
+    ctx.output.result(matches[0], url)

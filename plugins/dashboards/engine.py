@@ -75,7 +75,7 @@ def bind_inputs(dashboard: dict, bindings: dict[str, str], path: Path) -> dict:
     """Grafana's "export for sharing" form: replace ``${INPUT}`` by the bound uid; an unbound input is an error."""
     inputs = dashboard.get("__inputs") or []
     if not isinstance(inputs, list) or not all(isinstance(spec, dict) for spec in inputs):
-        raise ConfigError(f"{path}: __inputs must be a list of objects", path=path)
+        raise ConfigError("__inputs must be a list of objects", path=path)
     values: dict[str, str] = {}
     for spec in inputs:
         name = str(spec.get("name") or "")
@@ -84,7 +84,7 @@ def bind_inputs(dashboard: dict, bindings: dict[str, str], path: Path) -> dict:
         elif name in bindings:
             values[name] = bindings[name]
         else:
-            raise ConfigError(f"{path}: input {name} is not bound: add it to dashboards.datasources in the profile "
+            raise ConfigError(f"input {name} is not bound: add it to dashboards.datasources in the profile "
                               f"or pass --set-input {name}=UID", path=path)
 
     def walk(value: Any) -> Any:
@@ -103,15 +103,18 @@ def bind_inputs(dashboard: dict, bindings: dict[str, str], path: Path) -> dict:
     return bound
 
 
-def read_tree(root: Path, *, folder: str | None = None, bindings: dict[str, str] | None = None) -> list[LocalDashboard]:
+def read_tree(root: Path, *, folder: str | None = None, bindings: dict[str, str] | None = None,
+              write_uids: bool = False) -> list[LocalDashboard]:
     """Every ``*.json`` under ``root`` (sorted), its sub-directory as folder path (``folder`` overrides it).
-    Invalid JSON, a missing title or uid, a duplicate uid: one :class:`ConfigError` naming the file (and line)."""
+    A dashboard without a uid gets one derived from its path (``write_uids``: written back into the file).
+    Invalid JSON, a missing title, a duplicate uid: one :class:`ConfigError` naming the file (and line)."""
     from aetherops.yamlsafe import InputError, load_json
 
     if not root.is_dir():
-        raise ConfigError(f"{root}: no such directory of dashboards", path=root)
+        raise ConfigError("no such directory of dashboards", path=root)
     found: list[LocalDashboard] = []
     seen: dict[str, Path] = {}
+    pending: list[tuple[Path, str]] = []  # uids to write back, once every file has been read
     for path in sorted(root.rglob("*.json")):
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts):
@@ -119,23 +122,41 @@ def read_tree(root: Path, *, folder: str | None = None, bindings: dict[str, str]
         try:
             data = load_json(path.read_bytes())
         except InputError as exc:
-            raise ConfigError(f"{path}: {exc}", path=path, line=exc.line) from None
+            raise ConfigError(exc.message, path=path, line=exc.line) from None
         if isinstance(data, dict) and isinstance(data.get("dashboard"), dict):
             data = data["dashboard"]  # the {"dashboard", "meta"} envelope
         if not isinstance(data, dict):
-            raise ConfigError(f"{path}: not a dashboard (a JSON object is expected)", path=path)
+            raise ConfigError("not a dashboard (a JSON object is expected)", path=path)
         if "__inputs" in data:
             data = bind_inputs(data, bindings or {}, path)
         if not isinstance(data.get("title"), str) or not data["title"].strip():
-            raise ConfigError(f"{path}: the dashboard has no title", path=path)
+            raise ConfigError("the dashboard has no title", path=path)
         uid = data.get("uid")
-        if not isinstance(uid, str) or not uid:
-            raise ConfigError(f"{path}: the dashboard has no uid (give it one so a re-run never creates a duplicate)", path=path)
+        if uid in (None, ""):
+            uid = data["uid"] = uid_for_path(rel.with_suffix("").as_posix())
+            if write_uids:
+                pending.append((path, uid))
+        if not isinstance(uid, str):
+            raise ConfigError("the dashboard's uid must be a string", path=path)
         if uid in seen:
-            raise ConfigError(f"{path}: duplicate uid {uid} (also in {seen[uid]})", path=path)
+            raise ConfigError(f"duplicate uid {uid} (also in {seen[uid]})", path=path)
         seen[uid] = path
         found.append(LocalDashboard(path, folder if folder is not None else "/".join(rel.parts[:-1]), data))
+    for path, uid in pending:
+        _write_uid(path, uid)
     return found
+
+
+def _write_uid(path: Path, uid: str) -> None:
+    """Put ``uid`` into the file (first key of the dashboard, inside an envelope if there is one), rest kept."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    target = data["dashboard"] if isinstance(data.get("dashboard"), dict) else data
+    updated = {"uid": uid, **{k: v for k, v in target.items() if k != "uid"}}
+    if target is data:
+        data = updated
+    else:
+        data["dashboard"] = updated
+    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -173,8 +194,8 @@ class Record:
 
 
 # ---------------------------------------------------------------------------------------- server
-def folder_uid_for(path: str) -> str:
-    """A stable folder uid from its path (Grafana uids are at most 40 characters)."""
+def uid_for_path(path: str) -> str:
+    """A stable uid from a relative path, for folders and uid-less dashboards (Grafana uids are at most 40 characters)."""
     slug = slugify(path.replace("/", "-")) or "folder"
     return slug if len(slug) <= 40 else slug[:27] + "-" + hashlib.sha256(path.encode("utf-8")).hexdigest()[:12]
 
@@ -214,7 +235,7 @@ def _folder_plan(local: list[LocalDashboard], state: ServerState) -> tuple[list[
     wanted, uids = [], {"": ""}
     for path in sorted(paths, key=lambda p: (p.count("/"), p)):
         parent_path, _, title = path.rpartition("/")
-        uid = by_path.get(path) or folder_uid_for(path)
+        uid = by_path.get(path) or uid_for_path(path)
         uids[path] = uid
         wanted.append({"uid": uid, "title": title, "parentUid": uids.get(parent_path) or None, "path": path})
     return wanted, uids
@@ -263,9 +284,9 @@ def _action_name(action: str) -> str:
 
 
 def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dry_run: bool, diff: bool,
-         force: bool, url: str, prune: bool = False, message: str = "") -> Report:
+         force: bool, url: str, prune: bool = False, message: str = "", write_uids: bool = False) -> Report:
     """Plan, then (unless ``dry_run``) send folders, then dashboards; record what landed."""
-    local = read_tree(root, folder=folder, bindings=bindings)
+    local = read_tree(root, folder=folder, bindings=bindings, write_uids=write_uids and not dry_run)
     record = Record(url)
     state = fetch_state(client, [d.uid for d in local])
     items = plan_push(local, state, record, force=force, prune=prune, message=message)
@@ -335,6 +356,15 @@ def list_dashboards(client, folder: str | None = None) -> list[dict]:
     if folder is not None:
         rows = [r for r in rows if r["folder"] == folder]
     return sorted(rows, key=lambda r: (r["folder"], str(r["title"]).lower(), str(r["uid"])))
+
+
+def find(client, wanted: str) -> list[dict]:
+    """Dashboards whose uid is ``wanted``, else whose title is (case-insensitive): ``{uid, title, folder, url}``."""
+    hits = client.search_all("dash-db")
+    chosen = [h for h in hits if h.get("uid") == wanted] or [h for h in hits if str(h.get("title", "")).lower() == wanted.lower()]
+    base = client.url.rstrip("/")
+    return [{"uid": h.get("uid"), "title": h.get("title"), "folder": h.get("folderTitle") or "General",
+             "url": base + str(h.get("url") or f"/d/{h.get('uid')}")} for h in chosen]
 
 
 def _file_name(title: str, uid: str) -> str:
