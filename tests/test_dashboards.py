@@ -304,3 +304,52 @@ def test_open_print_url_and_ambiguous_title(aetherops_cli, grafana, tmp_path, mo
     assert len(opened) == 1 and "/d/same-b" in opened[0]
     both = aetherops_cli("dashboards", "open", "same")
     assert both.exit_code == 2 and "same-a" in both.stderr and "same-b" in both.stderr
+
+
+def test_nested_folders_created_under_their_parent(aetherops_cli, grafana, tmp_path):
+    root = tmp_path / "d"
+    (root / "apps" / "payments").mkdir(parents=True)
+    (root / "apps" / "payments" / "p.json").write_text(json.dumps({"uid": "pay", "title": "Payments overview"}), encoding="utf-8")
+    result = push(aetherops_cli, root)
+    assert result.exit_code == 0, result.stderr
+    folders = {f["title"]: f for f in grafana.state["folders"]}
+    assert folders["payments"]["parent_uid"] == folders["apps"]["uid"]
+    assert by_uid(grafana)["pay"]["folder_uid"] == folders["payments"]["uid"]
+    assert {r["action"] for r in push(aetherops_cli, root).json()["items"]} == {"unchanged"}
+
+
+def test_plan_push_is_pure(tmp_path, monkeypatch):
+    """The planning step needs no HTTP: files + a ServerState + the record -> items."""
+    from aetherops.grafana_plan import ServerState
+    from aetherops_plugins.dashboards import engine
+
+    monkeypatch.setenv("AETHEROPS_STATE_DIR", str(tmp_path / "state"))
+    local = [engine.LocalDashboard(tmp_path / "a.json", "ops", {"uid": "a", "title": "A", "panels": [1]}),
+             engine.LocalDashboard(tmp_path / "b.json", "", {"uid": "b", "title": "B"})]
+    server_b = {"uid": "b", "title": "B", "version": 3, "id": 9}
+    state = ServerState(version="11.2.0", hits=[{"uid": "b", "title": "B", "folderUid": ""}],
+                        dashboards={"b": {"dashboard": server_b, "meta": {"folderUid": "", "version": 3}}})
+    record = engine.Record("http://grafana.invalid")
+    actions = [(i.kind, i.uid, i.action) for i in engine.plan_push(local, state, record, force=False)]
+    assert actions == [("folder", "ops", "create"), ("dashboard", "a", "create"), ("dashboard", "b", "unchanged")]
+
+    local[1].dashboard["panels"] = []  # a repo edit of b: conflict until the record says the server copy is ours
+    assert engine.plan_push(local, state, record, force=False)[-1].action == "conflict"
+    record.pushed["b"] = engine.fingerprint(server_b)
+    item = engine.plan_push(local, state, record, force=False)[-1]
+    assert (item.action, item.version) == ("update", 3)
+
+
+def test_version_conflict_during_push_is_a_conflict(aetherops_cli, grafana, tree):
+    assert push(aetherops_cli, tree).exit_code == 0
+    path = tree / "kubernetes" / "kubelet.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["tags"] = ["edited"]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    grafana.inject_fault("/api/dashboards/db", status=412, count=1, method="POST")
+    result = push(aetherops_cli, tree)
+    assert result.exit_code == 1
+    rows = [r for r in result.json()["items"] if r["action"] != "unchanged"]
+    assert [(r["uid"], r["action"]) for r in rows] == [("3138fa155d5915769fbded898ac09fd9", "conflict")]
+    assert "tags" not in by_uid(grafana)["3138fa155d5915769fbded898ac09fd9"]["data"] or \
+        by_uid(grafana)["3138fa155d5915769fbded898ac09fd9"]["data"]["tags"] != ["edited"]
