@@ -353,3 +353,31 @@ def test_version_conflict_during_push_is_a_conflict(aetherops_cli, grafana, tree
     assert [(r["uid"], r["action"]) for r in rows] == [("3138fa155d5915769fbded898ac09fd9", "conflict")]
     assert "tags" not in by_uid(grafana)["3138fa155d5915769fbded898ac09fd9"]["data"] or \
         by_uid(grafana)["3138fa155d5915769fbded898ac09fd9"]["data"]["tags"] != ["edited"]
+
+
+def test_progress_advances_once_per_dashboard_sent(grafana, tree, tmp_path, monkeypatch):
+    import contextlib
+
+    from aetherops.clients.grafana import GrafanaClient
+    from aetherops.profiles import ServiceConfig
+    from aetherops.testing.pytest_plugin import GRAFANA_TEST_TOKEN
+    from aetherops_plugins.dashboards import engine
+
+    monkeypatch.setenv("AETHEROPS_STATE_DIR", str(tmp_path / "state"))
+    seen = []
+
+    @contextlib.contextmanager
+    def progress(total, description):
+        seen.append(("start", total))
+        yield lambda n=1: seen.append(("advance", n))
+
+    client = GrafanaClient(ServiceConfig(name="grafana", url=grafana.url, bearer_token=GRAFANA_TEST_TOKEN))
+    try:
+        kwargs = dict(folder=None, bindings={}, dry_run=False, diff=False, force=False, url=grafana.url, progress=progress)
+        engine.push(client, tree, **kwargs)
+        assert seen[0] == ("start", 33) and seen.count(("advance", 1)) == 33
+        seen.clear()
+        engine.push(client, tree, **kwargs)  # nothing to send: no bar at all
+        assert seen == []
+    finally:
+        client.close()

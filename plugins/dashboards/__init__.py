@@ -68,7 +68,8 @@ def _push(ctx: Context, directory, folder, set_input, **flags):
     from aetherops_plugins.dashboards import engine
 
     return engine.push(ctx.grafana, _dir(ctx, directory), folder=_folder(ctx, folder),
-                       bindings=engine.parse_inputs(set_input, _section(ctx).datasources), url=ctx.grafana.url, **flags)
+                       bindings=engine.parse_inputs(set_input, _section(ctx).datasources), url=ctx.grafana.url,
+                       progress=None if ctx.output.json else ctx.output.progress, **flags)
 
 
 def _print_report(ctx: Context, report, *, verb: str) -> None:

@@ -284,8 +284,10 @@ def _action_name(action: str) -> str:
 
 
 def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dry_run: bool, diff: bool,
-         force: bool, url: str, prune: bool = False, message: str = "", write_uids: bool = False) -> Report:
-    """Plan, then (unless ``dry_run``) send folders, then dashboards; record what landed."""
+         force: bool, url: str, prune: bool = False, message: str = "", write_uids: bool = False,
+         progress=None) -> Report:
+    """Plan, then (unless ``dry_run``) send folders, then dashboards; record what landed.
+    ``progress(total, description)``: a context manager yielding ``advance(n)`` (``Output.progress``)."""
     local = read_tree(root, folder=folder, bindings=bindings, write_uids=write_uids and not dry_run)
     record = Record(url)
     state = fetch_state(client, [d.uid for d in local])
@@ -302,8 +304,14 @@ def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dr
             if (item.body or {}).get("folderUid") in failed_folders:
                 rows[id(item)].update(action="error", reason=f"uid {item.uid}: its folder could not be created")
         todo = [i for i in todo if rows[id(i)]["action"] != "error"]
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            landed = list(pool.map(lambda i: (i, _apply(client, i, rows[id(i)], report)), todo))
+        import contextlib
+
+        bar = progress(len(todo), "pushing dashboards") if progress and todo else contextlib.nullcontext(lambda n=1: None)
+        with bar as advance, ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            landed = []
+            for pair in pool.map(lambda i: (i, _apply(client, i, rows[id(i)], report)), todo):
+                landed.append(pair)
+                advance(1)
         for item in [i for i in items if i.action == "delete"]:
             if _delete(client, item, rows[id(item)], report):
                 record.pushed.pop(item.uid, None)
