@@ -29,7 +29,8 @@ from aetherops.grafana_plan import (
     slugify,
 )
 
-WORKERS = 8
+#: Parallel Grafana requests (fetching and saving dashboards, creating folders of one depth).
+WORKERS = 16
 #: Keys of Grafana's "export for sharing" form that are not part of the dashboard.
 SHARING_KEYS = ("__inputs", "__requires", "__elements")
 
@@ -296,9 +297,13 @@ def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dr
     rows = {id(i): _row(i, diff) for i in items}
     if not dry_run:
         failed_folders: set[str] = set()
-        for item in [i for i in items if i.changes and i.kind == "folder"]:
-            if not _apply(client, item, rows[id(item)], report):
-                failed_folders.add(item.uid)
+        folders = [i for i in items if i.changes and i.kind == "folder"]
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            for depth in sorted({i.name.count("/") for i in folders}):  # parents before children, siblings together
+                level = [i for i in folders if i.name.count("/") == depth and (i.body or {}).get("parentUid") not in failed_folders]
+                for item, ok in pool.map(lambda i: (i, _apply(client, i, rows[id(i)], report)), level):
+                    if not ok:
+                        failed_folders.add(item.uid)
         todo = [i for i in items if i.changes and i.kind == "dashboard"]
         for item in todo:
             if (item.body or {}).get("folderUid") in failed_folders:
