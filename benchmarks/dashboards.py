@@ -4,8 +4,8 @@ request: the first push (everything created) and the no-op second push, each aga
 
 Run from the project root:  python benchmarks/dashboards.py  [--dashboards 1000] [--folders 50] [--latency-ms 20]
 
-The double serves from a thread of this process (its requests sleep for the latency, so they barely compete
-for the CPU); the push is the engine the command calls. Prints the numbers; asserts nothing.
+The double runs in a child process (so its CPU time is not the GIL's); the push is the engine the command
+calls, in this process, with its requests counted on the client. Prints the numbers; asserts nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -43,29 +47,41 @@ def main() -> None:
         os.environ["AETHEROPS_STATE_DIR"] = str(Path(tmp) / "state")
         from aetherops.clients.grafana import GrafanaClient
         from aetherops.profiles import ServiceConfig
-        from aetherops.testing.grafana_double import GrafanaDouble
         from aetherops_plugins.dashboards import engine
 
         root = Path(tmp) / "dashboards"
         write_tree(root, args.dashboards, args.folders)
-        double = GrafanaDouble(token=TOKEN, latency_ms=args.latency_ms).start()
-        client = GrafanaClient(ServiceConfig(name="grafana", url=double.url, bearer_token=TOKEN, timeout=30))
+        child = subprocess.Popen([sys.executable, "-m", "aetherops.testing.grafana_double", "--port", "0", "--token", TOKEN,
+                                  "--latency-ms", str(args.latency_ms)], stderr=subprocess.PIPE, text=True)
+        url = re.search(r"listening on (\S+)", child.stderr.readline()).group(1)
+        client = GrafanaClient(ServiceConfig(name="grafana", url=url, bearer_token=TOKEN, timeout=30))
+        counted = [0]
+        lock = threading.Lock()
+        send = client.request
+
+        def request(*a, **kw):
+            with lock:
+                counted[0] += 1
+            return send(*a, **kw)
+
+        client.request = request
         print(f"cores: {os.cpu_count()}  dashboards: {args.dashboards}  folders: {args.folders}  "
               f"latency: {args.latency_ms:g} ms  concurrency: {engine.WORKERS}")
         try:
             for label in ("first push", "second push (no-op)"):
-                before = double.request_count
+                before = counted[0]
                 start = time.perf_counter()
                 report = engine.push(client, root, folder=None, bindings={}, dry_run=False, diff=False, force=False,
-                                     url=double.url)
+                                     url=url)
                 wall = time.perf_counter() - start
-                requests = double.request_count - before
+                requests = counted[0] - before
                 limit = requests * args.latency_ms / 1000 / engine.WORKERS
                 print(f"{label:<20} {wall:6.2f} s  {requests:5d} requests  limit {limit:5.2f} s  "
                       f"ratio {wall / limit:4.2f}x  {report.counts()}")
         finally:
             client.close()
-            double.stop()
+            child.terminate()
+            child.wait(timeout=10)
 
 
 if __name__ == "__main__":
