@@ -381,3 +381,21 @@ def test_progress_advances_once_per_dashboard_sent(grafana, tree, tmp_path, monk
         assert seen == []
     finally:
         client.close()
+
+
+def test_lint_errors_refuse_that_file_unless_no_lint(aetherops_cli, grafana, tmp_path):
+    root = tmp_path / "d"
+    root.mkdir()
+    bad = {"uid": "broken-q", "title": "Broken", "panels": [{"title": "Errors", "type": "timeseries",
+                                                               "targets": [{"expr": "sum(rate(errors_total[5m])"}]}]}
+    (root / "broken.json").write_text(json.dumps(bad), encoding="utf-8")
+    (root / "fine.json").write_text(json.dumps({"uid": "fine", "title": "Fine", "panels": []}), encoding="utf-8")
+    result = push(aetherops_cli, root)
+    assert result.exit_code == 1
+    rows = {r["uid"]: r for r in result.json()["items"]}
+    assert rows["broken-q"]["action"] == "error" and "dashboard/promql" in rows["broken-q"]["reason"]
+    assert rows["fine"]["action"] == "created"
+    assert set(by_uid(grafana)) == {"fine"}
+    forced = push(aetherops_cli, root, "--no-lint")
+    assert forced.exit_code == 0, forced.stderr
+    assert set(by_uid(grafana)) == {"fine", "broken-q"}

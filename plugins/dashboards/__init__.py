@@ -64,12 +64,22 @@ def dashboards_group():
     """
 
 
-def _push(ctx: Context, directory, folder, set_input, **flags):
+def _lint_checks(ctx: Context, no_lint: bool) -> list | None:
+    """The lint plugin's checks when it is installed (its hookspec registered) and --no-lint is not given."""
+    if no_lint or not hasattr(ctx.pm.hook, "aetherops_lint_checks"):
+        return None
+    from aetherops_plugins.lint.cli import collect_checks
+
+    return collect_checks(ctx)
+
+
+def _push(ctx: Context, directory, folder, set_input, no_lint: bool = False, **flags):
     from aetherops_plugins.dashboards import engine
 
     return engine.push(ctx.grafana, _dir(ctx, directory), folder=_folder(ctx, folder),
                        bindings=engine.parse_inputs(set_input, _section(ctx).datasources), url=ctx.grafana.url,
-                       progress=None if ctx.output.json else ctx.output.progress, **flags)
+                       progress=None if ctx.output.json else ctx.output.progress,
+                       lint_checks=_lint_checks(ctx, no_lint), **flags)
 
 
 def _print_report(ctx: Context, report, *, verb: str) -> None:
@@ -97,9 +107,11 @@ def _print_report(ctx: Context, report, *, verb: str) -> None:
 @click.option("--prune", is_flag=True, help="Delete dashboards in the managed folders that are not in DIRECTORY.")
 @click.option("--message", default="", metavar="TEXT", help="Version message stored with each saved dashboard.")
 @click.option("--write-uids", is_flag=True, help="Write the uid derived from its path into each file that has none.")
+@click.option("--no-lint", is_flag=True, help="Push files the lint plugin's dashboard checks find errors in.")
 @click.option("--set-input", "set_input", multiple=True, metavar="NAME=UID", help="Bind an __inputs entry (repeatable).")
 @pass_context
-def push_command(ctx: Context, directory, folder, dry_run, show_diff, force, prune, message, write_uids, set_input):
+def push_command(ctx: Context, directory, folder, dry_run, show_diff, force, prune, message, write_uids, no_lint,
+                 set_input):
     """Push every *.json under DIRECTORY to Grafana: created / updated / unchanged / conflict.
 
     Only changed dashboards are sent. A dashboard edited in Grafana since the last push is a conflict
@@ -107,7 +119,7 @@ def push_command(ctx: Context, directory, folder, dry_run, show_diff, force, pru
     in General or other folders) that it does not have. Exit 1 on conflicts, 3 when Grafana refused a save.
     """
     report = _push(ctx, directory, folder, set_input, dry_run=dry_run, diff=show_diff, force=force, prune=prune,
-                   message=message, write_uids=write_uids)
+                   message=message, write_uids=write_uids, no_lint=no_lint)
     _print_report(ctx, report, verb="dry run" if dry_run else "push")
     if report.server_errors:
         raise Exit(ExitCode.SERVICE)

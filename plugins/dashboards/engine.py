@@ -284,16 +284,35 @@ def _action_name(action: str) -> str:
     return {"create": "created", "update": "updated", "overwrite": "updated", "delete": "deleted"}.get(action, action)
 
 
+def lint_errors(checks: list, root: Path) -> dict[Path, str]:
+    """The lint plugin's dashboard checks over ``root``: file -> its first error finding (warnings pass)."""
+    from aetherops_plugins.lint.engine import Options, run
+
+    dashboard_checks = [c for c in checks if "dashboard" in (getattr(c, "kinds", ()) or ())]
+    report = run(Options(paths=[str(root)], enable={c.id for c in dashboard_checks}), dashboard_checks)
+    out: dict[Path, str] = {}
+    for f in report.findings:
+        if f.severity == "error":
+            where = f"line {f.line}: " if f.line else ""
+            out.setdefault(Path(f.file).resolve(), f"lint {f.check}: {where}{f.message} (--no-lint pushes it anyway)")
+    return out
+
+
 def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dry_run: bool, diff: bool,
          force: bool, url: str, prune: bool = False, message: str = "", write_uids: bool = False,
-         progress=None) -> Report:
+         progress=None, lint_checks: list | None = None) -> Report:
     """Plan, then (unless ``dry_run``) send folders, then dashboards; record what landed.
-    ``progress(total, description)``: a context manager yielding ``advance(n)`` (``Output.progress``)."""
+    ``progress(total, description)``: a context manager yielding ``advance(n)`` (``Output.progress``).
+    ``lint_checks``: the lint plugin's checks; a file with an error finding is reported and not pushed."""
     local = read_tree(root, folder=folder, bindings=bindings, write_uids=write_uids and not dry_run)
+    refused = lint_errors(lint_checks, root) if lint_checks else {}
+    lint_rows = [{"kind": "dashboard", "name": f"{d.folder or 'General'}/{d.title}", "uid": d.uid, "action": "error",
+                  "reason": refused[d.path.resolve()]} for d in local if d.path.resolve() in refused]
+    local = [d for d in local if d.path.resolve() not in refused]
     record = Record(url)
     state = fetch_state(client, [d.uid for d in local])
     items = plan_push(local, state, record, force=force, prune=prune, message=message)
-    report = Report()
+    report = Report(rows=list(lint_rows))
     rows = {id(i): _row(i, diff) for i in items}
     if not dry_run:
         failed_folders: set[str] = set()
