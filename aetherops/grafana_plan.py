@@ -136,10 +136,11 @@ def slugify(title: str) -> str:
 
 
 def normalize(dashboard: dict) -> dict:
-    """The dashboard without the fields Grafana changes on every save (id, version)."""
+    """The dashboard without the fields Grafana changes on every save (id, version) or on every UI load (iteration)."""
     d = copy.deepcopy(dashboard)
     d.pop("id", None)
     d.pop("version", None)
+    d.pop("iteration", None)
     return d
 
 

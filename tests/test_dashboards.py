@@ -399,3 +399,28 @@ def test_lint_errors_refuse_that_file_unless_no_lint(aetherops_cli, grafana, tmp
     forced = push(aetherops_cli, root, "--no-lint")
     assert forced.exit_code == 0, forced.stderr
     assert set(by_uid(grafana)) == {"fine", "broken-q"}
+
+
+def test_iteration_and_key_order_do_not_count_as_changes(aetherops_cli, grafana, tmp_path):
+    root = tmp_path / "d"
+    root.mkdir()
+    path = root / "a.json"
+    path.write_text(json.dumps({"uid": "a", "title": "A", "panels": [], "iteration": 1}), encoding="utf-8")
+    assert push(aetherops_cli, root).exit_code == 0
+    path.write_text(json.dumps({"iteration": 99, "panels": [], "title": "A", "uid": "a", "id": 7, "version": 40}),
+                    encoding="utf-8")
+    again = push(aetherops_cli, root)
+    assert [r["action"] for r in again.json()["items"]] == ["unchanged"]
+
+
+def test_pull_with_grafana_down_is_one_line_exit_3(aetherops_cli, profile_factory, tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("AETHEROPS_PROFILE", "down")
+    profile_factory("down", grafana={"url": f"http://127.0.0.1:{port}", "timeout": 2, "retries": 0})
+    result = aetherops_cli("dashboards", "pull", str(tmp_path / "out"))
+    assert result.exit_code == 3 and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
