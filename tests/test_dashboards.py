@@ -424,3 +424,34 @@ def test_pull_with_grafana_down_is_one_line_exit_3(aetherops_cli, profile_factor
     result = aetherops_cli("dashboards", "pull", str(tmp_path / "out"))
     assert result.exit_code == 3 and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_forbidden_folder_and_reset_mid_push(aetherops_cli, grafana, tree):
+    grafana.inject_fault("/api/folders", status=403, count=1, method="POST")
+    grafana.inject_fault("/api/dashboards/db", count=1, method="POST", reset=True)
+    result = push(aetherops_cli, tree)
+    assert result.exit_code == 3
+    rows = result.json()["items"]
+    errors = [r for r in rows if r["action"] == "error"]
+    folder_errors = [r for r in errors if r["kind"] == "folder"]
+    assert len(folder_errors) == 1 and "403" in folder_errors[0]["reason"]
+    # the dashboards of that folder are not sent, one more failed on the reset, the rest landed
+    stored = len(grafana.state["dashboards"])
+    assert stored == sum(1 for r in rows if r["kind"] == "dashboard" and r["action"] == "created")
+    assert stored < 33 and len(errors) == 1 + (33 - stored)
+    again = push(aetherops_cli, tree)
+    assert again.exit_code == 0, again.stderr
+    assert len(grafana.state["dashboards"]) == 33
+
+
+def test_inputs_bound_from_profile(aetherops_cli, grafana, profile_factory, tmp_path):
+    profile_factory("g", grafana={"url": grafana.url, "auth": {"token_env": "GTOKEN"}},
+                    dashboards={"dir": str(tmp_path / "d"), "datasources": {"DS_PROM": "from-profile"}})
+    root = tmp_path / "d"
+    root.mkdir()
+    exported = {"__inputs": [{"name": "DS_PROM", "type": "datasource"}], "uid": "s", "title": "S",
+                "panels": [{"datasource": "${DS_PROM}"}]}
+    (root / "s.json").write_text(json.dumps(exported), encoding="utf-8")
+    result = aetherops_cli("dashboards", "push")  # DIR from the profile's dashboards.dir
+    assert result.exit_code == 0, result.stderr
+    assert by_uid(grafana)["s"]["data"]["panels"][0]["datasource"] == "from-profile"
