@@ -27,7 +27,6 @@ folders and dashboards.
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -135,13 +134,15 @@ def slugify(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(title).lower()).strip("-")
 
 
+_VOLATILE = frozenset({"id", "version", "iteration"})
+
+
 def normalize(dashboard: dict) -> dict:
-    """The dashboard without the fields Grafana changes on every save (id, version) or on every UI load (iteration)."""
-    d = copy.deepcopy(dashboard)
-    d.pop("id", None)
-    d.pop("version", None)
-    d.pop("iteration", None)
-    return d
+    """The dashboard without the fields Grafana changes on every save (id, version) or on every UI load (iteration).
+
+    A new top-level dict; nested values are shared with ``dashboard`` (a deep copy per comparison was most of a
+    no-op push's CPU): treat the result as read-only, or copy what you change."""
+    return {k: v for k, v in dashboard.items() if k not in _VOLATILE}
 
 
 def dashboard_size(dashboard: dict) -> int:

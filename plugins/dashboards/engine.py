@@ -174,7 +174,9 @@ def write_atomic(path: Path, text: str) -> None:
 
 # ---------------------------------------------------------------------------------------- pushed record
 def fingerprint(dashboard: dict) -> str:
-    return hashlib.sha256(stable_json(dashboard).encode("utf-8")).hexdigest()
+    """sha256 of the normalised dashboard, compact (the C encoder: no indent), key order ignored."""
+    text = json.dumps(normalize(dashboard), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class Record:
