@@ -455,3 +455,21 @@ def test_inputs_bound_from_profile(aetherops_cli, grafana, profile_factory, tmp_
     result = aetherops_cli("dashboards", "push")  # DIR from the profile's dashboards.dir
     assert result.exit_code == 0, result.stderr
     assert by_uid(grafana)["s"]["data"]["panels"][0]["datasource"] == "from-profile"
+
+
+def test_folder_titles_unsafe_as_dir_names_round_trip(aetherops_cli, grafana, tmp_path):
+    from aetherops.clients.grafana import GrafanaClient
+    from aetherops.profiles import ServiceConfig
+    from aetherops.testing.pytest_plugin import GRAFANA_TEST_TOKEN
+
+    client = GrafanaClient(ServiceConfig(name="grafana", url=grafana.url, bearer_token=GRAFANA_TEST_TOKEN))
+    client.create_folder("team-a", "Team: A?")
+    client.save_dashboard({"dashboard": {"uid": "t", "title": "T"}, "folderUid": "team-a", "overwrite": False})
+    client.close()
+    out = tmp_path / "pulled"
+    assert aetherops_cli("dashboards", "pull", str(out)).exit_code == 0
+    assert (out / "Team_ A_" / "t.json").is_file()
+    before = len(writes(grafana))
+    again = push(aetherops_cli, out)
+    assert again.exit_code == 0, again.stderr
+    assert {r["action"] for r in again.json()["items"]} == {"unchanged"} and len(writes(grafana)) == before

@@ -227,9 +227,19 @@ def fetch_state(client, uids: list[str]) -> ServerState:
     return state
 
 
+_UNSAFE = set('<>:"\\|?*')
+
+
+def dir_path(folder_path: str) -> str:
+    """A folder's title path as directory names that every OS accepts (``Team: A/x`` -> ``Team_ A/x``)."""
+    return "/".join("".join("_" if c in _UNSAFE or ord(c) < 32 else c for c in part).rstrip(" .") or "_"
+                    for part in folder_path.split("/") if part)
+
+
 def _folder_plan(local: list[LocalDashboard], state: ServerState) -> tuple[list[dict], dict[str, str]]:
     """Wanted folders (parents first) and folder path -> uid: an existing folder with that title path keeps its uid."""
-    by_path = {f["path"]: uid for uid, f in state.folders.items()}
+    by_path = {dir_path(f["path"]): uid for uid, f in state.folders.items()}
+    by_path.update({f["path"]: uid for uid, f in state.folders.items()})
     paths: set[str] = set()
     for d in local:
         parts = [p for p in d.folder.split("/") if p]
@@ -425,7 +435,7 @@ def pull(client, root: Path, *, folder: str | None, uids: tuple[str, ...], url: 
         text = stable_json(dashboard)
         path = existing.get(entry["uid"])
         if path is None:
-            sub = Path(*[p.replace("\\", "_") for p in entry["folder"].split("/") if p]) if entry["folder"] else Path()
+            sub = Path(*dir_path(entry["folder"]).split("/")) if entry["folder"] else Path()
             path = root / sub / _file_name(entry["title"], entry["uid"])
             if path in taken or (path.exists() and path not in existing.values()):
                 path = path.with_name(f"{path.stem}-{slugify(entry['uid'])}.json")
