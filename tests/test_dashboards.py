@@ -258,7 +258,7 @@ def test_prune_deletes_only_in_managed_folders(aetherops_cli, grafana, tree):
     assert push(aetherops_cli, tree, "--message", "from git").exit_code == 0
     stored = by_uid(grafana)
     kube_folder = stored["3138fa155d5915769fbded898ac09fd9"]["folder_uid"]
-    assert grafana.state["versions"]["3138fa155d5915769fbded898ac09fd9"][-1]["message"] == "from git"
+    assert grafana.state["versions"]["3138fa155d5915769fbded898ac09fd9"][-1]["message"].startswith("from git (aetherops:")
     (tree / "kubernetes" / "kubelet.json").unlink()
     (tree / "alertmanager-overview.json").unlink()  # General is never pruned
     plan = push(aetherops_cli, tree, "--prune", "--dry-run")
@@ -473,3 +473,33 @@ def test_folder_titles_unsafe_as_dir_names_round_trip(aetherops_cli, grafana, tm
     again = push(aetherops_cli, out)
     assert again.exit_code == 0, again.stderr
     assert {r["action"] for r in again.json()["items"]} == {"unchanged"} and len(writes(grafana)) == before
+
+
+def test_a_fresh_machine_tells_repo_edits_from_ui_edits_by_version_message(aetherops_cli, grafana, tree, aetherops_env):
+    assert push(aetherops_cli, tree, "--message", "release 1").exit_code == 0
+    message = grafana.state["versions"]["3138fa155d5915769fbded898ac09fd9"][-1]["message"]
+    assert message.startswith("release 1 (aetherops:")
+    shutil.rmtree(aetherops_env["AETHEROPS_STATE_DIR"])  # a CI runner that never pushed before
+    path = tree / "kubernetes" / "kubelet.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["tags"] = ["from-ci"]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    result = push(aetherops_cli, tree)
+    assert result.exit_code == 0, result.stdout
+    assert [r["action"] for r in result.json()["items"] if r["action"] != "unchanged"] == ["updated"]
+
+    from aetherops.clients.grafana import GrafanaClient
+    from aetherops.profiles import ServiceConfig
+    from aetherops.testing.pytest_plugin import GRAFANA_TEST_TOKEN
+
+    client = GrafanaClient(ServiceConfig(name="grafana", url=grafana.url, bearer_token=GRAFANA_TEST_TOKEN))
+    current = client.dashboard("3138fa155d5915769fbded898ac09fd9")
+    client.save_dashboard({"dashboard": {**current["dashboard"], "description": "UI"},
+                           "folderUid": current["meta"]["folderUid"], "overwrite": False})
+    client.close()
+    shutil.rmtree(aetherops_env["AETHEROPS_STATE_DIR"])
+    doc["tags"] = ["again"]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    conflict = push(aetherops_cli, tree)
+    assert conflict.exit_code == 1
+    assert [r["action"] for r in conflict.json()["items"] if r["action"] != "unchanged"] == ["conflict"]

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aetherops.errors import ConfigError, ServiceError, UsageError
 from aetherops.grafana_plan import (
@@ -236,6 +237,36 @@ def dir_path(folder_path: str) -> str:
                     for part in folder_path.split("/") if part)
 
 
+#: Tag in the version message of every dashboard push saves: its fingerprint, so another machine (a CI runner
+#: without this one's record) can tell that the server's copy is still what was pushed.
+MARK = "aetherops:"
+
+
+def _tag(message: str, fp: str) -> str:
+    tag = f"{MARK}{fp[:20]}"
+    return f"{message[:500 - len(tag) - 3]} ({tag})" if message else tag
+
+
+def recover_record(client, local: list[LocalDashboard], state: ServerState, record: Record) -> None:
+    """For a dashboard that differs from the server's and that this machine's record does not know: if the
+    server's latest version was saved by a push (its message carries the fingerprint of what the server has
+    now), record it, so a repo edit is an update. One ``GET .../versions?limit=1`` per such dashboard."""
+    for d in local:
+        current = (state.dashboards.get(d.uid) or {}).get("dashboard")
+        if current is None or normalize(current) == normalize(d.dashboard):
+            continue
+        fp = fingerprint(current)
+        if record.pushed.get(d.uid) == fp:
+            continue
+        try:
+            data = client.request("GET", f"/api/dashboards/uid/{quote(d.uid, safe='')}/versions", params={"limit": 1})
+        except ServiceError:
+            continue  # no history readable: the dashboard stays a conflict unless --force
+        rows = data.get("versions") if isinstance(data, dict) else data
+        if isinstance(rows, list) and rows and isinstance(rows[0], dict) and f"{MARK}{fp[:20]}" in str(rows[0].get("message") or ""):
+            record.pushed[d.uid] = fp
+
+
 def _folder_plan(local: list[LocalDashboard], state: ServerState) -> tuple[list[dict], dict[str, str]]:
     """Wanted folders (parents first) and folder path -> uid: an existing folder with that title path keeps its uid."""
     by_path = {dir_path(f["path"]): uid for uid, f in state.folders.items()}
@@ -323,7 +354,12 @@ def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dr
     local = [d for d in local if d.path.resolve() not in refused]
     record = Record(url)
     state = fetch_state(client, [d.uid for d in local])
+    recover_record(client, local, state, record)
     items = plan_push(local, state, record, force=force, prune=prune, message=message)
+    fps = {d.uid: fingerprint(d.dashboard) for d in local}
+    for item in items:
+        if item.kind == "dashboard" and item.changes and isinstance(item.body, dict):
+            item.body["message"] = _tag(message, fps[item.uid])
     report = Report(rows=list(lint_rows))
     rows = {id(i): _row(i, diff) for i in items}
     if not dry_run:
@@ -381,8 +417,6 @@ def _apply(client, item, row: dict, report: Report) -> bool:
 
 
 def _delete(client, item, row: dict, report: Report) -> bool:
-    from urllib.parse import quote
-
     try:
         client.request("DELETE", f"/api/dashboards/uid/{quote(item.uid, safe='')}")
         return True
