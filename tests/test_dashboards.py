@@ -503,3 +503,17 @@ def test_a_fresh_machine_tells_repo_edits_from_ui_edits_by_version_message(aethe
     conflict = push(aetherops_cli, tree)
     assert conflict.exit_code == 1
     assert [r["action"] for r in conflict.json()["items"] if r["action"] != "unchanged"] == ["conflict"]
+
+
+def test_prune_never_deletes_a_file_held_back_by_lint(aetherops_cli, grafana, tmp_path):
+    root = tmp_path / "d"
+    (root / "team").mkdir(parents=True)
+    path = root / "team" / "q.json"
+    path.write_text(json.dumps({"uid": "q", "title": "Q", "panels": []}), encoding="utf-8")
+    assert push(aetherops_cli, root).exit_code == 0
+    path.write_text(json.dumps({"uid": "q", "title": "Q", "panels": [{"title": "x", "targets": [{"expr": "sum("}]}]}),
+                    encoding="utf-8")
+    result = push(aetherops_cli, root, "--prune")
+    assert result.exit_code == 1
+    assert [r["action"] for r in result.json()["items"] if r["kind"] == "dashboard"] == ["error"]
+    assert "q" in by_uid(grafana)

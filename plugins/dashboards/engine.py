@@ -7,6 +7,7 @@ per Grafana in the state dir, so the next push tells a repo edit (update) from a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -287,12 +288,13 @@ def _folder_plan(local: list[LocalDashboard], state: ServerState) -> tuple[list[
     return wanted, uids
 
 
-def plan_prune(local: list[LocalDashboard], state: ServerState, folder_uids: dict[str, str]) -> list:
-    """``delete`` items for dashboards in the managed folders (those DIR maps to, never General) not in DIR."""
+def plan_prune(local: list[LocalDashboard], state: ServerState, folder_uids: dict[str, str], keep: set[str] = frozenset()) -> list:
+    """``delete`` items for dashboards in the managed folders (those DIR maps to, never General) not in DIR
+    (``keep``: more uids that are in DIR, such as files held back by lint)."""
     from aetherops.grafana_plan import Item
 
     managed = {uid for path, uid in folder_uids.items() if path}
-    keep = {d.uid for d in local}
+    keep = {d.uid for d in local} | set(keep)
     paths = {uid: f.get("path") or f.get("title") for uid, f in state.folders.items()}
     return [Item("dashboard", f"{paths.get(h.get('folderUid'), h.get('folderUid'))}/{h.get('title')}", str(h.get("uid")),
                  "delete", f"uid {h.get('uid')}: in a managed folder, not in the dashboards folder")
@@ -300,7 +302,7 @@ def plan_prune(local: list[LocalDashboard], state: ServerState, folder_uids: dic
 
 
 def plan_push(local: list[LocalDashboard], state: ServerState, record: Record, *, force: bool,
-              prune: bool = False, message: str = "") -> list:
+              prune: bool = False, message: str = "", keep: set[str] = frozenset()) -> list:
     """Folder and dashboard items. A dashboard the server still has as it was last pushed gets its version
     (an update); one edited on the server since (or never pushed from here) is a conflict unless ``force``."""
     folders, uids = _folder_plan(local, state)
@@ -315,7 +317,7 @@ def plan_push(local: list[LocalDashboard], state: ServerState, record: Record, *
                                       version=version, label=f"{d.folder or 'General'}/{d.title}"))
     created = [i.uid for i in folder_items if i.action == "create"]
     items = folder_items + plan_dashboards(wanted, state, force=force, planned_folders=created, message=message)
-    return items + (plan_prune(local, state, uids) if prune else [])
+    return items + (plan_prune(local, state, uids, keep) if prune else [])
 
 
 def _row(item, show_diff: bool) -> dict:
@@ -353,11 +355,12 @@ def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dr
     refused = lint_errors(lint_checks, root) if lint_checks else {}
     lint_rows = [{"kind": "dashboard", "name": f"{d.folder or 'General'}/{d.title}", "uid": d.uid, "action": "error",
                   "reason": refused[d.path.resolve()]} for d in local if d.path.resolve() in refused]
+    held_back = {d.uid for d in local if d.path.resolve() in refused}  # in DIR all the same: never pruned
     local = [d for d in local if d.path.resolve() not in refused]
     record = Record(url)
     state = fetch_state(client, [d.uid for d in local])
     recover_record(client, local, state, record)
-    items = plan_push(local, state, record, force=force, prune=prune, message=message)
+    items = plan_push(local, state, record, force=force, prune=prune, message=message, keep=held_back)
     fps = {d.uid: fingerprint(d.dashboard) for d in local}
     for item in items:
         if item.kind == "dashboard" and item.changes and isinstance(item.body, dict):
@@ -378,7 +381,6 @@ def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dr
             if (item.body or {}).get("folderUid") in failed_folders:
                 rows[id(item)].update(action="error", reason=f"uid {item.uid}: its folder could not be created")
         todo = [i for i in todo if rows[id(i)]["action"] != "error"]
-        import contextlib
 
         bar = progress(len(todo), "pushing dashboards") if progress and todo else contextlib.nullcontext(lambda n=1: None)
         with bar as advance, ThreadPoolExecutor(max_workers=WORKERS) as pool:
