@@ -517,3 +517,13 @@ def test_prune_never_deletes_a_file_held_back_by_lint(aetherops_cli, grafana, tm
     assert result.exit_code == 1
     assert [r["action"] for r in result.json()["items"] if r["kind"] == "dashboard"] == ["error"]
     assert "q" in by_uid(grafana)
+
+
+def test_pull_folder_and_uid_filters(aetherops_cli, grafana, tree, tmp_path):
+    assert push(aetherops_cli, tree).exit_code == 0
+    only_folder = tmp_path / "f"
+    assert aetherops_cli("dashboards", "pull", str(only_folder), "--folder", "node-exporter").exit_code == 0
+    assert sorted(p.parent.name for p in only_folder.rglob("*.json")) == ["node-exporter"] * 5
+    only_uid = tmp_path / "u"
+    result = aetherops_cli("dashboards", "pull", str(only_uid), "--uid", "alertmanager-overview", "--output", "json")
+    assert [Path(r["path"]).relative_to(only_uid).as_posix() for r in result.json()["files"]] == ["alertmanager-overview.json"]
