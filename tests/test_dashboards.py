@@ -527,3 +527,20 @@ def test_pull_folder_and_uid_filters(aetherops_cli, grafana, tree, tmp_path):
     only_uid = tmp_path / "u"
     result = aetherops_cli("dashboards", "pull", str(only_uid), "--uid", "alertmanager-overview", "--output", "json")
     assert [Path(r["path"]).relative_to(only_uid).as_posix() for r in result.json()["files"]] == ["alertmanager-overview.json"]
+
+
+def test_diff_reports_server_only_dashboards_in_managed_folders(aetherops_cli, grafana, tree):
+    assert push(aetherops_cli, tree).exit_code == 0
+    from aetherops.clients.grafana import GrafanaClient
+    from aetherops.profiles import ServiceConfig
+    from aetherops.testing.pytest_plugin import GRAFANA_TEST_TOKEN
+
+    kube = by_uid(grafana)["3138fa155d5915769fbded898ac09fd9"]["folder_uid"]
+    client = GrafanaClient(ServiceConfig(name="grafana", url=grafana.url, bearer_token=GRAFANA_TEST_TOKEN))
+    client.save_dashboard({"dashboard": {"uid": "made-in-ui", "title": "Made in the UI"}, "folderUid": kube, "overwrite": False})
+    client.save_dashboard({"dashboard": {"uid": "elsewhere", "title": "Elsewhere"}, "folderUid": "", "overwrite": False})
+    client.close()
+    result = aetherops_cli("dashboards", "diff", str(tree), "--output", "json")
+    assert result.exit_code == 1
+    assert [(r["uid"], r["action"]) for r in result.json()["items"] if r["action"] != "unchanged"] == [("made-in-ui", "delete")]
+    assert "made-in-ui" in by_uid(grafana)

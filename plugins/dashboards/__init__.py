@@ -133,8 +133,11 @@ def push_command(ctx: Context, directory, folder, dry_run, show_diff, force, pru
 @click.option("--set-input", "set_input", multiple=True, metavar="NAME=UID", help="Bind an __inputs entry (repeatable).")
 @pass_context
 def diff_command(ctx: Context, directory, folder, set_input):
-    """Drift between DIRECTORY and Grafana, for CI: exit 1 when anything would change or conflicts."""
-    report = _push(ctx, directory, folder, set_input, dry_run=True, diff=True, force=False)
+    """Drift between DIRECTORY and Grafana, for CI: exit 1 when anything would change or conflicts.
+
+    Dashboards on the server in a folder DIRECTORY manages but missing from it count as drift (what
+    push --prune would delete)."""
+    report = _push(ctx, directory, folder, set_input, dry_run=True, diff=True, force=False, prune=True)
     _print_report(ctx, report, verb="diff")
     if any(r["action"] != "unchanged" for r in report.rows):
         raise Findings()
