@@ -27,7 +27,6 @@ folders and dashboards.
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -39,6 +38,7 @@ __all__ = [
     "ServerState",
     "WantedDashboard",
     "dashboard_size",
+    "diff_text",
     "explain_save_error",
     "folder_dirs",
     "folder_tree",
@@ -134,12 +134,15 @@ def slugify(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(title).lower()).strip("-")
 
 
+_VOLATILE = frozenset({"id", "version", "iteration"})
+
+
 def normalize(dashboard: dict) -> dict:
-    """The dashboard without the fields Grafana changes on every save (id, version)."""
-    d = copy.deepcopy(dashboard)
-    d.pop("id", None)
-    d.pop("version", None)
-    return d
+    """The dashboard without the fields Grafana changes on every save (id, version) or on every UI load (iteration).
+
+    A new top-level dict; nested values are shared with ``dashboard`` (a deep copy per comparison was most of a
+    no-op push's CPU): treat the result as read-only, or copy what you change."""
+    return {k: v for k, v in dashboard.items() if k not in _VOLATILE}
 
 
 def dashboard_size(dashboard: dict) -> int:
@@ -507,6 +510,18 @@ def waiting_on_library_panels(dashboards: list[Item], failed: set[str]) -> dict[
             out[item.uid] = (f"not saved: its library panel(s) {', '.join(sorted(missing))} could not be created, and Grafana "
                              "would save it without connecting them; fix those and run again")
     return out
+
+
+# ---------------------------------------------------------------------------------------- diffs
+def diff_text(before: Any, after: Any, fromfile: str, tofile: str) -> str:
+    """A unified diff of two JSON values, pretty-printed with sorted keys (so key order never shows)."""
+    import difflib
+    import json
+
+    def pretty(data: Any) -> list[str]:
+        return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").splitlines(keepends=True)
+
+    return "".join(difflib.unified_diff(pretty(before), pretty(after), fromfile=fromfile, tofile=tofile))
 
 
 # ---------------------------------------------------------------------------------------- after the fact

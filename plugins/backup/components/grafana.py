@@ -8,7 +8,6 @@ plan in dependency order: folders, datasources, library panels, dashboards, aler
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import threading
@@ -20,6 +19,7 @@ from aetherops.grafana_plan import (
     APPLY_ORDER,
     ServerState,
     WantedDashboard,
+    diff_text,
     explain_save_error,
     folder_dirs,
     folder_tree,
@@ -695,9 +695,4 @@ def _apply_one(client, item, reported, job) -> None:
 
 
 def _diff(item) -> str:
-    return "".join(difflib.unified_diff(_pretty(item.before), _pretty(item.after),
-                                        fromfile=f"server/{item.uid}.json", tofile=f"backup/{item.uid}.json"))
-
-
-def _pretty(data: Any) -> list[str]:
-    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").splitlines(keepends=True)
+    return diff_text(item.before, item.after, f"server/{item.uid}.json", f"backup/{item.uid}.json")
