@@ -249,3 +249,30 @@ def test_docs_show_every_default_tier_with_its_summary_and_why():
         row = (f"| {tier.severity} | {tier.burn_rate:g}x | {format_duration(tier.long_window)} | {format_duration(tier.short_window)} "
                f"| {tier.budget_share:.0%} | {tier.summary} {tier.why} |")
         assert row in docs
+
+
+def test_dashboard_is_provisioned_by_dashboards_push(tmp_path, aetherops_cli, grafana_double, profile_factory, monkeypatch):
+    """`slo dashboard` writes what `aetherops dashboards push` provisions: created once, unchanged on the re-run."""
+    import json
+
+    from aetherops.testing.pytest_plugin import GRAFANA_TEST_TOKEN
+
+    monkeypatch.setenv("GTOKEN", GRAFANA_TEST_TOKEN)
+    monkeypatch.setenv("AETHEROPS_PROFILE", "g")
+    profile_factory("g", grafana={"url": grafana_double.url, "auth": {"token_env": "GTOKEN"}})
+    tree = tmp_path / "boards" / "SLOs"
+    tree.mkdir(parents=True)
+    board_file = tree / "api-slo.json"
+    assert aetherops_cli("slo", "dashboard", DATA / "api.yaml", "--out", board_file).exit_code == 0
+    uid = json.loads(board_file.read_text(encoding="utf-8"))["uid"]
+
+    first = aetherops_cli("dashboards", "push", str(tree.parent), "--output", "json")
+    assert first.exit_code == 0, first.stderr
+    assert {(r["uid"], r["action"]) for r in first.json()["items"] if r.get("uid") == uid} == {(uid, "created")}
+    stored = {d["uid"]: d for d in grafana_double.state["dashboards"]}
+    folders = {f["uid"]: f["title"] for f in grafana_double.state["folders"]}
+    assert folders[stored[uid]["folder_uid"]] == "SLOs"
+
+    again = aetherops_cli("dashboards", "push", str(tree.parent), "--output", "json")
+    assert again.exit_code == 0, again.stderr
+    assert {r["action"] for r in again.json()["items"]} == {"unchanged"}
