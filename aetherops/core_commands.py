@@ -23,8 +23,9 @@ def aetherops_register_commands(cli: click.Group) -> None:
 @click.command("plugins")
 @click.option("--hook", "hook_name", metavar="NAME", help="Only plugins implementing this hook.")
 @click.option("--all", "show_all", is_flag=True, help="Include the core itself.")
+@click.option("--check", is_flag=True, help="Exit 1 when a listed plugin is in error (for CI gates).")
 @pass_context
-def plugins_command(ctx: Context, hook_name: str | None, show_all: bool):
+def plugins_command(ctx: Context, hook_name: str | None, show_all: bool, check: bool):
     """List loaded plugins: name, version, source, status and hooks."""
     infos = [i for i in ctx.pm.infos.values() if show_all or i.source != "core"]
     if hook_name:
@@ -43,6 +44,10 @@ def plugins_command(ctx: Context, hook_name: str | None, show_all: bool):
         )
 
     ctx.output.result(rows, text)
+    if check and any(r["status"] == "error" for r in rows):
+        from aetherops.errors import Findings
+
+        raise Findings()
 
 
 @click.group("profiles")

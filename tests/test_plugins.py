@@ -72,6 +72,9 @@ def test_broken_plugin_is_a_warning_not_an_outage(plugin_dir, aetherops_cli):
     assert row["status"] == "error" and "RuntimeError: boom at import" in row["error"]
     # the rest of the CLI still works
     assert aetherops_cli("--plugin", "broken_plugin", "profiles", "list").exit_code == 0
+    # and CI can gate on it: --check exits 1 while a plugin is in error, 0 when none is
+    assert aetherops_cli("--plugin", "broken_plugin", "plugins", "--check").exit_code == 1
+    assert aetherops_cli("plugins", "--check").exit_code == 0
 
 
 def test_missing_plugin_module_is_reported(aetherops_cli):
