@@ -823,10 +823,14 @@ def test_resolve_id_details(am, clock):
     assert info.value.message == f"{'q' * 40!r}... (201 characters) is not a silence id (at most 200)"
     with pytest.raises(ServiceError):
         engine.resolve_id(am, "q" * 200)  # 200 is still looked up
-    am.silences_by_id["x"] = {"id": "x", "matchers": None, "startsAt": engine.fmt_time(T0), "endsAt": engine.fmt_time(T0)}
+    am.silences_by_id["xyzw"] = {"id": "xyzw", "matchers": None, "startsAt": engine.fmt_time(T0), "endsAt": engine.fmt_time(T0)}
     with pytest.raises(ServiceError) as info:
-        engine.resolve_id(am, "x")
-    assert info.value.url == URL + "/api/v2/silence/x"
+        engine.resolve_id(am, "xyzw")
+    assert info.value.url == URL + "/api/v2/silence/xyzw"
+    calls = len(am.calls)
+    with pytest.raises(UsageError) as info:  # shorter than a prefix may be: refused before any request
+        engine.resolve_id(am, "abc")
+    assert "too short" in info.value.message and len(am.calls) == calls
 
 
 def test_list_orders_unknown_states_last_and_missing_ends(am, clock, monkeypatch):

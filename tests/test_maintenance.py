@@ -513,6 +513,17 @@ def test_a_silence_id_too_long_to_be_one_is_exit_2(am, aetherops_cli):
         assert "not a silence id" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_a_silence_id_shorter_than_the_prefix_is_exit_2_before_any_request(fake_am, aetherops_cli):
+    fake = fake_am({("GET", "/api/v2/silences"): (200, [SILENCE]), ("DELETE", "/api/v2/silence/" + SILENCE["id"]): (200, {})})
+    for args in (["end", "5e1"], ["extend", "5e", "--minutes", "5"], ["end", ""]):
+        result = aetherops_cli("maintenance", *args)
+        assert result.exit_code == 2, result
+        assert "too short" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert fake.requests == []
+    assert aetherops_cli("maintenance", "end", "5e1a").exit_code == 0  # four characters: a prefix, resolved
+    assert ("DELETE", "/api/v2/silence/" + SILENCE["id"]) in fake.requests
+
+
 def test_server_refusal_is_exit_3_with_its_message(fake_am, aetherops_cli):
     fake = fake_am({("GET", "/api/v2/silences"): (200, []),
                     ("POST", "/api/v2/silences"): (400, "silence invalid: some rule of a newer Alertmanager")})

@@ -425,11 +425,18 @@ def settle(am: AlertmanagerClient, created: Outcome, matchers: list[dict], end: 
     return outcome
 
 
+#: The shortest id prefix `end`/`extend` accept (docs/maintenance.md).
+MIN_PREFIX_CHARS = 4
+
+
 def resolve_id(am: AlertmanagerClient, silence_id: str) -> dict:
     """The silence with this id, or with this unique id prefix (at least 4 characters)."""
     silence_id = silence_id.strip()
     if len(silence_id) > MAX_ID_CHARS:
         raise UsageError(f"{silence_id[:40]!r}... ({len(silence_id)} characters) is not a silence id (at most {MAX_ID_CHARS})")
+    if len(silence_id) < MIN_PREFIX_CHARS:  # before any request: 'ab' would match half the silences
+        raise UsageError(f"silence id {silence_id!r} is too short: give the whole id or a prefix of at least "
+                         f"{MIN_PREFIX_CHARS} characters")
     if re.match(_PREFIX, silence_id):
         hits = [s for s in get_silences(am) if str(s.get("id", "")).lower().startswith(silence_id.lower())]
         if len(hits) == 1:
