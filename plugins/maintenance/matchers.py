@@ -21,6 +21,7 @@ from aetherops.errors import UsageError
 OPERATORS = ("=~", "!~", "!=", "=")
 # patterns as text: compiled on first use (and cached by re), so importing this module costs nothing
 _LABEL_NAME = r"[a-zA-Z_][a-zA-Z0-9_]*\Z"
+_CONFIG_LABEL_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z"
 _SPLIT = r"(?s)\s*([^=!~\s]*)\s*(=~|!~|!=|=)\s*(.*?)\s*\Z"
 #: regex features Python accepts but Alertmanager's Go (RE2) engine refuses
 _NOT_RE2 = (("(?=", "lookahead"), ("(?!", "negative lookahead"), ("(?<=", "lookbehind"), ("(?<!", "negative lookbehind"),
@@ -83,10 +84,11 @@ def _unescape(raw: str, text: str) -> str:
     return "".join(out)
 
 
-def parse_matcher(text: str) -> dict:
+def parse_matcher(text: str, *, colons: bool = False) -> dict:
     """``'service=~"crm-.*"'`` -> ``{"name": "service", "value": "crm-.*", "isRegex": True, "isEqual": True}``.
 
-    Raises :class:`MatcherError` (exit 2) naming the matcher when it is not valid.
+    Raises :class:`MatcherError` (exit 2) naming the matcher when it is not valid. ``colons``: label names may
+    hold ``:``, as in the ``matchers:`` of an Alertmanager config file (its parser allows them; the API does not).
     """
     if not isinstance(text, str) or not text.strip():
         raise MatcherError(f"bad matcher {shown(text)}: empty (expected NAME=VALUE, NAME!=VALUE, NAME=~REGEX or NAME!~REGEX)")
@@ -103,7 +105,7 @@ def parse_matcher(text: str) -> dict:
     name, op, raw = match.groups()
     if not name:
         raise MatcherError(f"bad matcher {shown(text)}: missing label name before '{op}'")
-    if not re.match(_LABEL_NAME, name):
+    if not re.match(_CONFIG_LABEL_NAME if colons else _LABEL_NAME, name):
         raise MatcherError(f"bad matcher {shown(text)}: invalid label name {name!r} (letters, digits and _; not starting with a digit)")
     value = _unescape(raw, text)
     is_regex = op in ("=~", "!~")
