@@ -150,3 +150,11 @@ def test_bad_input_is_a_usage_error(storm_am, aetherops_cli):
         result = aetherops_cli("alerts", "test", *args)
         assert result.exit_code == 2, (args, result.stderr)
         assert needle in result.stderr and "Traceback" not in result.stderr
+
+
+def test_routes_from_the_running_config(storm_am, aetherops_cli):
+    """Without --config or alertmanager.config_file, `alerts routes` evaluates the config Alertmanager runs."""
+    result = aetherops_cli("-o", "json", "alerts", "routes", "--label", "team=db", "--label", "severity=critical")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert data["receivers"] == ["pager", "db-team"] and data["config"].endswith("/api/v2/status")

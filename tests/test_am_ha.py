@@ -65,6 +65,12 @@ def test_with_one_peer_killed_maintenance_and_alerts_still_work(alertmanager_clu
     assert "unreachable" in made.stderr
     listed = aetherops_cli("-p", "ha", "-o", "json", "maintenance", "list")
     assert data["id"] in [row["id"] for row in listed.json()]
+    import sys
+
+    ran = aetherops_cli("-p", "ha", "-o", "json", "maintenance", "run", "--duration-seconds", "60", "--match", 'alertname="Job"',
+                        "--", sys.executable, "-c", "pass")
+    assert ran.exit_code == 0, ran.stderr
+    assert ran.json()["expired"] is True and "unreachable" in ran.stderr
 
     posted = aetherops_cli("-p", "ha", "-o", "json", "alerts", "test", "--label", "alertname=Survivor", "--resolve-after", "0")
     assert posted.exit_code == 0, posted.stderr
@@ -103,3 +109,23 @@ def test_profile_urls_are_validated(profile_factory, aetherops_cli):
     profile_factory("badurls", alertmanager={"urls": ["http://127.0.0.1:9093", "ftp://x"]})
     result = aetherops_cli("-p", "badurls", "alerts", "list")
     assert result.exit_code == 4 and "alertmanager.urls" in result.stderr and "ftp://x" in result.stderr
+
+
+def test_a_peer_that_never_gets_the_silence_is_named(alertmanager_cluster, alertmanager_server, monkeypatch):
+    """A "peer" outside the gossip (a standalone Alertmanager) never shows the silence: the bounded wait names it."""
+    from aetherops_plugins.maintenance import engine, matchers
+
+    monkeypatch.setattr(engine, "PEER_WAIT_SECONDS", 1.0)
+    urls = [*alertmanager_cluster.urls, alertmanager_server.url]
+    client = AlertmanagerClient(ServiceConfig(name="alertmanager", url=urls[0], timeout=5, options={"urls": urls}))
+    try:
+        outcome = engine.create_or_extend(client, matchers.parse_matchers(['alertname="Lag"']), seconds=300, author="t",
+                                          comment="c", default_comment="c")
+        assert outcome.action == "created"
+        outcome = engine.on_peers(client, outcome, timeout=0.5)
+        assert [(p["url"], p["state"]) for p in outcome.peers] == [(urls[0], "visible"), (urls[1], "visible"), (urls[2], "lagging")]
+        assert any(alertmanager_server.url in w and "not visible" in w for w in outcome.warnings)
+        extended = engine.extend(client, outcome.silence["id"], seconds=600)
+        assert [p["state"] for p in extended.peers[:2]] == ["visible", "visible"]  # the new end reached both peers
+    finally:
+        client.close()

@@ -434,7 +434,7 @@ PEER_WAIT_SECONDS = 10.0
 
 
 def wait_on_peers(am: AlertmanagerClient, silence_id: str, ends_at: str | None, *,
-                  timeout: float = PEER_WAIT_SECONDS) -> list[dict[str, Any]]:
+                  timeout: float | None = None) -> list[dict[str, Any]]:
     """Wait until silence ``silence_id`` (ending at ``ends_at``) is visible on every reachable peer of the
     cluster (``alertmanager.urls``), at most ``timeout`` seconds. One row per peer: ``state`` is visible,
     lagging (not there, or not with this end, when the time was up) or unreachable. ``[]`` for one Alertmanager."""
@@ -443,6 +443,7 @@ def wait_on_peers(am: AlertmanagerClient, silence_id: str, ends_at: str | None, 
     peers = list(getattr(am, "peers", []))
     if len(peers) < 2:
         return []
+    timeout = PEER_WAIT_SECONDS if timeout is None else timeout
     wanted = parse_time(ends_at) if ends_at else None
     path = f"/api/v2/silence/{urlquote(str(silence_id), safe='')}"
     rows = {peer.base_url: {"url": peer.base_url, "state": "lagging", "error": None} for peer in peers}
@@ -473,12 +474,13 @@ def wait_on_peers(am: AlertmanagerClient, silence_id: str, ends_at: str | None, 
     return list(rows.values())
 
 
-def on_peers(am: AlertmanagerClient, outcome: Outcome, *, timeout: float = PEER_WAIT_SECONDS) -> Outcome:
+def on_peers(am: AlertmanagerClient, outcome: Outcome, *, timeout: float | None = None) -> Outcome:
     """:func:`wait_on_peers` for a created or extended silence: the rows in ``outcome.peers``, a warning naming
     each peer that lags, a note for each peer that is down."""
     silence_id = outcome.silence.get("id")
     if not silence_id:
         return outcome
+    timeout = PEER_WAIT_SECONDS if timeout is None else timeout
     outcome.peers = wait_on_peers(am, silence_id, outcome.silence.get("endsAt"), timeout=timeout)
     for row in outcome.peers:
         if row["state"] == "lagging":
@@ -534,7 +536,8 @@ def extend(am: AlertmanagerClient, silence_id: str, *, seconds: float, comment: 
     if dry_run:
         return Outcome("extend", body, dry_run=True, request=_request_info(am, "POST", "/api/v2/silences", body), notes=notes)
     new_id = post_silence(am, body)
-    return Outcome("extended", {**body, "id": new_id}, previous_id=existing["id"] if new_id != existing["id"] else None, notes=notes)
+    return on_peers(am, Outcome("extended", {**body, "id": new_id}, previous_id=existing["id"] if new_id != existing["id"] else None,
+                                notes=notes))
 
 
 def expire(am: AlertmanagerClient, silence: dict, *, dry_run: bool = False) -> Outcome:
