@@ -148,7 +148,7 @@ def matches_all(matchers: Iterable[Matcher], labels: Mapping[str, str]) -> bool:
 def parse_config_matchers(text: str) -> list[Matcher]:
     """One entry of a ``matchers:`` list, as Alertmanager 0.25's ``labels.ParseMatchers`` reads it: optional
     braces, several matchers separated by commas, quoted or bare values; label names may hold ``:``."""
-    body = str(text).strip()
+    body = str(text)  # Go trims the braces, not the space around them
     body = body[1:] if body.startswith("{") else body
     body = body[:-1] if body.endswith("}") else body
     if not body.strip():
@@ -163,6 +163,8 @@ def _from_dict(d: Mapping[str, Any]) -> Matcher:
 def parse_label(text: str, *, colons: bool = False) -> tuple[str, str]:
     """``--label k=v`` (or ``k="v"``), like amtool's label arguments: one equality matcher; UsageError otherwise.
     ``colons``: the name may hold ``:`` (amtool's offline routing test allows it; an alert posted to the API may not)."""
+    if isinstance(text, str) and text.lstrip(" \t\n\f\r").startswith("{"):  # amtool: one matcher, no braces form
+        raise m.MatcherError(f"bad label {m.shown(text)}: labels are NAME=VALUE pairs, without braces")
     parsed = m.parse_matcher(text, colons=colons)
     if parsed["isRegex"] or not parsed["isEqual"]:
         raise m.MatcherError(f"bad label {m.shown(text)}: labels are NAME=VALUE pairs (not !=, =~ or !~)")
