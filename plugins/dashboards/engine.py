@@ -39,14 +39,21 @@ SHARING_KEYS = ("__inputs", "__requires", "__elements")
 
 @dataclass
 class LocalDashboard:
-    """One dashboard file: where it is, which folder path it goes to ("" = General), its content."""
+    """One dashboard file: where it is, which folder path it goes to ("" = General), its content.
+
+    A Grafana 12 v2 resource file (``apiVersion: dashboard.grafana.app/v2...``, ``kind: Dashboard``,
+    ``metadata.name``, ``spec``) has ``schema`` "v2", ``resource`` the file's object and ``dashboard`` its spec."""
 
     path: Path
     folder: str
     dashboard: dict
+    schema: str = "v1"
+    resource: dict | None = None
 
     @property
     def uid(self) -> str:
+        if self.resource is not None:
+            return str((self.resource.get("metadata") or {}).get("name") or "")
         return str(self.dashboard.get("uid") or "")
 
     @property
@@ -72,6 +79,30 @@ class Report:
 def stable_json(dashboard: dict) -> str:
     """The one way dashboards are written: normalised, sorted keys, 2-space indent, trailing newline."""
     return json.dumps(normalize(dashboard), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+#: ``apiVersion`` prefix of a Grafana 12 dashboard resource (``dashboard.grafana.app/v2beta1``).
+V2_API_PREFIX = "dashboard.grafana.app/v2"
+#: Labels the server assigns (a database id): never written to a file.
+V2_SERVER_LABELS = frozenset({"grafana.app/deprecatedInternalID"})
+
+
+def is_v2_resource(data: Any) -> bool:
+    """A Grafana 12 v2 dashboard resource: ``apiVersion`` dashboard.grafana.app/v2..., ``kind`` Dashboard, a ``spec``."""
+    return (isinstance(data, dict) and str(data.get("apiVersion") or "").startswith(V2_API_PREFIX)
+            and data.get("kind", "Dashboard") == "Dashboard" and isinstance(data.get("spec"), dict))
+
+
+def v2_file_resource(resource: dict, uid: str) -> dict:
+    """What a pulled v2 dashboard's file holds: apiVersion, kind, metadata.name (and the labels people set), the
+    normalised spec. Annotations (folder: the directory says it; message, updatedBy, timestamps: per save) and the
+    server's bookkeeping (resourceVersion, generation, uid, namespace, status) are left out, so a file changes
+    only when the dashboard does."""
+    meta = resource.get("metadata") or {}
+    labels = {k: v for k, v in (meta.get("labels") or {}).items() if k not in V2_SERVER_LABELS}
+    return {"apiVersion": resource.get("apiVersion"), "kind": "Dashboard",
+            "metadata": {"name": meta.get("name") or uid, **({"labels": labels} if labels else {})},
+            "spec": normalize(resource.get("spec") or {})}
 
 
 def bind_inputs(dashboard: dict, bindings: dict[str, str], path: Path) -> dict:
@@ -132,19 +163,30 @@ def read_tree(root: Path, *, folder: str | None = None, bindings: dict[str, str]
             raise ConfigError("not a dashboard (a JSON object is expected)", path=path)
         if "__inputs" in data:
             data = bind_inputs(data, bindings or {}, path)
+        resource = None
+        if is_v2_resource(data):  # Grafana 12's v2 schema: the uid is metadata.name, the dashboard is the spec
+            resource = data
+            if not isinstance(resource.get("metadata") or {}, dict):
+                raise ConfigError("the v2 dashboard's metadata must be an object", path=path)
+            resource["metadata"] = meta = dict(resource.get("metadata") or {})
+            data = resource["spec"]
+            key, uid = "metadata.name", meta.get("name")
+        else:
+            key, uid = "uid", data.get("uid")
         if not isinstance(data.get("title"), str) or not data["title"].strip():
             raise ConfigError("the dashboard has no title", path=path)
-        uid = data.get("uid")
         if uid in (None, ""):
-            uid = data["uid"] = uid_for_path(rel.with_suffix("").as_posix())
+            uid = uid_for_path(rel.with_suffix("").as_posix())
+            (meta if resource is not None else data)[key.rpartition(".")[2]] = uid
             if write_uids:
                 pending.append((path, uid))
         if not isinstance(uid, str):
-            raise ConfigError("the dashboard's uid must be a string", path=path)
+            raise ConfigError(f"the dashboard's {key} must be a string", path=path)
         if uid in seen:
             raise ConfigError(f"duplicate uid {uid} (also in {seen[uid]})", path=path)
         seen[uid] = path
-        found.append(LocalDashboard(path, folder if folder is not None else "/".join(rel.parts[:-1]), data))
+        found.append(LocalDashboard(path, folder if folder is not None else "/".join(rel.parts[:-1]), data,
+                                    schema="v2" if resource is not None else "v1", resource=resource))
     for path, uid in pending:
         _write_uid(path, uid)
     return found
@@ -153,6 +195,10 @@ def read_tree(root: Path, *, folder: str | None = None, bindings: dict[str, str]
 def _write_uid(path: Path, uid: str) -> None:
     """Put ``uid`` into the file (first key of the dashboard, inside an envelope if there is one), rest kept."""
     data = json.loads(path.read_text(encoding="utf-8"))
+    if is_v2_resource(data):
+        data["metadata"] = {"name": uid, **{k: v for k, v in (data.get("metadata") or {}).items() if k != "name"}}
+        write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return
     target = data["dashboard"] if isinstance(data.get("dashboard"), dict) else data
     updated = {"uid": uid, **{k: v for k, v in target.items() if k != "uid"}}
     if target is data:
@@ -218,7 +264,7 @@ def fetch_state(client, uids: list[str]) -> ServerState:
 
     def one(uid: str) -> tuple[str, dict | None]:
         try:
-            return uid, client.dashboard(uid)
+            return uid, client.dashboard_or_v2(uid)  # Grafana 12 v2 ones through /apis: spec, generation, resourceVersion
         except ServiceError as exc:
             if exc.status == 404:
                 return uid, None
@@ -314,7 +360,8 @@ def plan_push(local: list[LocalDashboard], state: ServerState, record: Record, *
         if current is not None and record.pushed.get(d.uid) == fingerprint(current.get("dashboard") or {}):
             version = (current.get("dashboard") or {}).get("version", (current.get("meta") or {}).get("version"))
         wanted.append(WantedDashboard(uid=d.uid, title=d.title, folder_uid=uids[d.folder], dashboard=normalize(d.dashboard),
-                                      version=version, label=f"{d.folder or 'General'}/{d.title}"))
+                                      version=version, label=f"{d.folder or 'General'}/{d.title}", schema=d.schema,
+                                      resource=d.resource))
     created = [i.uid for i in folder_items if i.action == "create"]
     items = folder_items + plan_dashboards(wanted, state, force=force, planned_folders=created, message=message)
     return items + (plan_prune(local, state, uids, keep) if prune else [])
@@ -364,7 +411,10 @@ def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dr
     fps = {d.uid: fingerprint(d.dashboard) for d in local}
     for item in items:
         if item.kind == "dashboard" and item.changes and isinstance(item.body, dict):
-            item.body["message"] = _tag(message, fps[item.uid])
+            if item.extra.get("schema") == "v2":  # /apis keeps the version message in an annotation
+                item.body["metadata"].setdefault("annotations", {})["grafana.app/message"] = _tag(message, fps[item.uid])
+            else:
+                item.body["message"] = _tag(message, fps[item.uid])
     report = Report(rows=list(lint_rows))
     rows = {id(i): _row(i, diff) for i in items}
     if not dry_run:
@@ -469,8 +519,12 @@ def pull(client, root: Path, *, folder: str | None, uids: tuple[str, ...], url: 
     rows = []
     taken: set[Path] = set()
     for entry in listing:
-        dashboard = (client.dashboard(entry["uid"]).get("dashboard") or {})
-        text = stable_json(dashboard)
+        doc = client.dashboard_or_v2(entry["uid"])
+        dashboard = doc.get("dashboard") or {}
+        if "resource" in doc:  # stored in Grafana 12's v2 schema: the file is the resource, as push reads it back
+            text = json.dumps(v2_file_resource(doc["resource"], entry["uid"]), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        else:
+            text = stable_json(dashboard)
         path = existing.get(entry["uid"])
         if path is None:
             sub = Path(*dir_path(entry["folder"]).split("/")) if entry["folder"] else Path()
