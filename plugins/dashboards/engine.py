@@ -357,8 +357,13 @@ def plan_push(local: list[LocalDashboard], state: ServerState, record: Record, *
     for d in local:
         current = state.dashboards.get(d.uid)
         version = None
-        if current is not None and record.pushed.get(d.uid) == fingerprint(current.get("dashboard") or {}):
-            version = (current.get("dashboard") or {}).get("version", (current.get("meta") or {}).get("version"))
+        pushed = record.pushed.get(d.uid)
+        if current is not None and pushed is not None:
+            cur, meta = current.get("dashboard") or {}, current.get("meta") or {}
+            # the same content in the same folder is unchanged whatever its version: no fingerprint to compute
+            same = (meta.get("folderUid") or "") == uids[d.folder] and normalize(cur) == normalize(d.dashboard)
+            if same or pushed == fingerprint(cur):
+                version = cur.get("version", meta.get("version"))
         wanted.append(WantedDashboard(uid=d.uid, title=d.title, folder_uid=uids[d.folder], dashboard=normalize(d.dashboard),
                                       version=version, label=f"{d.folder or 'General'}/{d.title}", schema=d.schema,
                                       resource=d.resource))
@@ -400,10 +405,12 @@ def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dr
     ``lint_checks``: the lint plugin's checks; a file with an error finding is reported and not pushed."""
     local = read_tree(root, folder=folder, bindings=bindings, write_uids=write_uids and not dry_run)
     refused = lint_errors(lint_checks, root) if lint_checks else {}
+    # Path.resolve costs a few stat calls per file: only when lint refused something
+    held = [(d, refused[d.path.resolve()]) for d in local if d.path.resolve() in refused] if refused else []
     lint_rows = [{"kind": "dashboard", "name": f"{d.folder or 'General'}/{d.title}", "uid": d.uid, "action": "error",
-                  "reason": refused[d.path.resolve()]} for d in local if d.path.resolve() in refused]
-    held_back = {d.uid for d in local if d.path.resolve() in refused}  # in DIR all the same: never pruned
-    local = [d for d in local if d.path.resolve() not in refused]
+                  "reason": reason} for d, reason in held]
+    held_back = {d.uid for d, _ in held}  # in DIR all the same: never pruned
+    local = [d for d in local if d.uid not in held_back]
     record = Record(url)
     state = fetch_state(client, [d.uid for d in local])
     recover_record(client, local, state, record)
@@ -441,13 +448,12 @@ def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dr
         for item in [i for i in items if i.action == "delete"]:
             if _delete(client, item, rows[id(item)], report):
                 record.pushed.pop(item.uid, None)
-        by_uid = {d.uid: d for d in local}
         for item, ok in landed:
             if ok:
-                record.pushed[item.uid] = fingerprint(by_uid[item.uid].dashboard)
+                record.pushed[item.uid] = fps[item.uid]
         for item in items:  # an unchanged dashboard is as good as pushed: a later repo edit is an update
             if item.kind == "dashboard" and item.action == "unchanged":
-                record.pushed[item.uid] = fingerprint(by_uid[item.uid].dashboard)
+                record.pushed[item.uid] = fps[item.uid]
         record.save()
     for item in items:
         row = rows[id(item)]
