@@ -468,3 +468,20 @@ def test_cert_expiry_is_the_earliest_of_the_presented_chain_like_the_exporter(tm
     assert theirs["probe_success"] == 1.0
     assert record["tls_earliest_cert_expiry"] == theirs["probe_ssl_earliest_cert_expiry"]
     assert 9 < record["tls_expiry_days"] <= 10.01  # the intermediate's 10 days, not the leaf's 30
+
+
+def test_http2_faults_are_failed_probes_with_reasons(lab, aetherops_cli):
+    routes = {"/ok": (200, {}, b"fine\n"), "/reset": (200, {"x-test-fault": "reset"}, b"partial\n"),
+              "/cut": (200, {"x-test-fault": "cut"}, b"partial\n"), "/goaway": (200, {"x-test-fault": "goaway"}, b"")}
+    with H2Server(lab["cert"], lab["key"], routes) as server:
+        targets = [f"{server.url}{path}" for path in routes]
+        result = aetherops_cli("probe", "--config", lab["config"], "-m", "https_trusted", *targets, "-o", "json")
+        assert "h2" in server.protocols
+    assert result.exit_code == 1, result
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    records = {r["target"].rsplit("/", 1)[1]: r for r in result.json()["probes"]}
+    assert records["ok"]["success"] and records["ok"]["http_version"] == "HTTP/2.0"
+    assert not records["reset"]["success"] and "reset the HTTP/2 stream" in records["reset"]["reason"]
+    assert not records["cut"]["success"] and "mid-response" in records["cut"]["reason"]
+    assert records["cut"]["status_code"] == 200
+    assert not records["goaway"]["success"] and "GOAWAY" in records["goaway"]["reason"]

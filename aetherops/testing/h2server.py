@@ -1,5 +1,9 @@
 """A small HTTPS test server that speaks HTTP/2 (negotiated by ALPN) and HTTP/1.1, for probe tests.
 
+Faults for tests (HTTP/2 only), chosen by a route header ``x-test-fault``: ``reset`` sends the response
+headers then RST_STREAM; ``cut`` promises a longer body (``content-length``), sends part of it and closes the
+connection; ``goaway`` answers with GOAWAY and no response.
+
 Faithful: TLS with ALPN ``["h2", "http/1.1"]``, so a client offering h2 gets HTTP/2 (the ``h2`` package's
 server-side connection: SETTINGS, HEADERS, DATA, flow control) and one offering only http/1.1 gets HTTP/1.1,
 like nginx or Go's net/http with ``http2`` on. Simplified: a fixed routing table (``routes``: path ->
@@ -117,9 +121,24 @@ class H2Server:
                 if isinstance(event, h2.events.RequestReceived):
                     path = dict(event.headers).get(":path", "/")
                     status, headers, body = self._answer(path)
-                    conn.send_headers(event.stream_id, [(":status", str(status)), ("content-length", str(len(body))),
+                    headers = dict(headers)
+                    fault = headers.pop("x-test-fault", None)
+                    if fault == "goaway":
+                        conn.close_connection()
+                        writer.write(conn.data_to_send())
+                        await writer.drain()
+                        return
+                    length = len(body) * 10 if fault == "cut" else len(body)
+                    conn.send_headers(event.stream_id, [(":status", str(status)), ("content-length", str(length)),
                                                         *headers.items()], end_stream=not body)
-                    if body:
+                    if fault == "reset":
+                        conn.reset_stream(event.stream_id)
+                    elif fault == "cut":
+                        conn.send_data(event.stream_id, body)
+                        writer.write(conn.data_to_send())
+                        await writer.drain()
+                        return
+                    elif body:
                         conn.send_data(event.stream_id, body, end_stream=True)
                 elif isinstance(event, h2.events.ConnectionTerminated):
                     writer.write(conn.data_to_send())
