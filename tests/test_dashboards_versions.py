@@ -216,3 +216,24 @@ def test_a_v2_dashboard_that_cannot_be_read_is_one_line_exit_3(aetherops_cli, gr
     assert result.exit_code == 3, result
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "/apis/dashboard.grafana.app" in result.stderr
+
+
+@pytest.mark.parametrize("resource, words", [
+    ({"metadata": 5}, "metadata must be an object"),
+    ({"metadata": {"name": ["x"]}}, "metadata.name must be a string"),
+    ({"metadata": {"name": "x", "annotations": ["a"]}}, "metadata.annotations must be an object"),
+    ({"metadata": {"name": "x", "labels": "l"}}, "metadata.labels must be an object"),
+    ({"spec": {"title": ""}}, "no title"),
+])
+def test_a_bad_v2_file_is_one_line_exit_4(aetherops_cli, grafana_at, tmp_path, resource, words):
+    double = grafana_at(V12)
+    tree = tmp_path / "dash"
+    tree.mkdir()
+    doc = v2_file("x", "X")
+    doc.update(resource)
+    (tree / "bad.json").write_text(json.dumps(doc), encoding="utf-8")
+    result = aetherops_cli("dashboards", "push", str(tree))
+    assert result.exit_code == 4, result
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert words in result.stderr and "bad.json" in result.stderr
+    assert not writes(double)

@@ -169,6 +169,9 @@ def read_tree(root: Path, *, folder: str | None = None, bindings: dict[str, str]
             if not isinstance(resource.get("metadata") or {}, dict):
                 raise ConfigError("the v2 dashboard's metadata must be an object", path=path)
             resource["metadata"] = meta = dict(resource.get("metadata") or {})
+            for part in ("annotations", "labels"):
+                if not isinstance(meta.get(part) or {}, dict):
+                    raise ConfigError(f"the v2 dashboard's metadata.{part} must be an object", path=path)
             data = resource["spec"]
             key, uid = "metadata.name", meta.get("name")
         else:
