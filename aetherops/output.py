@@ -25,7 +25,7 @@ STRUCTURED = ("json", "yaml")
 _TTY_GAP = 3
 #: characters between two columns of a piped table
 _PIPE_GAP = "  "
-_CONTROL = None  # compiled on first use: line breaks and tabs inside a cell
+_CONTROL = None  # compiled on first use: line breaks, tabs and other control characters inside a cell
 
 
 def colour_enabled(stream=None) -> bool:
@@ -249,15 +249,16 @@ def fit_widths(natural: Sequence[int], floors: Sequence[int], available: int) ->
 
 
 def _cell(value: Any) -> str:
-    """A table cell: one line (line breaks and tabs become spaces), secrets redacted."""
+    """A table cell: one line (line breaks and tabs become spaces), other control characters (an escape sequence
+    from a server's error message) shown as U+FFFD instead of reaching the terminal, secrets redacted."""
     global _CONTROL
     if value is None:
         return ""
     if _CONTROL is None:
         import re
 
-        _CONTROL = re.compile(r"[\t\n\v\f\r\x1c-\x1e\x85\u2028\u2029]")
-    return _CONTROL.sub(" ", redact(str(value)))
+        _CONTROL = re.compile(r"([\t\n\v\f\r\x1c-\x1e\x85\u2028\u2029])|[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
+    return _CONTROL.sub(lambda m: " " if m.group(1) else "\ufffd", redact(str(value)))
 
 
 def _click_style(text: str, style: str | None) -> str:
