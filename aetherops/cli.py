@@ -80,10 +80,10 @@ def _output_option() -> click.Option:
                         callback=_set_output, is_eager=True, help="Result format: text (default), json or yaml.")
 
 
-def _add_common_options(command: click.Command) -> None:
+def _add_common_options(command: click.Command, fleet: bool = False) -> None:
     """Give every command (groups and their subcommands too) ``-o/--output``, ``--no-headers`` and ``-p/--profile``
-    (and fleet commands ``--all-profiles``), unless the plugin already uses those names; make each callback
-    fleet-aware (:func:`_fleet_callback`)."""
+    (and fleet commands ``--all-profiles``; ``fleet``: the group above is one), unless the plugin already uses
+    those names; make each callback fleet-aware (:func:`_fleet_callback`)."""
     names = {opt for param in command.params for opt in getattr(param, "opts", []) + getattr(param, "secondary_opts", [])}
     if "--output" not in names:
         command.params.append(_output_option())
@@ -95,14 +95,16 @@ def _add_common_options(command: click.Command) -> None:
         command.params.append(click.Option(["-p", "--profile"], metavar="NAME", multiple=True, expose_value=False,
                                            callback=_set_profile, is_eager=True, shell_complete=_complete_profiles,
                                            help="Profile to use (same as the global -p)."))
-    if getattr(command, FLEET_ATTRIBUTE, False) and "--all-profiles" not in names:
+    own = getattr(command, FLEET_ATTRIBUTE, None)
+    fleet = fleet if own is None else bool(own)
+    if fleet and "--all-profiles" not in names:
         command.params.append(click.Option(["--all-profiles"], is_flag=True, default=False, expose_value=False,
                                            callback=_set_all_profiles, is_eager=True,
                                            help="Run across every profile (same as the global --all-profiles)."))
     _fleet_callback(command)
     if isinstance(command, click.Group):
         for sub in command.commands.values():
-            _add_common_options(sub)
+            _add_common_options(sub, fleet)
 
 
 def _fleet_capable(command: click.Command, click_ctx: click.Context | None) -> bool:

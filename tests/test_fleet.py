@@ -96,6 +96,9 @@ def test_maintenance_silences_every_profiles_alertmanager(fleet, aetherops_cli):
     assert listed.exit_code == 0, listed
     rows = [line.split()[:2] for line in listed.stdout.splitlines()[1:3]]
     assert rows == [["eu", runs["eu"]["result"]["id"]], ["us", runs["us"]["result"]["id"]]]
+    everywhere = aetherops_cli("maintenance", "list", "--all-profiles", "-o", "json")  # a subcommand of a fleet group
+    assert [(r["profile"], len(r["result"] or [])) for r in everywhere.json()] == [("dead", 0), ("eu", 1), ("us", 1)]
+    assert everywhere.exit_code == 3  # dead's Alertmanager cannot be reached
     # text lines (not tables) are prefixed with the profile, so they stay attributable when grepped
     ended = aetherops_cli("-p", "eu", "-p", "us", "maintenance", "end", "--mine")
     assert ended.exit_code == 0, ended
