@@ -195,10 +195,12 @@ def build_cli(pm) -> click.Group:
         """aetherops: operate a Prometheus + Alertmanager + Grafana stack."""
         from aetherops.context import Context
 
-        profile = profile or (os.environ.get("AETHEROPS_PROFILE") or None,)  # one name: never split on spaces
-        ctx.meta[META_PROFILES] = tuple(p for p in profile if p)
+        # only -p counts for a fan-out, so --all-profiles works with AETHEROPS_PROFILE set in the shell; without -p,
+        # AETHEROPS_PROFILE (one name, never split on spaces) is the selected profile, as an explicit choice
+        ctx.meta[META_PROFILES] = tuple(profile)
         ctx.meta[META_ALL_PROFILES] = all_profiles
-        context = Context(pm, profile_name=profile[0], profiles_dir=profiles_dir, output_format=output, debug=debug)
+        selected = profile[0] if profile else (os.environ.get("AETHEROPS_PROFILE") or None)
+        context = Context(pm, profile_name=selected, profiles_dir=profiles_dir, output_format=output, debug=debug)
         context.output.headers = not no_headers
         ctx.obj = context
         ctx.call_on_close(context.close)

@@ -79,7 +79,8 @@ def test_all_profiles_skips_templates_and_shipped_examples(fleet, aetherops_cli)
     runs = yaml.safe_load(result.stdout)
     # base is extended by eu (a template); local and example-prod ship with aetherops
     assert [(r["profile"], r["exit_code"]) for r in runs] == [("dead", 3), ("eu", 0), ("us", 0)]
-    per_command = aetherops_cli("health", "--all-profiles", "-o", "json")
+    # AETHEROPS_PROFILE in the shell selects the default profile; it does not conflict with --all-profiles
+    per_command = aetherops_cli("health", "--all-profiles", "-o", "json", env={"AETHEROPS_PROFILE": "eu"})
     assert [r["profile"] for r in per_command.json()] == ["dead", "eu", "us"]
     assert [r["exit_code"] for r in per_command.json()] == [3, 0, 0]
 
