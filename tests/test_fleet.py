@@ -14,6 +14,7 @@ import textwrap
 import httpx
 import pytest
 import yaml
+from test_json_keys import snake_violations
 
 from aetherops.testing.servers import free_port, start_alertmanager
 
@@ -58,6 +59,7 @@ def test_health_across_three_profiles_one_dead_json(fleet, aetherops_cli):
     assert [r["reachable"] for r in dead["result"]] == [False, False]
     assert all("cannot connect" in r["error"] for r in dead["result"])
     assert "[dead] no service could be reached" in result.stderr and "Traceback" not in result.stderr
+    assert snake_violations(result.json()) == []
 
 
 def test_health_across_three_profiles_one_dead_text(fleet, aetherops_cli):
