@@ -29,7 +29,6 @@ profiles' codes. Warnings and notes go to stderr at once, tagged ``[PROFILE]``. 
 from __future__ import annotations
 
 import contextlib
-import sys
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
@@ -249,4 +248,3 @@ def _text(output: Output, runs: Sequence[ProfileRun]) -> None:
              "error": run.error} for run in runs]
     output.table(rows, [("profile", "PROFILE"), ("status", "STATUS"), ("error", "ERROR")],
                  styles={"status": lambda s: "green" if s == "ok" else "red"})
-    sys.stdout.flush()
