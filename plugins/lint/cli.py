@@ -58,15 +58,17 @@ def run_command(ctx, *, paths, fmt, disable, enable, severity_threshold, baselin
     from aetherops_plugins.lint.engine import Options, reaches, run
     from aetherops_plugins.lint.loader import ReadError
 
+    # `-o yaml` prints the --format json document as YAML; an explicit --format json stays JSON
+    structured = "yaml" if fmt is None and ctx.output.format == "yaml" else "json"
     fmt = fmt or ("json" if ctx.output.json else "text")
     checks = collect_checks(ctx)
     if list_checks:
         rows = [{"id": c.id, "severity": c.severity, "kinds": ",".join(c.kinds), "online": bool(getattr(c, "online", False)),
                  "summary": getattr(c, "summary", "")} for c in checks]
         if fmt == "json":
-            Output("json").result(rows)
+            Output(structured).result(rows)
         else:
-            out = Output("text")
+            out = Output("text", headers=ctx.output.headers)
             out.table(rows, [("id", "CHECK"), ("severity", "SEVERITY"), ("kinds", "KINDS"), ("summary", "WHAT")])
         return
     settings = _settings(ctx, bool(paths))
@@ -115,7 +117,7 @@ def run_command(ctx, *, paths, fmt, disable, enable, severity_threshold, baselin
     if not report.targets and not report.findings:  # almost always a typo in a CI path
         raise ConfigError(f"no rule, config or dashboard files found under {', '.join(paths)}")
     if fmt == "json":
-        Output("json").result(formats.to_json(report))
+        Output(structured).result(formats.to_json(report))
     elif fmt == "sarif":
         Output("json").result(formats.to_sarif(report, checks))
     elif fmt == "github":
