@@ -268,7 +268,7 @@ def test_promql_error_positions_match_promtool(tmp_path):
     import subprocess
 
     from aetherops.testing.servers import require_binary
-    from aetherops_plugins.lint.promql import PromQLError, _analyze_uncached
+    from aetherops_plugins.lint.promql.parse import PromQLError, _analyze_uncached
 
     require_binary("promtool")
     disagree = []
@@ -560,10 +560,12 @@ def test_parallel_shards_find_the_same_as_one_process(tmp_path, monkeypatch):
     spec.loader.exec_module(bench)
     text = bench.generate(3200).replace("for: 10m", "for: 10s", 40).replace("[5m]", "[1m]", 30)
     (tmp_path / "big.yml").write_text(text, encoding="utf-8")
+    from aetherops_plugins.lint import parallel
+
     monkeypatch.setattr(engine, "PARALLEL_MIN_RULES", 1000)
     calls = []
-    real = engine._run_shard
-    monkeypatch.setattr(engine, "_run_shard", lambda shard, n: calls.append(n) or real(shard, n))
+    real = parallel.shard_count
+    monkeypatch.setattr(parallel, "shard_count", lambda size, min_size: calls.append(real(size, min_size)) or calls[-1])
     parallel = [f.to_dict() for f in lint([tmp_path]).findings]
     import os
     import threading
@@ -959,7 +961,7 @@ def test_traffic_guard_with_recorded_rates_and_denominator_guards(tmp_path, expr
 @pytest.mark.parametrize("expr, words", [("1 +", "unexpected end of input"), ("x{a=}", 'unexpected "}"'),
                                          ("foo bar", 'unexpected identifier "bar"')])
 def test_bare_invalid_promql_query_message_says_what_is_wrong(expr, words):
-    from aetherops_plugins.lint.promql import PromQLError, _analyze_uncached
+    from aetherops_plugins.lint.promql.parse import PromQLError, _analyze_uncached
 
     err = _analyze_uncached(expr)
     assert isinstance(err, PromQLError) and words in err.message and err.message != "invalid promql query"

@@ -130,7 +130,13 @@ def _run_check(c, kinds, by_kind, project) -> list[Finding]:
             except Exception as exc:  # noqa: BLE001 - one broken (third-party) check must not stop lint
                 out.append(Finding(check=c.id, severity="error", file=getattr(t, "display", "-"),
                                    message=f"check crashed: {type(exc).__name__}: {exc}", hint="report this to the check's author"))
+            break  # once is enough: the same crash on every rule would bury the other findings
     return out
+
+
+def _per_rule(c) -> bool:
+    """A RuleCheck that looks at one rule at a time (not online, ``check`` not overridden)."""
+    return isinstance(c, RuleCheck) and not getattr(c, "online", False) and type(c).check is RuleCheck.check
 
 
 def _coerce(check, target, item) -> Finding:
@@ -144,60 +150,45 @@ def _coerce(check, target, item) -> Finding:
                    hint=item.get("hint"), group=item.get("group"))
 
 
-#: rules above which per-rule checks are spread over worker processes (where fork exists)
+#: rules above which per-rule checks are spread over forked worker processes (see parallel.split_run)
 PARALLEL_MIN_RULES = 3000
-_SHARD_STATE: tuple | None = None
 
 
-def _run_shard(shard: int, nshards: int) -> list[Finding]:
-    checks, targets, project = _SHARD_STATE  # type: ignore[misc]
-    saved = [t.rules for t in targets]
-    try:
-        for t in targets:
-            n = len(t.rules)
-            t.rules = t.rules[n * shard // nshards:n * (shard + 1) // nshards]
-        out: list[Finding] = []
-        for c in checks:
-            out.extend(_run_check(c, ("rules",), {"rules": targets}, project))
-        return out
-    finally:
-        for t, rules in zip(targets, saved):
-            t.rules = rules
+def run_rule_checks(checks: list, targets: list[Target], project: Project) -> list[Finding]:
+    """Per-rule checks over every rule of ``targets``: rules are independent, so big inputs are cut into shards."""
+    from aetherops_plugins.lint.parallel import split_run
 
-
-def _worker(args) -> list[Finding]:
-    return _run_shard(*args)
-
-
-def run_sharded(checks: list, targets: list[Target], project: Project) -> list[Finding]:
-    """Run per-rule checks over every rule; split across processes when there are many rules."""
-    global _SHARD_STATE
-    import multiprocessing
-    import os
-
-    total = sum(len(t.rules) for t in targets)
-    workers = min(4, os.cpu_count() or 1)
-    _SHARD_STATE = (checks, targets, project)
     for name in ("rules", "alerts", "recorded", "alert_names", "scrape_jobs", "scrape_interval", "evaluation_interval"):
         getattr(project, name)  # computed once, before any fork
-    try:
-        import threading
+    rules = [r for t in targets for r in t.rules]
 
-        if (not checks or total < PARALLEL_MIN_RULES or workers < 2 or "fork" not in multiprocessing.get_all_start_methods()
-                or threading.active_count() > 1):  # forking a process with threads can deadlock
-            return _run_shard(0, 1)
-        import gc
-
-        gc.freeze()  # the workers must not copy every page by walking objects for garbage collection
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(workers - 1) as pool:
-            pending = pool.map_async(_worker, [(k, workers) for k in range(1, workers)])
-            out = _run_shard(0, workers)
-            for part in pending.get():
-                out.extend(part)
+    def shard(k: int, n: int) -> list[Finding]:
+        part = rules[len(rules) * k // n:len(rules) * (k + 1) // n]
+        out: list[Finding] = []
+        for c in checks:
+            out.extend(_check_rules(c, part, project))
         return out
-    finally:
-        _SHARD_STATE = None
+
+    return split_run(shard, len(rules), min_size=PARALLEL_MIN_RULES)
+
+
+def _check_rules(c: RuleCheck, rules: list, project: Project) -> list[Finding]:
+    """``c`` over ``rules`` (a crash is a finding, as in :func:`_run_check`)."""
+    out: list[Finding] = []
+    rtype = c.rule_type
+    check_rule = c.check_rule
+    for rule in rules:
+        if rtype is not None and rule.type != rtype:
+            continue
+        try:
+            for item in check_rule(rule, project) or ():
+                out.append(item if isinstance(item, Finding) else _coerce(c, rule.target, item))
+        except AetheropsError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one broken (third-party) check must not stop lint
+            out.append(Finding(check=c.id, severity="error", file=rule.target.display, line=rule.line, name=rule.name,
+                               message=f"check crashed: {type(exc).__name__}: {exc}", hint="report this to the check's author"))
+    return out
 
 
 def run(opts: Options, checks: list) -> Report:
@@ -227,9 +218,9 @@ def _run(opts: Options, checks: list) -> Report:
     for t in loaded.targets:
         by_kind.setdefault(t.kind, []).append(t)
     # per-rule checks are independent: on big inputs they run in shards, in forked workers too
-    per_rule = [c for c in selected if isinstance(c, RuleCheck) and not getattr(c, "online", False)]
+    per_rule = [c for c in selected if _per_rule(c)]
     others = [c for c in selected if c not in per_rule]
-    findings: list[Finding] = run_sharded(per_rule, by_kind.get("rules", []), project)
+    findings: list[Finding] = run_rule_checks(per_rule, by_kind.get("rules", []), project)
     for c in others:
         findings.extend(_run_check(c, c.kinds, by_kind, project))
     # severities, suppression, baseline
