@@ -52,3 +52,13 @@ def test_a_failing_child_shard_is_computed_again_here():
         return [lambda: k] if os.getpid() != parent else [k]
 
     assert parallel.split_run(unpicklable, 10, min_size=1) == list(range(n))
+
+
+def test_a_per_file_check_runs_on_every_file(tmp_path):
+    """Regression: a check looking at whole files (not one rule at a time) sees every file, not just the first."""
+    from aetherops_plugins.lint.engine import Options, run
+
+    for name in ("a.yml", "b.yml", "c.yml"):
+        (tmp_path / name).write_text("groups:\n  - name: g\n    bogus: 1\n    rules: []\n", encoding="utf-8")
+    report = run(Options(paths=[str(tmp_path)]), builtin_checks())
+    assert sorted(f.file.rsplit("/", 1)[-1] for f in report.findings if f.check == "syntax/rules-schema") == ["a.yml", "b.yml", "c.yml"]

@@ -47,9 +47,18 @@ def _duration(value: str) -> str | None:
     return None if parse_duration(value) is not None else "must be a Prometheus duration such as 30s, 5m or 1h30m"
 
 
+def _aliases(value) -> str | None:
+    """A mapping of annotation name to a list of other names that satisfy it."""
+    if not isinstance(value, dict) or not all(
+            isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v)) for v in value.values()):
+        return "must map an annotation name to a list of names, e.g. {runbook_url: [playbook, documentation]}"
+    return None
+
+
 @aetherops.hookimpl
 def aetherops_profile_sections():
     from aetherops.profiles import Field, ProfileSection, positive
+    from aetherops_plugins.lint.checks.alerts_annotations import DEFAULT_ALIASES, DEFAULT_REQUIRED
 
     return [
         ProfileSection(
@@ -62,8 +71,10 @@ def aetherops_profile_sections():
                 "severity_threshold": Field(str, "error", "Lowest severity that makes the command exit 1.",
                                             choices=("info", "warning", "error")),
                 "allowed_severities": Field(list, ["critical", "warning", "info"], "Values allowed in alerts' severity label."),
-                "required_annotations": Field(list, ["summary", "description", "runbook_url"], "Annotations every alert needs."),
-                "scrape_interval": Field(str, None, "Scrape interval for rate-range checks (default: the linted prometheus.yml's, else 1m).",
+                "required_annotations": Field(list, list(DEFAULT_REQUIRED), "Annotations every alert needs (alerts/annotations)."),
+                "annotation_aliases": Field(dict, DEFAULT_ALIASES, "Annotation -> other names that satisfy it "
+                                            "(e.g. runbook_url: [playbook, documentation]); replaces the defaults.", validator=_aliases),
+                "scrape_interval": Field(str, None, "Scrape interval for rate-range checks (default: the linted prometheus.yml's; unknown: those checks say so and skip).",
                                          validator=_duration),
                 "evaluation_interval": Field(str, None, "Rule evaluation interval when no prometheus.yml is linted (default 1m).",
                                              validator=_duration),

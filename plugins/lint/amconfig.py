@@ -59,6 +59,7 @@ SECRET_KEYS = {"smtp_auth_password", "smtp_auth_secret", "slack_api_url", "opsge
                "api_url", "url", "webhook_url", "password", "bearer_token", "credentials", "client_secret", "secret_key"}
 
 
+#: URL fields whose value is a secret when it carries a token (:func:`url_has_secret`), per notifier
 SECRET_WHEN_URL = {"slack_configs": "api_url", "webhook_configs": "url", "discord_configs": "webhook_url"}
 
 
@@ -247,16 +248,39 @@ def is_catch_all(r) -> bool:
 
 
 
+#: query parameter names that hold a secret (``?token=``, ``?api_key=``, ``?sig=``...)
+_SECRET_PARAM = re.compile(r"(?:^|[-_.])(?:api)?(?:token|key|secret|password|passwd|pass|pwd|sig|signature|auth|credentials?|code)"
+                           r"(?:$|[-_.])", re.I)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def token_like(text: str) -> bool:
+    """A generated credential rather than a word: a UUID, or a run of 16+ characters (between ``-_.:~``) mixing letter
+    cases or letters and digits (``T0123ABCD``-style ids stay short; ``alertmanager-receiver-2`` is words)."""
+    if _UUID.search(text):
+        return True
+    longest = max(re.split(r"[-_.:~]", text), key=len)
+    if len(longest) < 16 or not longest.isalnum():
+        return False
+    classes = any(c.islower() for c in longest) + any(c.isupper() for c in longest) + any(c.isdigit() for c in longest)
+    return classes >= 2
+
+
 def url_has_secret(url: str) -> bool:
-    """A webhook URL carries a secret when it has credentials, a query string, or a long token-like path segment."""
-    from urllib.parse import urlsplit
+    """A URL carries a secret when it has a password, a query parameter named like one (token, key, secret, sig...) or
+    holding a token-like value, or a token-like path segment (Slack/Discord/Teams webhook URLs). A plain endpoint
+    (``http://receiver:8080/alerts``, ``?channel=ops``) does not."""
+    from urllib.parse import parse_qsl, urlsplit
 
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(url.strip())
     except ValueError:
         return False
-    if parts.username or parts.password or parts.query:
+    if parts.password:
         return True
-    return any(len(seg) >= 20 and re.fullmatch(r"[A-Za-z0-9_\-]+", seg) and re.search(r"\d", seg) for seg in parts.path.split("/"))
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if (_SECRET_PARAM.search(name) and value) or token_like(value):
+            return True
+    return any(token_like(seg) for seg in parts.path.split("/") if seg)
 
 

@@ -110,9 +110,9 @@ def run_command(ctx, *, paths, fmt, disable, enable, severity_threshold, baselin
         return
     for message in report.warnings:
         ctx.output.warn(message)
-    for name in report.unknown:
-        ctx.output.note(f"{name}: not recognised as a rule file, Alertmanager/Prometheus config or dashboard; skipped")
     if not report.targets and not report.findings:  # almost always a typo in a CI path
+        for name, reason in report.skipped:
+            ctx.output.note(f"{name}: {reason}; not linted")
         raise ConfigError(f"no rule, config or dashboard files found under {', '.join(paths)}")
     if fmt == "json":
         Output("json").result(formats.to_json(report))
@@ -121,6 +121,10 @@ def run_command(ctx, *, paths, fmt, disable, enable, severity_threshold, baselin
     elif fmt == "github":
         echo_lines(formats.github_lines(report))
         s = formats.summary(report)
+        for note in report.notes:
+            ctx.output.note(note)
+        for name, reason in report.skipped:
+            ctx.output.note(f"{name}: {reason}; not linted")
         ctx.output.note(f"{s['errors']} error(s), {s['warnings']} warning(s), {s['info']} info in {s['files']} file(s)")
     else:
         _write_text(formats.text_lines(report))

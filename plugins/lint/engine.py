@@ -31,7 +31,11 @@ class Report:
     targets: list[Target]
     unknown: list[str]
     checks_run: list[str]
+    #: (file, reason) of every file passed or found and not linted
+    skipped: list = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: what checks said once for the run (``Project.note``)
+    notes: list[str] = field(default_factory=list)
     collected: int = 0  #: files read
     suppressed: int = 0
     baselined: int = 0
@@ -130,7 +134,6 @@ def _run_check(c, kinds, by_kind, project) -> list[Finding]:
             except Exception as exc:  # noqa: BLE001 - one broken (third-party) check must not stop lint
                 out.append(Finding(check=c.id, severity="error", file=getattr(t, "display", "-"),
                                    message=f"check crashed: {type(exc).__name__}: {exc}", hint="report this to the check's author"))
-            break  # once is enough: the same crash on every rule would bury the other findings
     return out
 
 
@@ -162,14 +165,20 @@ def run_rule_checks(checks: list, targets: list[Target], project: Project) -> li
         getattr(project, name)  # computed once, before any fork
     rules = [r for t in targets for r in t.rules]
 
-    def shard(k: int, n: int) -> list[Finding]:
+    def shard(k: int, n: int) -> list[tuple[list[Finding], list[str]]]:
         part = rules[len(rules) * k // n:len(rules) * (k + 1) // n]
+        before = len(project.notes)
         out: list[Finding] = []
         for c in checks:
             out.extend(_check_rules(c, part, project))
-        return out
+        return [(out, project.notes[before:])]  # notes said in a child process come back with its findings
 
-    return split_run(shard, len(rules), min_size=PARALLEL_MIN_RULES)
+    findings: list[Finding] = []
+    for part, notes in split_run(shard, len(rules), min_size=PARALLEL_MIN_RULES):
+        findings.extend(part)
+        for message in notes:
+            project.note(message)
+    return findings
 
 
 def _check_rules(c: RuleCheck, rules: list, project: Project) -> list[Finding]:
@@ -188,6 +197,7 @@ def _check_rules(c: RuleCheck, rules: list, project: Project) -> list[Finding]:
         except Exception as exc:  # noqa: BLE001 - one broken (third-party) check must not stop lint
             out.append(Finding(check=c.id, severity="error", file=rule.target.display, line=rule.line, name=rule.name,
                                message=f"check crashed: {type(exc).__name__}: {exc}", hint="report this to the check's author"))
+            break  # once is enough: the same crash on every rule would bury the other findings
     return out
 
 
@@ -206,7 +216,7 @@ def run(opts: Options, checks: list) -> Report:
 def _run(opts: Options, checks: list) -> Report:
     started = time.perf_counter()
     loaded = LoadResult()
-    files = collect_files(opts.paths, loaded.warnings)
+    files = collect_files(opts.paths, loaded.warnings, loaded.skipped)
     explicit = {Path(raw) for raw in opts.paths}
     for p in files:
         load_file(p, loaded, explicit=p in explicit)
@@ -233,12 +243,16 @@ def _run(opts: Options, checks: list) -> Report:
     baseline = dict(raw_baseline) if isinstance(raw_baseline, dict) else dict.fromkeys(raw_baseline)
     if baseline:
         findings.sort(key=Finding.sort_key)  # the first occurrences are the baselined ones, deterministically
-    seen = set()
+    seen: dict = {}
+    aliased = _alias_spans(loaded.targets)
     for f in findings:
         key = (f.check, f.file, f.line, f.column, f.message)
-        if key in seen:
+        first = seen.get(key)
+        if first is not None:  # the same finding again: text shared through a YAML alias, checked at each use
+            if first is not _DROPPED and f.line is not None and f.file in aliased:
+                _count_alias_use(first, aliased[f.file], f.line)
             continue
-        seen.add(key)
+        seen[key] = _DROPPED
         if f.check in overrides:
             f.severity = overrides[f.check]
         if f.severity == "off":
@@ -255,11 +269,38 @@ def _run(opts: Options, checks: list) -> Report:
                         baseline[fp] = left - 1
                     baselined += 1
                     continue
+        seen[key] = f
         kept.append(f)
     kept.sort(key=Finding.sort_key)
     return Report(findings=kept, files=sorted({t.display for t in loaded.targets} | {f.file for f in kept}),
-                  targets=loaded.targets, unknown=loaded.unknown, warnings=loaded.warnings, collected=len(files), checks_run=[c.id for c in selected], suppressed=suppressed,
+                  targets=loaded.targets, unknown=loaded.unknown, warnings=loaded.warnings, notes=project.notes, skipped=loaded.skipped, collected=len(files), checks_run=[c.id for c in selected], suppressed=suppressed,
                   baselined=baselined, seconds=time.perf_counter() - started)
+
+
+_DROPPED = object()
+
+
+def _alias_spans(targets: list[Target]) -> dict[str, list]:
+    """file -> [(anchor, first line, last line, [use lines])] for files whose YAML uses aliases."""
+    out: dict[str, list] = {}
+    for t in targets:
+        if t.aliases and t.display not in out:
+            spans: dict = {}
+            for anchor, start, end, use in t.aliases:
+                spans.setdefault((anchor, start, end), []).append(use)
+            out[t.display] = [(a, s, e, uses) for (a, s, e), uses in spans.items()]
+    return out
+
+
+def _count_alias_use(f: Finding, spans: list, line: int) -> None:
+    """Record on ``f`` that it was found once more through the anchored text around ``line`` (innermost anchor)."""
+    inside = [(e - s, a, uses) for a, s, e, uses in spans if s <= line <= e]
+    if not inside:
+        return
+    _, anchor, uses = min(inside)
+    f.extra["occurrences"] = f.extra.get("occurrences", 1) + 1
+    f.extra["alias"] = anchor
+    f.extra["alias_uses"] = uses
 
 
 def reaches(findings: list[Finding], threshold: str) -> bool:

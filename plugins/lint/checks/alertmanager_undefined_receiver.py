@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from aetherops_plugins.lint.amconfig import (
-    routes,
-)
+from aetherops_plugins.lint.amconfig import routes
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.checks._common import kl
 

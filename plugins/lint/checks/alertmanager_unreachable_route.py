@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from aetherops_plugins.lint.amconfig import (
-    is_catch_all,
-    routes,
-)
+from aetherops_plugins.lint.amconfig import is_catch_all, routes
 from aetherops_plugins.lint.api import Check
 
 

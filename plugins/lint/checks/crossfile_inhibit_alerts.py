@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aetherops_plugins.lint.amconfig import (
-    parse_matcher,
-)
+from aetherops_plugins.lint.amconfig import parse_matcher
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.checks._common import RULES, carries, kl
 

@@ -16,7 +16,7 @@ _RECORD_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z_][a-zA-Z0-9_:]*:[a-z
 
 class RecordName(RuleCheck):
     id = "rules/record-name"
-    severity = "warning"
+    severity = "info"
     rule_type = "record"
     summary = "Recording rule names follow `level:metric:operations` (and `_total` is dropped under rate)."
     why = ("The convention tells the reader what a series is (aggregation level, metric, operations) without opening the "
