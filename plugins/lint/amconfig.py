@@ -284,3 +284,162 @@ def url_has_secret(url: str) -> bool:
     return any(token_like(seg) for seg in parts.path.split("/") if seg)
 
 
+
+
+# ------------------------------------------------------------------ shapes (what Go's YAML decoder accepts)
+def _am_shape():
+    from aetherops_plugins.lint.shapes import STR, List, Map
+
+    strings = List(STR, "[]string")
+    labels = Map("map[string]string")
+    tls = Map()
+    http = Map(fields={"basic_auth": Map(), "authorization": Map(), "oauth2": Map(fields={"tls_config": tls, "scopes": strings,
+                                                                                         "endpoint_params": labels}),
+                       "tls_config": tls, "proxy_connect_header": Map("config.Header")})
+    route = Map(fields={"group_by": strings, "matchers": strings, "match": labels, "match_re": Map(),
+                        "mute_time_intervals": strings, "active_time_intervals": strings})
+    route.fields["routes"] = List(route, "[]*config.Route", null="null entry in routes (amtool 0.25 crashes on it)")
+    notifier = Map(fields={"http_config": http, "headers": labels, "details": labels, "custom_fields": labels, "attributes": labels,
+                           "tls_config": tls, "sigv4": Map(), "fields": List(Map(), "[]*config.SlackField"),
+                           "actions": List(Map(), "[]*config.SlackAction"), "mrkdwn_in": strings,
+                           "responders": List(Map(), "[]config.OpsGenieConfigResponder"), "images": List(Map(), "[]config.PagerdutyImage"),
+                           "links": List(Map(), "[]config.PagerdutyLink")})
+    go = {"email": "Email", "pagerduty": "Pagerduty", "pushover": "Pushover", "slack": "Slack", "opsgenie": "OpsGenie",
+          "webhook": "Webhook", "victorops": "VictorOps", "wechat": "Wechat", "sns": "SNS", "telegram": "Telegram",
+          "webex": "Webex", "discord": "Discord"}
+    receiver = Map(fields={f"{k}_configs": List(notifier, f"[]*config.{v}Config",
+                                                null=f"null entry in {k}_configs (amtool 0.25 crashes on it)") for k, v in go.items()})
+    inhibit = Map(fields={"source_matchers": strings, "target_matchers": strings, "equal": List(STR, "model.LabelNames"),
+                          "source_match": labels, "target_match": labels, "source_match_re": Map(), "target_match_re": Map()})
+    entry = Map(fields={"weekdays": List(STR, "[]timeinterval.WeekdayRange"), "days_of_month": List(STR, "[]timeinterval.DayOfMonthRange"),
+                        "months": List(STR, "[]timeinterval.MonthRange"), "years": List(STR, "[]timeinterval.YearRange"),
+                        "times": List(Map(), "[]timeinterval.TimeRange")})
+    interval = Map(fields={"time_intervals": List(entry, "[]timeinterval.TimeInterval")})
+    return Map(fields={"global": Map(fields={"http_config": http}), "route": route,
+                       "inhibit_rules": List(inhibit, "[]*config.InhibitRule"),
+                       "receivers": List(receiver, "[]*config.Receiver", null="null entry in receivers (amtool 0.25 crashes on it)"),
+                       "templates": List(STR, "[]string"), "time_intervals": List(interval, "[]config.TimeInterval"),
+                       "mute_time_intervals": List(interval, "[]config.MuteTimeInterval")})
+
+
+_SHAPE = None
+
+
+def shape():
+    """The declared shape of an Alertmanager 0.25 config (see :mod:`aetherops_plugins.lint.shapes`)."""
+    global _SHAPE
+    if _SHAPE is None:
+        _SHAPE = _am_shape()
+    return _SHAPE
+
+
+#: fields of the sections of an http_config, as prometheus/common (Alertmanager 0.25) decodes them
+HTTP_SECTIONS = {"basic_auth": {"username", "password", "password_file"},
+                 "authorization": {"type", "credentials", "credentials_file"},
+                 "oauth2": {"client_id", "client_secret", "client_secret_file", "scopes", "token_url", "endpoint_params",
+                            "tls_config", "proxy_url"},
+                 "tls_config": {"ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify", "min_version"}}
+
+
+def http_config_error(h) -> str | None:
+    """The first error prometheus/common's ``HTTPClientConfig.Validate`` reports (mutually exclusive settings), or None."""
+    if not isinstance(h, dict):
+        return None
+
+    def has(d, k):
+        return isinstance(d, dict) and d.get(k) not in (None, "")
+
+    basic, authz, oauth = h.get("basic_auth"), h.get("authorization"), h.get("oauth2")
+    bearer = has(h, "bearer_token") or has(h, "bearer_token_file")
+    if has(h, "bearer_token") and has(h, "bearer_token_file"):
+        return "at most one of bearer_token & bearer_token_file must be configured"
+    if (basic is not None or oauth is not None) and bearer:
+        return "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured"
+    if has(basic, "password") and has(basic, "password_file"):
+        return "at most one of basic_auth password & password_file must be configured"
+    if authz is not None:
+        if bearer:
+            return "authorization is not compatible with bearer_token & bearer_token_file"
+        if has(authz, "credentials") and has(authz, "credentials_file"):
+            return "at most one of authorization credentials & credentials_file must be configured"
+        if isinstance(authz, dict) and str(authz.get("type") or "").strip().lower() == "basic":
+            return 'authorization type cannot be set to "basic", use "basic_auth" instead'
+        if basic is not None or oauth is not None:
+            return "at most one of basic_auth, oauth2 & authorization must be configured"
+    if oauth is not None:
+        if basic is not None:
+            return "at most one of basic_auth, oauth2 & authorization must be configured"
+        if not has(oauth, "client_id"):
+            return "oauth2 client_id must be configured"
+        if not (has(oauth, "client_secret") or has(oauth, "client_secret_file")):
+            return "either oauth2 client_secret or client_secret_file must be configured"
+        if not has(oauth, "token_url"):
+            return "oauth2 token_url must be configured"
+        if has(oauth, "client_secret") and has(oauth, "client_secret_file"):
+            return "at most one of oauth2 client_secret & client_secret_file must be configured"
+    return None
+
+
+def glob_error(pattern: str) -> str | None:
+    """Why Go's ``filepath.Glob`` refuses ``pattern`` (``syntax error in pattern``), or None. A port of the error paths
+    of ``filepath.Match`` on Unix: an unclosed ``[``, an empty class ``[]``, a range missing an end, a trailing ``\\``."""
+    p, n, i = pattern, len(pattern), 0
+
+    def esc(i: int) -> int:
+        if i >= n or p[i] in "-]":
+            return -1
+        if p[i] == "\\":
+            i += 1
+            if i >= n:
+                return -1
+        i += 1
+        return i if i < n else -1  # the class must still be closed after it
+
+    while i < n:
+        c = p[i]
+        if c == "\\":
+            if i + 1 >= n:
+                return "syntax error in pattern"
+            i += 2
+        elif c == "[":
+            i += 1
+            if i < n and p[i] == "^":
+                i += 1
+            ranges = 0
+            while True:
+                if i < n and p[i] == "]" and ranges:
+                    i += 1
+                    break
+                i = esc(i)
+                if i < 0:
+                    return "syntax error in pattern"
+                if p[i] == "-":
+                    i = esc(i + 1)
+                    if i < 0:
+                        return "syntax error in pattern"
+                ranges += 1
+        else:
+            i += 1
+    return None
+
+
+def hostport_error(value: str) -> str | None:
+    """Why Go's ``net.SplitHostPort`` refuses ``value`` (``address X: missing port in address``), or None."""
+    text = str(value)
+    if text.startswith("["):
+        end = text.find("]")
+        if end == -1:
+            return f"address {text}: missing ']' in address"
+        rest = text[end + 1:]
+        if not rest:
+            return f"address {text}: missing port in address"
+        if not rest.startswith(":") or ":" in rest[1:]:
+            return f"address {text}: {'too many colons' if ':' in rest[1:] else 'missing port'} in address"
+        port = rest[1:]
+    elif ":" not in text:
+        return f"address {text}: missing port in address"
+    elif text.count(":") > 1:
+        return f"address {text}: too many colons in address"
+    else:
+        port = text.rsplit(":", 1)[1]
+    return f'address "{text}": port cannot be empty' if port == "" else None

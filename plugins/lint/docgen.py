@@ -94,7 +94,17 @@ def render() -> str:
       "| 4 | a path cannot be read, a path yields no rule, config or dashboard file (`no rule, config or dashboard files "
       "found under PATH`: almost always a typo in a CI path), a baseline file is invalid, or the profile is invalid |\n")
     w("FIFOs, devices and broken symbolic links found in a directory are skipped with a warning; an empty file named "
-      "explicitly is a `syntax/file` warning (\"empty file\").\n")
+      "explicitly is a `syntax/file` warning (\"empty file\"). Every file passed or found and not linted (not recognised, "
+      "empty, not a regular file) is listed at the end of the report (`not linted`; JSON `not_linted`). A file that is a "
+      "rule file but for a misspelt top-level key (`group:`, `Groups:`, or rule groups under another key) is linted as one, "
+      "in a directory too, and gets promtool's error (`field group not found in type rulefmt.RuleGroups`).\n")
+    w("### YAML anchors and aliases\n")
+    w("Text used again through an alias (`labels: *page`, `<<: *defaults`) is checked at every use, but a finding inside "
+      "the anchored text is reported once, where the text is, with the number of times it was found and the lines of "
+      "the aliases: `severity 'page' is not one of critical, warning, info (x3: shared through YAML alias *page, used at "
+      "lines 13, 17)`. JSON findings carry `occurrences` (1 for an ordinary finding). A finding about a rule itself (a "
+      "missing annotation, say) is reported at each rule. Alias expansion is bounded like promtool's: a file whose aliases "
+      "expand to far more values than it holds (a \"billion laughs\" bomb) or nest too deep is one `syntax/file` error.\n")
     w("## Profile settings (`lint:`)\n")
     w("```yaml\nlint:\n  paths: [rules/, alertmanager/alertmanager.yml, prometheus/prometheus.yml, dashboards/]\n"
       "  disable: [alerts/annotations]\n  severity_overrides: {promql/regex-literal: \"off\", alerts/for: error}\n"
@@ -112,10 +122,15 @@ def render() -> str:
       "              \"suppressed\": 2, \"baselined\": 0, \"seconds\": 0.08},\n  \"findings\": [\n"
       "    {\"check\": \"syntax/promql\", \"severity\": \"error\", \"file\": \"rules/api.yml\", \"line\": 12, \"column\": 31,\n"
       "     \"name\": \"HighErrorRate\", \"group\": \"api\", \"message\": \"could not parse expression: ...\",\n"
-      "     \"hint\": \"fix the PromQL at this position ...\", \"fingerprint\": \"3f0c5d9a1b2e4f60\"}\n  ],\n"
-      "  \"unrecognised\": [\"values.yaml\"],\n  \"checks\": [\"syntax/file\", \"...\"]\n}\n```\n")
+      "     \"hint\": \"fix the PromQL at this position ...\", \"occurrences\": 1, \"fingerprint\": \"3f0c5d9a1b2e4f60\"}\n  ],\n"
+      "  \"unrecognised\": [\"values.yaml\"],\n"
+      "  \"not_linted\": [{\"file\": \"values.yaml\", \"reason\": \"not recognised as a rule file, ...\"}],\n"
+      "  \"notes\": [\"promql/rate-range: no scrape interval known ...\"],\n  \"checks\": [\"syntax/file\", \"...\"]\n}\n```\n")
     w("`line`/`column` are 1-based (null when unknown); `name` is the rule, alert, group, receiver or panel concerned; "
-      "`fingerprint` identifies the finding independently of its line (what the baseline stores).\n")
+      "`fingerprint` identifies the finding independently of its line (what the baseline stores); `occurrences` counts a "
+      "finding inside YAML text used through aliases. `notes` are what a check says once for the run (e.g. that no scrape "
+      "interval is known, so `promql/rate-range` did not run); the text format prints them, and the files not linted, "
+      "after the findings.\n")
     w("**github** prints workflow commands (`::error file=...,line=...,col=...,title=CHECK NAME::message`), which GitHub Actions "
       "shows as annotations on the pull request. **sarif** prints a SARIF 2.1.0 log (one run, tool `aetherops-lint`, a rule per "
       "check) for code-scanning UIs.\n")
@@ -148,7 +163,7 @@ def render() -> str:
       "as references, not inline secrets).\n")
     w("Very large expressions: an expression with more than 500 operators and nesting levels (e.g. 250 alternatives "
       "joined by `or`) is not handed to the PromQL parser, which overflows its stack (a crash, at about 4,200 chained "
-      "operators); it gets one `syntax/promql` warning, \"expression too large/deep to analyse\", and the checks that "
+      "operators); it gets one `syntax/promql` error at the position where the limit is crossed, and the checks that "
       "read the expression skip that rule.\n")
     for c in checks:
         w(_check_section(c))
@@ -197,7 +212,8 @@ def render() -> str:
       "`name`, `type`, `expr`, `labels`, `annotations`, `for_seconds`, `line`, `key_line(key)`, `expr_position(offset)` and "
       "`facts`, the PromQL analysis shared by every check: `selectors`, `calls`, `binops`, `aggs`, `labels`, `filters`, `ast`). "
       "`kinds = (\"project\",)` makes the check run once with the `Project` (every target, `recorded` names, `alerts`, "
-      "`scrape_jobs`, `scrape_interval`, `settings`, and `online` when `--online`). A check may also yield plain dicts "
+      "`scrape_jobs`, `scrape_interval` — None when unknown: do not guess —, `settings`, and `online` when `--online`; "
+      "`project.note(message)` says something once for the whole run). A check may also yield plain dicts "
       "(`message`, and optionally `line`, `column`, `rule`, `hint`, `severity`). Ids must be unique across plugins; a check "
       "that raises is reported as an error finding of that check instead of stopping lint.\n")
     w("## Speed\n")

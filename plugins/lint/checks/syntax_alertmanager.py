@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from aetherops_plugins.lint import amconfig as am
 from aetherops_plugins.lint.amconfig import (
     BOOL_FIELDS,
     ENV_REF,
@@ -28,6 +29,7 @@ from aetherops_plugins.lint.amconfig import (
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.checks._common import kl
 from aetherops_plugins.lint.loader import parse_duration
+from aetherops_plugins.lint.shapes import shape_errors
 
 
 class AlertmanagerSchema(Check):
@@ -44,6 +46,27 @@ class AlertmanagerSchema(Check):
         d = target.data
         f = self.finding
         hint_field = "remove the field (or check its spelling and indentation against the Alertmanager 0.25 reference)"
+        decode = list(shape_errors(d, am.shape()))
+        for line, message in decode:
+            yield f(target, message, line=line, hint="write the value as the Alertmanager 0.25 reference shows (a list "
+                    "is `- item` lines or `[a, b]`; a mapping is `key: value` lines)")
+        if decode:
+            return  # amtool stops at the first decoding error: what follows would be read wrongly
+
+        def http_config(h, line, name=None):
+            if not isinstance(h, dict):
+                return
+            yield from unknown(h, HTTP_CONFIG, "http_config", line)
+            for section, allowed in am.HTTP_SECTIONS.items():
+                sub = h.get(section)
+                yield from unknown(sub, allowed, f"http_config {section}", kl(h, section, line))
+                if section == "oauth2" and isinstance(sub, dict):
+                    yield from unknown(sub.get("tls_config"), am.HTTP_SECTIONS["tls_config"], "oauth2 tls_config",
+                                       kl(sub, "tls_config", line))
+            err = am.http_config_error(h)
+            if err:
+                yield f(target, err, line=line, name=name, hint="keep one way of authenticating (and either the secret or "
+                        "its _file)")
 
         def unknown(m, allowed, where, default_line):
             if not isinstance(m, dict):
@@ -72,7 +95,17 @@ class AlertmanagerSchema(Check):
         yield from unknown(d, TOP, "the Alertmanager config", 1)
         g = d.get("global") if isinstance(d.get("global"), dict) else {}
         yield from unknown(g, GLOBAL, "global", 1)
-        yield from unknown(g.get("http_config"), HTTP_CONFIG, "http_config", kl(g, "http_config", 1))
+        yield from http_config(g.get("http_config"), kl(g, "http_config", 1))
+        if g.get("smtp_smarthost") not in (None, ""):
+            err = am.hostport_error(g.get("smtp_smarthost"))
+            if err:
+                yield f(target, err, line=kl(g, "smtp_smarthost", 1), hint="write host:port, e.g. smtp.example.com:587")
+        templates = d.get("templates") or []
+        for i, pattern in enumerate(templates):
+            err = am.glob_error(str(pattern)) if pattern is not None else None
+            if err:
+                yield f(target, f"templates entry {pattern!r}: {err}", line=templates.lines[i] if hasattr(templates, "lines") else 1,
+                        hint="templates are file globs: close each [...] class and escape a literal [ as \\[")
         yield from urls(g, 1)
         yield from urls(g.get("http_config"), kl(g, "http_config", 1))
         for a, b in (("slack_api_url", "slack_api_url_file"), ("opsgenie_api_key", "opsgenie_api_key_file"),
@@ -106,7 +139,12 @@ class AlertmanagerSchema(Check):
                     nl = (getattr(r.get(kind), "lines", []) or [line])[min(j, len(getattr(r.get(kind), "lines", []) or [line]) - 1)]
                     yield from unknown(n, allowed, kind, nl)
                     if isinstance(n, dict):
-                        yield from unknown(n.get("http_config"), HTTP_CONFIG, "http_config", kl(n, "http_config", nl))
+                        yield from http_config(n.get("http_config"), kl(n, "http_config", nl), str(name or ""))
+                        if kind == "email_configs" and n.get("smarthost") not in (None, ""):
+                            err = am.hostport_error(n.get("smarthost"))
+                            if err:
+                                yield f(target, err, line=kl(n, "smarthost", nl), name=str(name or ""),
+                                        hint="write host:port, e.g. smtp.example.com:587")
                         yield from urls(n, nl, str(name or ""))
                         yield from urls(n.get("http_config"), nl, str(name or ""))
                     if isinstance(n, dict):

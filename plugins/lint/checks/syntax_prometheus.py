@@ -43,6 +43,40 @@ _HOSTPORT = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+|\$\{?\w+\}?)(?:
 _RE2_UNSUPPORTED = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P?=|\(\?>|\\Z|\(\?\(")
 
 
+def _shape():
+    """The declared shape of a Prometheus 2.42 config, with the message promtool gives for each null entry."""
+    from aetherops_plugins.lint.shapes import STR, List, Map
+
+    strings = List(STR, "[]string")
+    relabel = Map("relabel.Config", {"source_labels": List(STR, "model.LabelNames")})
+
+    def relabels(null: str) -> List:
+        return List(relabel, "[]*relabel.Config", null=null)
+
+    group = Map("targetgroup.Group", {"targets": strings, "labels": Map("model.LabelSet")})
+    discovery = {"static_configs": List(group, "[]*targetgroup.Group", null="empty or null section in static_configs"),
+                 "*_sd_configs": List(Map(), "discovery.Configs", null="empty or null section in {key}")}
+    scrape = Map("config.ScrapeConfig", {"relabel_configs": relabels("empty or null target relabeling rule in scrape config"),
+                                         "metric_relabel_configs": relabels("empty or null metric relabeling rule in scrape config"),
+                                         "params": Map("url.Values"), **discovery})
+    alertmanager = Map("config.AlertmanagerConfig", {"relabel_configs": relabels("empty or null Alertmanager target relabeling rule"),
+                                                     **discovery})
+    return Map(fields={
+        "global": Map(fields={"external_labels": Map("map[string]string")}),
+        "scrape_configs": List(scrape, "[]*config.ScrapeConfig", null="empty or null scrape config section"),
+        "rule_files": List(STR, "[]string", null='"" does not point to an existing file (a null rule_files entry)'),
+        "remote_write": List(Map(fields={"write_relabel_configs": relabels("empty or null relabeling rule in remote write config")}),
+                             "[]*config.RemoteWriteConfig", null="empty or null remote write config section"),
+        "remote_read": List(Map(), "[]*config.RemoteReadConfig", null="empty or null remote read config section"),
+        "alerting": Map(fields={"alert_relabel_configs": relabels("empty or null alert relabeling rule"),
+                                "alertmanagers": List(alertmanager, "config.AlertmanagerConfigs",
+                                                      null="empty or null Alertmanager config section (promtool 2.42 crashes on it)")}),
+    })
+
+
+_SHAPE = _shape()
+
+
 def regex_error(value) -> str | None:
     """Why Go's RE2 (what Prometheus uses, anchored) refuses ``value``; Python's ``re`` stands in for the syntax."""
     text = str(value)
@@ -67,8 +101,16 @@ class PrometheusSchema(Check):
     example_good = "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: api\n  - job_name: web\n"
 
     def check(self, target, project):
+        from aetherops_plugins.lint.shapes import shape_errors
+
         d = target.data
         f = self.finding
+        decode = list(shape_errors(d, _SHAPE))
+        for line, message in decode:
+            yield f(target, message, line=line, hint="remove the empty entry, or write the value as the Prometheus 2.42 "
+                    "configuration reference shows (a list is `- item` lines)")
+        if decode:
+            return  # promtool stops at the first of these: what follows would be read wrongly
         for k in d:
             if k not in TOP:
                 yield f(target, f"field {k} not found in the Prometheus config", line=kl(d, k), hint="remove it or fix its spelling")
@@ -139,10 +181,15 @@ class PrometheusSchema(Check):
                 if action == "hashmod" and not rc.get("modulus"):
                     yield f(target, "relabel configuration for hashmod requires non-zero modulus", line=rl, name=name)
         stcs = sc.get("static_configs")
-        for st in stcs if isinstance(stcs, list) else []:
+        for gi, st in enumerate(stcs if isinstance(stcs, list) else []):
             sl = getattr(st, "line", None) or kl(sc, "static_configs", line)
             if not isinstance(st, dict):
                 continue
+            targets = st.get("targets")
+            for ti, tg in enumerate(targets if isinstance(targets, list) else []):
+                if tg is None or str(tg).strip() == "":
+                    yield f(target, f"instance {ti} in group {gi}: no address", line=kl(st, "targets", sl), name=name,
+                            hint="remove the empty target")
             for k in st:
                 if k not in STATIC:
                     yield f(target, f"field {k} not found in static_configs", line=kl(st, k, sl), name=name,

@@ -6,6 +6,7 @@ import re
 
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.checks._common import kl
+from aetherops_plugins.lint.shapes import yaml_type
 
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 
@@ -51,7 +52,7 @@ class RuleSchema(Check):
         if groups is None:
             return
         if not isinstance(groups, list):
-            yield f(target, f"groups must be a list: cannot unmarshal {_yaml_type(groups)} into []rulefmt.RuleGroup",
+            yield f(target, f"groups must be a list: cannot unmarshal {yaml_type(groups)} into []rulefmt.RuleGroup",
                     line=kl(data, "groups"), hint="write `groups:` as a list of `- name: ...`")
             return
         seen: dict[str, int] = {}
@@ -79,13 +80,13 @@ class RuleSchema(Check):
                 yield f(target, "limit must be an integer", line=kl(g, "limit", group.line), name=group.name)
             rules = g.get("rules")
             if rules is not None and not isinstance(rules, list):
-                yield f(target, f"rules must be a list: cannot unmarshal {_yaml_type(rules)} into []rulefmt.RuleNode",
+                yield f(target, f"rules must be a list: cannot unmarshal {yaml_type(rules)} into []rulefmt.RuleNode",
                         line=kl(g, "rules", group.line), name=group.name, hint="write `rules:` as a list of `- alert: ...`")
             elif rules:
                 rlines = getattr(rules, "lines", None) or [group.line] * len(rules)
                 for ri, r in enumerate(rules):
                     if not isinstance(r, dict):
-                        yield f(target, f"rule {ri + 1} is not a mapping: cannot unmarshal {_yaml_type(r)} into rulefmt.RuleNode",
+                        yield f(target, f"rule {ri + 1} is not a mapping: cannot unmarshal {yaml_type(r)} into rulefmt.RuleNode",
                                 line=rlines[ri], name=group.name, hint="a rule is a mapping with `alert:` or `record:` and `expr:`")
         for rule in target.rules:
             yield from self.rule(rule)
@@ -137,20 +138,3 @@ class RuleSchema(Check):
                             hint="annotation names follow the label name rules")
                 if isinstance(v, (dict, list)):
                     yield f(rule.target, f"annotation {k} must be a string", rule=rule, line=kl(ann, k, rule.line))
-
-
-def _yaml_type(value) -> str:
-    """How promtool names a YAML value's type in its unmarshal errors (never a Python class name)."""
-    if isinstance(value, dict):
-        return "!!map"
-    if isinstance(value, list):
-        return "!!seq"
-    if isinstance(value, bool):
-        return f"!!bool `{str(value).lower()}`"
-    if isinstance(value, int):
-        return f"!!int `{value}`"
-    if isinstance(value, float):
-        return f"!!float `{value}`"
-    if value is None:
-        return "!!null"
-    return f"!!str `{value}`"
