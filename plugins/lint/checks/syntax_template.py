@@ -27,7 +27,7 @@ class Templates(RuleCheck):
             for k, v in values.items():
                 if not isinstance(v, str) or ("{{" not in v and "}}" not in v):
                     continue
-                err = check_template(v)
+                err = check_template(v, str(rule.name))  # promtool's own words: __alert_<name>:<line>: ...
                 if err:
                     yield self.finding(rule.target, f'{section[:-1]} "{k}": template: {err}', rule=rule,
                                        line=kl(values, k, rule.line),
