@@ -103,8 +103,12 @@ def aetherops_profile_sections():
               help="Record every current finding in this file (and exit 0).")
 @click.option("--online", is_flag=True, help="Also run the online checks against the profile's Prometheus.")
 @click.option("--list-checks", is_flag=True, help="List the checks (id, severity, kinds) and exit.")
+@click.option("--changed-since", "changed_since", metavar="REF", default=None,
+              help="CI mode: report only findings on rules changed since this git ref, and on rules that use a "
+                   "recording rule the change removed or renamed.")
 @pass_context
-def lint(ctx: Context, paths, fmt, disable, enable, severity_threshold, baseline_file, write_baseline, online, list_checks):
+def lint(ctx: Context, paths, fmt, disable, enable, severity_threshold, baseline_file, write_baseline, online, list_checks,
+         changed_since):
     """Lint Prometheus rules, Alertmanager and Prometheus configs, and Grafana dashboards.
 
     PATHS are files or directories (each file's kind is detected from its
@@ -115,4 +119,5 @@ def lint(ctx: Context, paths, fmt, disable, enable, severity_threshold, baseline
     from aetherops_plugins.lint.cli import run_command
 
     run_command(ctx, paths=paths, fmt=fmt, disable=disable, enable=enable, severity_threshold=severity_threshold,
-                baseline_file=baseline_file, write_baseline=write_baseline, online=online, list_checks=list_checks)
+                baseline_file=baseline_file, write_baseline=write_baseline, online=online, list_checks=list_checks,
+                changed_since=changed_since)
