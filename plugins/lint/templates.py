@@ -12,6 +12,7 @@ Public API (used by the lint checks):
 - :func:`parse_template` -- the parse tree (or :class:`TemplateError`), for any function set;
 - :func:`label_references` -- label names a template reads from the alert's labels;
 - :func:`uses_value` -- whether a template reads ``$value``;
+- :func:`variable_fields` -- the fields of a variable a template reads (``$externalLabels.cluster``);
 - :data:`PROMETHEUS_FUNCS`, :data:`ALERTMANAGER_FUNCS`, :data:`GO_BUILTINS`, :data:`PROMETHEUS_NEWER_FUNCS`.
 
 How Prometheus checks a rule's template (``rulefmt.testTemplateParsing``): it prepends
@@ -1135,6 +1136,31 @@ def label_references_as_written(text: str) -> tuple:
 def label_references(text: str) -> list[str]:
     """Label names a template reads from the alert's labels (``$labels.x``, ``.Labels.x``, ``index $labels "x"``)."""
     return [label for label, _ in label_references_as_written(text)]
+
+
+@lru_cache(maxsize=4096)
+def variable_fields(text: str, variable: str) -> tuple:
+    """``(field, as written)`` for each ``$variable.field`` and ``index $variable "field"`` in the template (e.g. the
+    external labels it reads: ``variable_fields(text, "$externalLabels")``); () when it does not parse."""
+    if variable not in text:
+        return ()
+    try:
+        parsed = parse_template(text, GO_BUILTINS | PROMETHEUS_FUNCS | PROMETHEUS_NEWER_FUNCS, prefix=PROMETHEUS_PREFIX)
+    except TemplateError:
+        return ()
+    out: list = []
+    stack = [parsed.root]
+    while stack:
+        n = stack.pop()
+        if n is None:
+            continue
+        if n.kind == "variable" and n.value.startswith(variable + "."):
+            out.append((n.value.split(".")[1], n.value))
+        elif n.kind == "command" and len(n.children) >= 3 and n.children[0].value == "index" \
+                and n.children[1].kind == "variable" and n.children[1].value == variable and n.children[2].kind == "string":
+            out.append((n.children[2].decl[0], f"index {variable} {n.children[2].value}"))
+        stack.extend(reversed([n.pipe, n.body, n.else_body, *n.children]))
+    return tuple(out)
 
 
 def uses_value(text: str) -> bool:
