@@ -1,5 +1,5 @@
 """Helpers of the pint-counterpart checks (promql/fragile, promql/impossible, promql/nan, promql/regexp,
-promql/offset, promql/range-query, promql/features, alerts/external-labels, labels/conflict): walking the
+online/offset, online/range-query, online/features, alerts/external-labels, labels/conflict): walking the
 expression's AST, the labels a sub-expression can carry, and what the live server says about itself."""
 
 from __future__ import annotations
@@ -137,17 +137,26 @@ def _server(client) -> dict:
         info["version"] = tuple(int(x) for x in m.groups()) if m else None
     except Exception:  # not every Prometheus-compatible API has buildinfo: leave it unknown
         pass
+    try:  # the effective retention ("15d", "10GiB", "15d or 10GiB"): only the time part bounds queries
+        rt = str((client.get_json("/api/v1/status/runtimeinfo").get("data") or {}).get("storageRetention", ""))
+        for part in rt.split(" or "):
+            d = parse_duration(part.strip())
+            if d:
+                info["retention"] = d
+    except Exception:
+        pass
     try:
         flags = client.flags()
         info["features"] = {f.strip() for f in str(flags.get("enable-feature", "")).split(",") if f.strip()}
-        for key in ("storage.tsdb.retention.time", "storage.tsdb.retention"):
-            d = parse_duration(flags.get(key))
-            if d:
-                info["retention"] = d
-                break
-        else:
-            if "storage.tsdb.retention.time" in flags and not flags.get("storage.tsdb.retention.size", "0B").strip("0B"):
-                info["retention"] = 15 * 86400.0  # Prometheus' default when no retention flag is set
+        if info["retention"] is None:
+            for key in ("storage.tsdb.retention.time", "storage.tsdb.retention"):
+                d = parse_duration(flags.get(key))
+                if d:
+                    info["retention"] = d
+                    break
+            else:
+                if "storage.tsdb.retention.time" in flags and flags.get("storage.tsdb.retention.size", "0B") in ("0B", "0"):
+                    info["retention"] = 15 * 86400.0  # Prometheus' default when no retention flag is set
     except Exception:
         pass
     try:
@@ -159,6 +168,22 @@ def _server(client) -> dict:
     except Exception:
         pass
     return info
+
+
+def lookbacks(ast) -> Iterator[tuple]:
+    """``(offset seconds, range seconds, text)`` of every selector and subquery that reaches into the past."""
+    for node, parents in walk(ast):
+        t = type(node)
+        if t is P.VectorSelector and node.offset is not None and not (parents and type(parents[-1]) is P.MatrixSelector):
+            yield node.offset.total_seconds(), 0.0, f"offset {P.display_duration(node.offset)}"
+        elif t is P.MatrixSelector:
+            off = node.vector_selector.offset
+            yield (off.total_seconds() if off is not None else 0.0), node.range.total_seconds(), \
+                f"[{P.display_duration(node.range)}]" + (f" offset {P.display_duration(off)}" if off is not None else "")
+        elif t is P.SubqueryExpr:
+            off = node.offset
+            yield (off.total_seconds() if off is not None else 0.0), node.range.total_seconds(), \
+                f"[{P.display_duration(node.range)}:...]" + (f" offset {P.display_duration(off)}" if off is not None else "")
 
 
 def external_labels(project) -> tuple[dict, str]:
