@@ -55,6 +55,13 @@ def _aliases(value) -> str | None:
     return None
 
 
+def _policies(value) -> str | None:
+    """A list of rule policies (docs/lint.md, "Policies")."""
+    from aetherops_plugins.lint.policies import validate
+
+    return validate(value)
+
+
 @aetherops.hookimpl
 def aetherops_profile_sections():
     from aetherops.profiles import Field, ProfileSection, positive
@@ -84,6 +91,9 @@ def aetherops_profile_sections():
                 "noisy_days": Field(float, 7.0, "online/noisy: days of history to replay.", validator=positive),
                 "noisy_threshold": Field(int, 10, "online/noisy: firings above this are a finding.", min=0),
                 "runbook_timeout": Field(float, 5.0, "online/runbook: seconds to wait for a runbook link.", validator=positive),
+                "policies": Field(list, [], "Team rules for rules: match (path, kind, name, label) -> require/forbid labels and "
+                                  "annotations, for min/max, aggregation and selector labels (rules/label, rules/reject, rules/for, "
+                                  "promql/aggregate, promql/selector).", validator=_policies),
             },
             "Settings of `aetherops lint` (docs/lint.md).",
         )

@@ -20,6 +20,19 @@ def _anchor(check_id: str) -> str:
     return check_id.replace("/", "")
 
 
+def _policies_section() -> str:
+    """The ``lint.policies`` reference (the example is the policies module's own)."""
+    from aetherops_plugins.lint.policies import EXAMPLE
+
+    return ("### Policies (`lint.policies`)\n\n"
+            "A policy applies to the rules it `match`es (every condition must hold; no `match`: every rule) and states what "
+            "they must or must not have. Each kind of requirement is reported by its own check, so it can be disabled or "
+            "given another severity like any check: `rules/label` (require), `rules/reject` (forbid), `rules/for`, "
+            "`promql/aggregate` and `promql/selector` (pint's rule/label, rule/reject, rule/for, promql/aggregate and "
+            "promql/selector). `aetherops profiles validate` names a policy's mistake (policy, key, bad regex) before any "
+            "lint runs.\n\n```yaml\n" + EXAMPLE + "```\n")
+
+
 def _check_section(c) -> str:
     lang, filename = KIND_FILES[c.example_kind]
     lines = [f"### `{c.id}`", "", f"**Severity:** {c.severity} · **Looks at:** {', '.join(c.kinds)}"
@@ -115,6 +128,7 @@ def render() -> str:
         tname = getattr(field.type, "__name__", str(field.type))
         w(f"| `{key}` | {tname} | `{field.default!r}` | {field.description} |")
     w("")
+    w(_policies_section())
     w("## Output\n")
     w("**text** (default) groups findings by file: `line:column`, severity, check id, message, `[rule name]` and a `hint:` line, "
       "then a summary line.\n")
