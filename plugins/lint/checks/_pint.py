@@ -51,6 +51,39 @@ def rule_ast(rule):
         return None
 
 
+class Nodes:
+    """The aggregations and binary operations of one expression, with their ancestors: one walk shared by every check."""
+
+    __slots__ = ("aggs", "binaries")
+
+    def __init__(self, ast):
+        self.aggs: list = []
+        self.binaries: list = []
+        for node, parents in walk(ast):
+            t = type(node)
+            if t is P.AggregateExpr:
+                self.aggs.append((node, parents))
+            elif t is P.BinaryExpr:
+                self.binaries.append((node, parents))
+
+
+_NODES: dict = {}
+
+
+def nodes(rule) -> Nodes | None:
+    """The :class:`Nodes` of the rule's expression (cached per expression text for the run), or None."""
+    expr = rule.expr
+    hit = _NODES.get(expr)
+    if hit is None:
+        ast = rule_ast(rule)
+        if ast is None:
+            return None
+        if len(_NODES) > 50000:
+            _NODES.clear()
+        hit = _NODES[expr] = Nodes(ast)
+    return hit
+
+
 def unwrap(n):
     while type(n) is P.ParenExpr:
         n = n.expr

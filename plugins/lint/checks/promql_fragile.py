@@ -24,14 +24,21 @@ class Fragile(RuleCheck):
     def check_rule(self, rule, project):
         import promql_parser as P
 
-        from aetherops_plugins.lint.checks._pint import ARITHMETIC, COMPARISON, matching, rule_ast, selector_jobs, unwrap, walk
+        from aetherops_plugins.lint.checks._pint import ARITHMETIC, COMPARISON, matching, nodes, selector_jobs, unwrap
 
-        ast = rule_ast(rule)
-        if ast is None:
+        facts = rule.facts
+        if facts is None:
+            return
+        aggs = facts.aggs
+        picks = rule.type == "alert" and any(a in _PICKERS for a in aggs)
+        if len(aggs) < 2 and not picks:
+            return  # no topk in an alert, and no binary operation between two aggregations
+        found = nodes(rule)
+        if found is None:
             return
         picked = set()
-        for node, _ in walk(ast):
-            if rule.type == "alert" and type(node) is P.AggregateExpr and str(node.op) in _PICKERS and not _dedupe(node, P):
+        for node, _ in found.aggs if picks else ():
+            if str(node.op) in _PICKERS and not _dedupe(node, P):
                 op = str(node.op)
                 if op not in picked:
                     picked.add(op)
@@ -39,7 +46,7 @@ class Fragile(RuleCheck):
                     yield self.finding(rule.target, f"{op}() in an alert: the series it picks change between evaluations, so "
                                        "the alert flaps", rule=rule, line=line, column=col,
                                        hint=f"alert on a threshold over every series and keep {op}() for dashboards")
-                continue
+        for node, _ in found.binaries:
             if type(node) is not P.BinaryExpr or str(node.op) not in ARITHMETIC | COMPARISON:
                 continue
             lhs, rhs = unwrap(node.lhs), unwrap(node.rhs)
@@ -55,6 +62,8 @@ class Fragile(RuleCheck):
                 yield self.finding(rule.target, f"`{node.op}` between two `without()` aggregations: it matches only while "
                                    "both sides keep exactly the same other labels", rule=rule, line=line, column=col,
                                    hint="aggregate with by (...) on both sides, or match with on(...)", severity="info")
+                continue
+            if 'job="' not in rule.expr:
                 continue
             lj, rj = selector_jobs(lhs), selector_jobs(rhs)
             if lj and rj and not (lj & rj) and _keeps(lhs, "job") and _keeps(rhs, "job"):

@@ -19,14 +19,25 @@ class Impossible(RuleCheck):
     def check_rule(self, rule, project):
         import promql_parser as P
 
-        from aetherops_plugins.lint.checks._pint import lacks, matching, rule_ast, unwrap, walk
+        from aetherops_plugins.lint.checks._pint import lacks, matching, nodes, unwrap
 
-        ast = rule_ast(rule)
-        if ast is None:
+        facts = rule.facts
+        if facts is None:
             return
-        for node, _ in walk(ast):
-            t = type(node)
-            if t is P.AggregateExpr and node.modifier is not None and node.modifier.type == P.AggModifierType.By:
+        expr = rule.expr
+        dropping = "absent" in expr or "vector(" in expr or "label_" in expr or "histogram_" in expr
+        nested = len(facts.aggs) > 1 or dropping
+        joins = "on" in expr and ("on(" in expr or "on (" in expr or "group_" in expr)
+        counts = ("count" in expr or "absent" in expr) and ("==" in expr or "<" in expr)
+        if not (nested or joins or counts):
+            return  # no label an inner part could have removed, no join, no count/absent comparison
+        found = nodes(rule)
+        if found is None:
+            return
+        # only an aggregation over another aggregation (or a label-dropping function) can miss a label
+        outer = {id(p) for _, ps in found.aggs for p in ps if type(p) is P.AggregateExpr}
+        for node, _ in found.aggs if nested else ():
+            if node.modifier is not None and node.modifier.type == P.AggModifierType.By and (dropping or id(node) in outer):
                 for label in node.modifier.labels:
                     why = lacks(node.expr, label)
                     if why:
@@ -34,8 +45,8 @@ class Impossible(RuleCheck):
                         yield self.finding(rule.target, f"{node.op} by ({label}): the aggregated expression has no {label!r} "
                                            f"label ({why})", rule=rule, line=line, column=col,
                                            hint=f"keep {label!r} in the inner aggregation, or drop it from by (...)")
-            elif t is P.BinaryExpr:
-                yield from self._binary(rule, node, P, lacks, matching, unwrap)
+        for node, _ in found.binaries if joins or counts else ():
+            yield from self._binary(rule, node, P, lacks, matching, unwrap)
 
     def _binary(self, rule, node, P, lacks, matching, unwrap):
         kind, labels, group, card = matching(node)

@@ -25,17 +25,20 @@ class NaNInAggregation(RuleCheck):
     def check_rule(self, rule, project):
         import promql_parser as P
 
-        from aetherops_plugins.lint.checks._pint import has_rate, is_vector, rule_ast, unwrap, walk
+        from aetherops_plugins.lint.checks._pint import has_rate, is_vector, nodes, unwrap
 
-        ast = rule_ast(rule) if "/" in rule.expr else None
-        if ast is None:
+        facts = rule.facts
+        if facts is None or not facts.divides_by_rate or not any(a in _POISONED for a in facts.aggs):
+            return  # no rate denominator, or no aggregation that NaN poisons
+        found = nodes(rule)
+        if found is None:
             return
         seen = set()
-        for node, parents in walk(ast):
-            if type(node) is not P.BinaryExpr or str(node.op) != "/" or not is_vector(node.rhs) or not has_rate(node.rhs):
+        for node, parents in found.binaries:
+            agg = next((p for p in reversed(parents) if type(p) is P.AggregateExpr), None)  # cheap tests first
+            if agg is None or str(node.op) != "/" or str(agg.op) not in _POISONED or id(agg) in seen:
                 continue
-            agg = next((p for p in reversed(parents) if type(p) is P.AggregateExpr), None)
-            if agg is None or str(agg.op) not in _POISONED or id(agg) in seen or _guarded(unwrap(node.rhs), P):
+            if not is_vector(node.rhs) or not has_rate(node.rhs) or _guarded(unwrap(node.rhs), P):
                 continue
             seen.add(id(agg))
             line, col = pos_of(rule, "/")
