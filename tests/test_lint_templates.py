@@ -129,3 +129,35 @@ def test_templates_are_parsed_not_matched():
     assert check_template("{{- /* {{ */ -}}") is None
     assert check_template("{{ printf \"%s\"\n $labels.job }}") is None
     assert re.search("unexpected", check_template("{{ $labels.job }") or "")
+
+
+AM_TEMPLATES = [
+    '{{ define "slack.title" }}[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}{{ end }}',
+    '{{ define "x" }}{{ join ", " .GroupLabels.Values }} {{ reReplaceAll ":.*" "" .CommonLabels.instance }}{{ end }}',
+    '{{ define "x" }}{{ range .Alerts }}{{ .Labels.instance }}{{ if .Annotations.runbook_url }}{{ break }}{{ end }}{{ end }}{{ end }}',
+    '{{ define "slack.default.title" }}override of a default template{{ end }}',
+    '{{ define "x" }}{{ query "up" }}{{ end }}',  # a Prometheus function
+    '{{ define "x" }}{{ .CommonLabels.alertname | humanize }}{{ end }}',
+    '{{ define "x" }}{{ trimSpace .CommonAnnotations.summary }}{{ end }}',  # Alertmanager 0.26+
+    '{{ define "x" }}{{ $labels.job }}{{ end }}',  # only rules have $labels
+    '{{ define "x" }}{{ if }}{{ end }}{{ end }}',
+    '{{ define "x" }}\n{{ range .Alerts }}\n{{ .Labels.job }\n{{ end }}{{ end }}',
+]
+
+
+@pytest.mark.parametrize("text", AM_TEMPLATES)
+def test_alertmanager_template_files_agree_with_amtool(tmp_path, text):
+    import subprocess
+
+    from aetherops.testing.servers import require_binary
+
+    amtool = str(require_binary("amtool"))
+    (tmp_path / "notify.tmpl").write_text(text, encoding="utf-8")
+    config = tmp_path / "alertmanager.yml"
+    config.write_text("route:\n  receiver: team\nreceivers:\n  - name: team\ntemplates:\n  - '*.tmpl'\n", encoding="utf-8")
+    out = subprocess.run([amtool, "check-config", str(config)], capture_output=True, text=True, cwd=tmp_path)
+    m = re.search(r"FAILED: (template: .*)", out.stdout + out.stderr)
+    found = [f for f in run(Options(paths=[str(config)]), builtin_checks()).findings if f.check == "alertmanager/template"]
+    assert bool(found) == (out.returncode != 0), (out.stdout, out.stderr, [f.message for f in found])
+    if found:
+        assert m and found[0].message == m.group(1).strip()

@@ -13,7 +13,8 @@ Public API (used by the lint checks):
 - :func:`label_references` -- label names a template reads from the alert's labels;
 - :func:`uses_value` -- whether a template reads ``$value``;
 - :func:`variable_fields` -- the fields of a variable a template reads (``$externalLabels.cluster``);
-- :data:`PROMETHEUS_FUNCS`, :data:`ALERTMANAGER_FUNCS`, :data:`GO_BUILTINS`, :data:`PROMETHEUS_NEWER_FUNCS`.
+- :data:`PROMETHEUS_FUNCS`, :data:`ALERTMANAGER_FUNCS`, :data:`GO_BUILTINS`, :data:`PROMETHEUS_NEWER_FUNCS`,
+  :data:`ALERTMANAGER_NEWER_FUNCS`.
 
 How Prometheus checks a rule's template (``rulefmt.testTemplateParsing``): it prepends
 ``{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}``
@@ -42,8 +43,9 @@ PROMETHEUS_FUNCS = frozenset({
 PROMETHEUS_NEWER_FUNCS = frozenset({"toDuration", "now", "urlQueryEscape", "hasPrefix", "hasSuffix", "contains",
                                     "toLowerCase", "toUpperCase"})
 #: Alertmanager 0.25's notification template functions (template/template.go DefaultFuncs)
-ALERTMANAGER_FUNCS = frozenset({"toUpper", "toLower", "title", "join", "match", "safeHtml", "reReplaceAll", "stringSlice",
-                                "date", "tz", "since", "humanizeDuration"})
+ALERTMANAGER_FUNCS = frozenset({"toUpper", "toLower", "title", "join", "match", "safeHtml", "reReplaceAll", "stringSlice"})
+#: functions later Alertmanager releases added: refused by amtool 0.25 (named in the hint)
+ALERTMANAGER_NEWER_FUNCS = frozenset({"trimSpace", "date", "tz", "since", "humanizeDuration", "safeUrl", "urlUnescape", "toJson"})
 #: the prefix Prometheus puts before every alert label/annotation template
 PROMETHEUS_PREFIX = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}"
 
