@@ -136,6 +136,12 @@ def test_bad_ref_and_no_repository_are_usage_errors(repo, tmp_path, aetherops_cl
     assert result.exit_code == 2 and "not inside a git work tree" in result.stderr
 
 
+def test_a_ref_is_never_a_git_option(repo, aetherops_cli):
+    target = repo / "written-by-git.txt"
+    result = lint(aetherops_cli, repo, "--changed-since", f"--output={target}")
+    assert result.exit_code == 2 and "not a git ref" in result.stderr and not target.exists()
+
+
 def test_changed_lines_are_mapped_to_whole_rules(repo):
     """The unit: a one-line change in a rule's annotations makes the whole rule (its expr line too) changed."""
     from aetherops_plugins.lint.ci import changes_since

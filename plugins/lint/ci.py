@@ -58,6 +58,8 @@ class Change:
 
 def changes_since(ref: str, where: Path) -> Change:
     """The changed files and lines between ``ref`` and the work tree containing ``where``."""
+    if not ref or ref.startswith("-") or any(c in ref for c in "\0\n"):
+        raise GitError(f"--changed-since {ref!r}: not a git ref")  # never let a ref be read as a git option
     where = where if where.is_dir() else where.parent
     try:
         root = Path(_git(["rev-parse", "--show-toplevel"], where).strip()).resolve()
