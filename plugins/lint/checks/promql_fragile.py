@@ -31,8 +31,9 @@ class Fragile(RuleCheck):
             return
         aggs = facts.aggs
         picks = rule.type == "alert" and any(a in _PICKERS for a in aggs)
-        if len(aggs) < 2 and not picks:
-            return  # no topk in an alert, and no binary operation between two aggregations
+        expr = rule.expr
+        if not picks and (len(aggs) < 2 or ("without" not in expr and 'job="' not in expr)):
+            return  # no topk in an alert; no two aggregations using without() or pinning jobs
         found = nodes(rule)
         if found is None:
             return
