@@ -114,6 +114,17 @@ def test_a_removed_recording_rule_reports_the_rules_that_use_it(repo, aetherops_
     assert "use removed recording rule(s) job:errors:rate5m" in result.stderr
 
 
+def test_a_dashboard_using_a_removed_recording_rule_is_reported(repo, aetherops_cli):
+    dash = {"title": "Errors", "uid": "errors", "panels": [{"title": "ratio", "targets": [{"expr": "job:errors:rate5m"}]}]}
+    (repo / "rules" / "errors.json").write_text(json.dumps(dash), encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a dashboard")
+    git(repo, "branch", "-f", "base")
+    (repo / "rules" / "records.yml").write_text(RECORDS.replace("job:errors:rate5m", "job:failures:rate5m"), encoding="utf-8")
+    findings = lint(aetherops_cli, repo, "-o", "json", "--changed-since", "base").json()["findings"]
+    assert any(f["file"].endswith("errors.json") and "job:errors:rate5m" in f["message"] for f in findings), findings
+
+
 def test_github_and_sarif_formats(repo, aetherops_cli):
     text = OLD_ALERTS + "      - alert: NewAlert\n        expr: rate(x_total[5m]) > 1\n"
     (repo / "rules" / "old.yml").write_text(text, encoding="utf-8")
