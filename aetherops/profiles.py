@@ -314,6 +314,9 @@ class Profile:
     missing: dict[str, list[str]] = field(default_factory=dict, repr=False)
     #: the declarations the profile was validated against, by section name
     declared: dict[str, ProfileSection] = field(default_factory=dict, repr=False)
+    #: ``${VAR}`` references in secret positions whose variable is unset (the value is None in ``data``):
+    #: reported by :meth:`secret_problems`, an error when a client for that service is built
+    unresolved: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def section(self, name: str) -> Any:
         """The section as a :class:`Section` (attributes and dict access, defaults filled in, values valid);
@@ -341,6 +344,9 @@ class Profile:
         url = section.get("url")
         if not url:
             raise ConfigError(f"profile '{self.name}' has no {name}.url", path=self.path)
+        for problem in self.unresolved:
+            if problem["keypath"][0] == name:
+                raise ConfigError(problem["message"], path=problem["path"], line=problem["line"])
         tls = section.get("tls") or {}
         verify: bool | str = tls.get("verify", True)
 
@@ -402,6 +408,30 @@ class Profile:
         """The profile data with every secret hidden (for ``profiles show``)."""
         return redact_data(self.data)
 
+    def secret_problems(self) -> list[dict[str, Any]]:
+        """Every secret reference that cannot be resolved here, reported the same way whatever its form
+        (``<name>_env: VAR``, ``<name>_file: PATH``, ``<name>: ${VAR}``): ``{key, reference, kind, problem,
+        path, line, message}``; ``message`` is one line (no secret value: only names and paths).
+        Nothing is raised: ``profiles show`` / ``profiles list`` report them and exit 4."""
+        found = [dict(p) for p in self.unresolved]
+        for keypath, key, ref in _secret_references(self.data, ()):
+            kind = "env" if key.endswith("_env") else "file"
+            if kind == "env":
+                if os.environ.get(str(ref)) is not None:
+                    continue
+                problem = f"environment variable {ref} is not set"
+            else:
+                secret_path = _resolve_path(ref, self.path)
+                try:
+                    with secret_path.open("rb"):
+                        pass
+                    continue
+                except OSError as exc:
+                    problem = f"cannot read secret file {secret_path}: {exc.strerror or exc}"
+            path, line = self._where(keypath + (key,))
+            found.append(_unresolved(keypath + (key,), str(ref), kind, problem, path, line))
+        return sorted(found, key=lambda p: p["key"])
+
 
 def _resolve_path(value: str, profile_path: Path | None) -> Path:
     path = Path(os.path.expanduser(str(value)))
@@ -409,6 +439,36 @@ def _resolve_path(value: str, profile_path: Path | None) -> Path:
         # relative paths are relative to the current directory, like every CLI
         path = Path.cwd() / path
     return path
+
+
+#: mappings whose ``<x>_env`` / ``<x>_file`` keys are secret references whatever ``<x>`` is
+_SECRET_MAPPINGS = ("auth", "contact_point_secrets")
+
+
+def _secret_references(value: Any, keypath: tuple) -> Iterable[tuple[tuple, str, Any]]:
+    """(keypath of the mapping, key, value) of every ``<secret>_env`` / ``<secret>_file`` reference."""
+    if isinstance(value, dict):
+        in_secrets = any(str(k) in _SECRET_MAPPINGS for k in keypath)
+        for key, item in value.items():
+            key = str(key)
+            base, sep, suffix = key.rpartition("_")
+            if sep and suffix in ("env", "file") and item not in (None, "") and isinstance(item, (str, int)) \
+                    and (in_secrets or is_secret_key(base)):
+                yield keypath, key, item
+            else:
+                yield from _secret_references(item, keypath + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _secret_references(item, keypath + (i,))
+
+
+def _unresolved(keypath: tuple, reference: str, kind: str, problem: str, path, line) -> dict[str, Any]:
+    dotted = ".".join(map(str, keypath))
+    shown = reference if kind != "${VAR}" else "${" + reference + "}"
+    message = f"secret reference {dotted} ({shown}): {problem}"
+    where = f"{path}:{line}: " if path and line else (f"{path}: " if path else "")
+    return {"key": dotted, "reference": shown, "kind": kind, "problem": problem, "path": str(path) if path else None,
+            "line": line, "message": message, "text": where + message, "keypath": keypath}
 
 
 def _secret(auth: Mapping, base: str, where, profile_path, label: str = "auth") -> str | None:
@@ -535,11 +595,12 @@ class ProfileStore:
         raw, lines = self._load_merged(name, chain=())
         path = self.find(name)
         _refuse_inline_secrets(raw, (), lines)
-        raw = _expand_env(raw, (), lines)
+        unresolved: list[dict[str, Any]] = []
+        raw = _expand_env(raw, (), lines, unresolved)
         _refuse_unsafe_urls(raw, (), lines)
         data = self._validate(raw, lines)
         return Profile(name=name, path=path, data=data, lines=lines, description=str(raw.get("description") or ""),
-                       missing=self.missing_required(raw), declared=dict(self.sections))
+                       missing=self.missing_required(raw), declared=dict(self.sections), unresolved=unresolved)
 
     def _load_merged(self, name: str, chain: tuple[str, ...]):
         if name in chain:
@@ -630,12 +691,24 @@ def _deep_merge(base: Any, override: Any) -> Any:
     return override
 
 
-def _expand_env(value: Any, keypath: tuple, lines: _MergedLines) -> Any:
+def _secret_position(keypath: tuple) -> bool:
+    """A value that holds a secret: a secret-looking key, or a credential header."""
+    if not keypath:
+        return False
+    last = str(keypath[-1])
+    return is_secret_key(last) or (len(keypath) >= 2 and keypath[-2] == "headers" and is_secret_header(last))
+
+
+def _expand_env(value: Any, keypath: tuple, lines: _MergedLines, unresolved: list | None = None) -> Any:
+    """Expand ``${VAR}``. An unset variable is a ConfigError, except in a secret position when ``unresolved``
+    is given: there it is recorded and the value becomes None, so a profile with a missing secret still loads
+    (``profiles show`` reports it, ``health`` fails only that service)."""
     if isinstance(value, dict):
-        return {k: _expand_env(v, keypath + (k,), lines) for k, v in value.items()}
+        return {k: _expand_env(v, keypath + (k,), lines, unresolved) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand_env(v, keypath + (i,), lines) for i, v in enumerate(value)]
+        return [_expand_env(v, keypath + (i,), lines, unresolved) for i, v in enumerate(value)]
     if isinstance(value, str) and "${" in value:
+        missing: list[str] = []
 
         def replace(match: re.Match) -> str:
             name, default = match.group(1), match.group(2)
@@ -645,6 +718,9 @@ def _expand_env(value: Any, keypath: tuple, lines: _MergedLines) -> Any:
                 result = str(state_dir()).replace("\\", "/")
             elif default is not None:
                 result = default
+            elif unresolved is not None and _secret_position(keypath):
+                missing.append(name)
+                return ""
             else:
                 path, line = lines.where(keypath)
                 raise ConfigError(f"environment variable {name} is not set (used in {'.'.join(map(str, keypath))})", path=path, line=line)
@@ -652,7 +728,13 @@ def _expand_env(value: Any, keypath: tuple, lines: _MergedLines) -> Any:
                 register_secret(result)
             return result
 
-        return _ENV_REF.sub(replace, value)
+        expanded = _ENV_REF.sub(replace, value)
+        if missing:
+            path, line = lines.where(keypath)
+            unresolved.append(_unresolved(keypath, missing[0], "${VAR}", f"environment variable {missing[0]} is not set",
+                                          path, line))
+            return None
+        return expanded
     return value
 
 
