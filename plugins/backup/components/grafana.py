@@ -33,6 +33,7 @@ from aetherops.grafana_plan import (
 )
 from aetherops.redact import is_secret_key, redact_data
 from aetherops_plugins.backup.api import BackupJob, RestoreJob
+from aetherops_plugins.backup.paths import portable_name
 
 ROOT_DIR = "general"
 DATASOURCE_SECRET_KEYS = ("secureJsonData", "password", "basicAuthPassword")
@@ -339,25 +340,31 @@ def _forbidden(job: BackupJob, label: str, exc: ServiceError) -> None:
     job.add_missing(label, label, exc.format_message())
 
 
+#: longest relative path of a dashboard file in a backup (``dashboards/...json``): with the backup's own name and an
+#: archive's temp folder under a long %TEMP% the full path stays below Windows' 260 characters (MAX_PATH)
+MAX_DASHBOARD_REL = 110
+
+
 def dashboard_files(hits: list[dict], dirs: dict[str, str]) -> list[tuple[dict, str]]:
-    """Each dashboard hit with the file it goes to: ``dashboards/<folder dirs>/<uid>.json`` (unique even on
-    case-insensitive filesystems)."""
+    """Each dashboard hit with the file it goes to: ``dashboards/<folder dirs>/<uid>.json``, every component a
+    :func:`~aetherops_plugins.backup.paths.portable_name` (no Windows reserved name, no trailing dot), unique even
+    on case-insensitive filesystems. Folders nested so deep that the path would pass ``MAX_DASHBOARD_REL``
+    characters go to ``dashboards/_deep/<hash of the folder path>/`` (the index keeps the real folder)."""
     used: set[str] = set()
     out: list[tuple[dict, str]] = []
     for hit in sorted((h for h in hits if h.get("type", "dash-db") == "dash-db"), key=lambda h: h["uid"]):
         folder_dir = dirs.get(hit.get("folderUid") or "", ROOT_DIR) if hit.get("folderUid") else ROOT_DIR
-        base = f"dashboards/{folder_dir}/{_safe(hit['uid'])}"
+        folder_dir = "/".join(portable_name(part) for part in folder_dir.split("/"))
+        name = portable_name(hit["uid"])
+        base = f"dashboards/{folder_dir}/{name}"
+        if len(base) + len("~12345678.json") > MAX_DASHBOARD_REL:
+            base = f"dashboards/_deep/{hashlib.sha256(folder_dir.encode()).hexdigest()[:12]}/{name}"
         rel = f"{base}.json"
         if rel.lower() in used:  # Windows, macOS
             rel = f"{base}~{hashlib.sha256(hit['uid'].encode()).hexdigest()[:8]}.json"
         used.add(rel.lower())
         out.append((hit, rel))
     return out
-
-
-def _safe(name: str) -> str:
-    keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(name))
-    return keep.strip(".") or "_"
 
 
 #: Labels the server assigns (a database id): never carried from one server to another.
