@@ -308,6 +308,10 @@ def backup_prune(ctx: Context, keep, dir_, include_safety, dry_run):
 @click.option("--diff", is_flag=True, help="With the plan, a unified diff of each dashboard that differs.")
 @click.option("--force", is_flag=True, help="Overwrite dashboards changed on the server since the backup (and config originals).")
 @click.option("--folder-map", multiple=True, metavar="OLD=NEW", help="Restore folder uid OLD as NEW (repeatable).")
+@click.option("--uid", "dashboard_uids", multiple=True, metavar="UID",
+              help="Restore only this Grafana dashboard (repeatable; with the folders on its path and the library panels it uses).")
+@click.option("--folder", "folder_uids", multiple=True, metavar="FOLDER",
+              help="Restore only the Grafana dashboards of this folder, by uid or title, subfolders included (repeatable).")
 @click.option("--to-profile", metavar="NAME", help="Restore into this profile's stack (default: the backup's own profile; "
               "datasource uids mapped by its backup.datasource_uid_map).")
 @click.option("--configs-to", type=click.Path(file_okay=False), metavar="DIR", help="Write the backed-up config files under DIR.")
@@ -319,8 +323,8 @@ def backup_prune(ctx: Context, keep, dir_, include_safety, dry_run):
                    "editable ones stay editable, API-provisioned ones stay locked), api (all locked in the UI), none "
                    "(all editable). Default: the profile's backup.grafana_provenance.")
 @pass_context
-def restore_command(ctx: Context, path, only, dry_run, diff, force, folder_map, to_profile, configs_to, concurrency, safety_dir,
-                    grafana_provenance):
+def restore_command(ctx: Context, path, only, dry_run, diff, force, folder_map, dashboard_uids, folder_uids, to_profile, configs_to,
+                    concurrency, safety_dir, grafana_provenance):
     """Restore a backup made by `aetherops backup` (a folder or its .tar.gz).
 
     Checksums are verified first; a backup that fails them is refused. Each dashboard is planned as
@@ -335,10 +339,17 @@ def restore_command(ctx: Context, path, only, dry_run, diff, force, folder_map, 
     from aetherops_plugins.backup.engine import parse_names
     from aetherops_plugins.backup.restore import parse_folder_map, run_restore
 
-    result = run_restore(ctx, Path(path), only=parse_names(only), dry_run=dry_run, force=force, diff=diff,
+    names = parse_names(only)
+    options: dict = {"grafana_provenance": grafana_provenance} if grafana_provenance else {}
+    if dashboard_uids or folder_uids:  # one dashboard or folder: the grafana component only
+        if names and names != ["grafana"]:
+            raise click.UsageError("--uid and --folder restore Grafana dashboards: use them without --only, or with --only grafana")
+        names = ["grafana"]
+        options.update(dashboard_uids=list(dashboard_uids), folder_uids=list(folder_uids))
+    result = run_restore(ctx, Path(path), only=names, dry_run=dry_run, force=force, diff=diff,
                          folder_map=parse_folder_map(folder_map), to_profile=to_profile,
                          configs_to=Path(configs_to) if configs_to else None, concurrency=_concurrency(ctx, concurrency),
-                         safety_dir=safety_dir, options={"grafana_provenance": grafana_provenance} if grafana_provenance else None)
+                         safety_dir=safety_dir, options=options or None)
     for warning in result["warnings"]:
         ctx.output.warn(warning)
 

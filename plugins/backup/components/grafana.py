@@ -197,7 +197,7 @@ class GrafanaComponent:
             record = self._fetch_dashboard(job, client, hit)
             if record is None:
                 return
-            job.write_json(rel, record, compact=True)  # one line: the C encoder keeps 1,000 dashboards fast
+            job.write_json(rel, record)  # indented, sorted keys: backups diff well in git
             entry = index_entry(hit, record, rel)
             with index_lock:
                 index.append(entry)
@@ -325,6 +325,8 @@ class GrafanaComponent:
     def _restore(self, job: RestoreJob, client) -> None:
         workers = job.options["concurrency"]
         backup = read_backup(job)
+        if job.options.get("dashboard_uids") or job.options.get("folder_uids"):
+            backup = select_backup(backup, job.options.get("dashboard_uids") or (), job.options.get("folder_uids") or ())
         state, current = fetch_target(client, backup, workers)
         items = plan_restore(job, backup, state, current)
         apply_plan(job, client, items, workers)
@@ -401,6 +403,71 @@ def index_entry(hit: dict, record: dict, rel: str) -> dict:
     return {"uid": hit["uid"], "title": dashboard.get("title", hit.get("title")), "folderUid": meta.get("folderUid") or "",
             "folderTitle": meta.get("folderTitle") or "General", "version": dashboard.get("version", meta.get("version")),
             "file": rel}
+
+
+# ---------------------------------------------------------------------------------------- restore: selection
+def select_backup(backup: dict[str, Any], uids: tuple[str, ...] | list[str], folders: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """Only some dashboards of the backup (``restore --uid``, ``--folder``): the dashboards named, every dashboard
+    in the folders named (by uid or title, subfolders included), the folders on their path (so each lands where
+    it was) and the library panels they use; no datasources, alert rules or contact points. A uid or folder the
+    backup does not hold is a usage error (exit 2) naming what it holds."""
+    import click
+
+    by_uid = {f["uid"]: f for f in backup["folders"]}
+    chosen_folders: set[str] = set()
+    for wanted in folders:
+        matches = [wanted] if wanted in by_uid else [f["uid"] for f in backup["folders"]
+                                                      if wanted in (f.get("title"), f.get("path"))]
+        if len(matches) != 1:
+            known = ", ".join(f"{f['uid']} ({f.get('path') or f.get('title')})" for f in backup["folders"][:20]) or "none"
+            what = "names several folders; give its uid" if matches else "is not a folder of this backup"
+            raise click.BadParameter(f"{wanted!r} {what}; folders: {known}", param_hint="--folder")
+        chosen_folders.add(matches[0])
+    children: dict[str, list[str]] = {}
+    for f in backup["folders"]:
+        children.setdefault(f.get("parentUid") or "", []).append(f["uid"])
+    todo = list(chosen_folders)
+    while todo:  # subfolders too
+        for child in children.get(todo.pop(), []):
+            if child not in chosen_folders:
+                chosen_folders.add(child)
+                todo.append(child)
+    backed = {entry["uid"] for entry, _ in backup["dashboards"]}
+    unknown = [u for u in uids if u not in backed]
+    if unknown:
+        raise click.BadParameter(f"dashboard(s) {', '.join(map(repr, unknown))} not in this backup "
+                                 f"({len(backed)} dashboard(s) in it: aetherops backup list, or grafana/dashboards.json)",
+                                 param_hint="--uid")
+    dashboards = [(e, d) for e, d in backup["dashboards"] if e["uid"] in uids or (e.get("folderUid") or "") in chosen_folders]
+    needed: set[str] = set()
+    for entry, _ in dashboards:
+        cur, depth = entry.get("folderUid") or "", 0
+        while cur and cur in by_uid and cur not in needed and depth < 64:
+            needed.add(cur)
+            cur, depth = by_uid[cur].get("parentUid") or "", depth + 1
+    needed |= {u for u in chosen_folders}
+    panels = set()
+    for _, doc in dashboards:
+        panels |= _library_panel_uids(doc)
+    return {**backup, "folders": [f for f in backup["folders"] if f["uid"] in needed], "dashboards": dashboards,
+            "datasources": [], "alert_rules": [], "contact_points": [],
+            "library_panels": [p for p in backup["library_panels"] if p["uid"] in panels],
+            "has": {**backup["has"], "datasources": False, "alert_rules": False, "contact_points": False,
+                    "library_panels": bool(panels) and backup["has"].get("library_panels", False)}}
+
+
+def _library_panel_uids(value: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(value, dict):
+        ref = value.get("libraryPanel")
+        if isinstance(ref, dict) and isinstance(ref.get("uid"), str):
+            found.add(ref["uid"])
+        for item in value.values():
+            found |= _library_panel_uids(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _library_panel_uids(item)
+    return found
 
 
 # ---------------------------------------------------------------------------------------- restore: fetch
