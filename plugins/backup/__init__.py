@@ -75,6 +75,15 @@ def aetherops_backup_components(context):
     return [GrafanaComponent(), PrometheusComponent(), AlertmanagerComponent(), SilencesComponent(), ConfigsComponent()]
 
 
+def _complete_components(click_ctx, param, incomplete):
+    """Shell completion of --only/--exclude: the component names of every loaded plugin, with their description."""
+    from aetherops.completion import quietly
+    from aetherops_plugins.backup.engine import collect_components
+
+    return quietly(lambda context: [(name, getattr(c, "description", None)) for name, c in sorted(collect_components(context).items())])(
+        click_ctx, param, incomplete)
+
+
 def _concurrency(ctx: Context, value: int | None) -> int:
     if value:
         return value
@@ -85,8 +94,10 @@ def _concurrency(ctx: Context, value: int | None) -> int:
 @click.group("backup", invoke_without_command=True)
 @click.option("--dir", "dir_", metavar="DIR", type=click.Path(file_okay=False),
               help="Backups root (default: the profile's backup.dir, else ./backups).")
-@click.option("--only", multiple=True, metavar="NAMES", help="Only these components (comma-separated or repeated).")
-@click.option("--exclude", multiple=True, metavar="NAMES", help="Leave these components out.")
+@click.option("--only", multiple=True, metavar="NAMES", help="Only these components (comma-separated or repeated).",
+              shell_complete=_complete_components)
+@click.option("--exclude", multiple=True, metavar="NAMES", help="Leave these components out.",
+              shell_complete=_complete_components)
 @click.option("--archive/--no-archive", default=None, help="Also write <timestamp>.tar.gz and its .sha256.")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=None, metavar="N",
               help=f"Parallel Grafana requests (default: backup.concurrency, {DEFAULT_CONCURRENCY}).")
@@ -303,7 +314,8 @@ def backup_prune(ctx: Context, keep, dir_, include_safety, dry_run):
 # ---------------------------------------------------------------------- restore
 @click.command("restore")
 @click.argument("path", type=click.Path(exists=True, path_type=str))
-@click.option("--only", multiple=True, metavar="NAMES", help="Only these components (e.g. grafana, configs, silences).")
+@click.option("--only", multiple=True, metavar="NAMES", help="Only these components (e.g. grafana, configs, silences).",
+              shell_complete=_complete_components)
 @click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
 @click.option("--diff", is_flag=True, help="With the plan, a unified diff of each dashboard that differs.")
 @click.option("--force", is_flag=True, help="Overwrite dashboards changed on the server since the backup (and config originals).")

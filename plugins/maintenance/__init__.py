@@ -320,8 +320,17 @@ def list_cmd(ctx: Context, include_all, match, mine, author):
     ctx.output.result(rows, text)
 
 
+def _complete_silence_ids(click_ctx, param, incomplete):
+    """Shell completion of silence IDs: the active and pending silences on the Alertmanager (one quick GET;
+    nothing when it cannot be reached)."""
+    from aetherops.completion import quietly
+    from aetherops_plugins.maintenance.schedule import completion_silences
+
+    return quietly(completion_silences)(click_ctx, param, incomplete)
+
+
 @maintenance.command("extend")
-@click.argument("silence_id", metavar="ID")
+@click.argument("silence_id", metavar="ID", shell_complete=_complete_silence_ids)
 @click.option("--minutes", type=int, metavar="N", help="The silence ends N minutes from now (1..max_minutes).")
 @click.option("--for", "duration", metavar="DURATION", help="The silence ends DURATION from now: 30m, 2h, 1h30m (instead of --minutes).")
 @click.option("--comment", metavar="TEXT", help="Replace the comment.")
@@ -341,7 +350,7 @@ def extend_cmd(ctx: Context, silence_id, minutes, duration, comment, dry_run, qu
 
 
 @maintenance.command("end")
-@click.argument("silence_ids", metavar="[ID]...", nargs=-1)
+@click.argument("silence_ids", metavar="[ID]...", nargs=-1, shell_complete=_complete_silence_ids)
 @click.option("--mine", is_flag=True, help="End every active or pending silence created by you.")
 @click.option("--author", metavar="NAME", help="With --mine: who 'you' are (default: profile maintenance.author, else the OS user).")
 @click.option("--match", "match", multiple=True, metavar="MATCHER", help="With --mine: only silences having this matcher.")

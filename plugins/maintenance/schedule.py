@@ -104,3 +104,26 @@ def would_silence(am: AlertmanagerClient, matchers: list[dict]) -> list[dict[str
                      "starts_at": alert.get("startsAt"), "fingerprint": alert.get("fingerprint")})
     rows.sort(key=lambda r: (str(r["alertname"]), sorted(r["labels"].items())))
     return rows
+
+
+def completion_silences(context) -> list[tuple[str, str]]:
+    """(id, "state until END: MATCHERS (AUTHOR: COMMENT)") of the active and pending silences, for shell
+    completion: one GET with a 2 s timeout and no retry (the user is waiting at a TAB)."""
+    import dataclasses
+
+    from aetherops.clients.alertmanager import AlertmanagerClient
+    from aetherops_plugins.maintenance.matchers import format_matchers
+
+    config = dataclasses.replace(context.profile.service("alertmanager"), timeout=2.0, retries=0)
+    am = AlertmanagerClient(config)
+    try:
+        silences = am.silences()
+    finally:
+        am.close()
+    out = []
+    for s in sorted(silences, key=lambda s: str(s.get("endsAt"))):
+        state = (s.get("status") or {}).get("state")
+        if state in ("active", "pending") and isinstance(s.get("id"), str):
+            out.append((s["id"], f"{state} until {s.get('endsAt')}: {format_matchers(s.get('matchers') or [])} "
+                                 f"({s.get('createdBy')}: {s.get('comment')})"))
+    return out
