@@ -114,4 +114,29 @@ def test_health_reports_the_service_with_a_missing_secret_as_its_failed_row(form
     assert rows["alertmanager"]["ok"] is True
     assert rows["grafana"]["ok"] is False and rows["grafana"]["reachable"] is False
     error = rows["grafana"]["error"]
-    assert "p.yaml:4:" in error and ("POLISH_UNSET_TOKEN" in error or "no-such-token" in error)
+    assert "p.yaml:" in error and ("POLISH_UNSET_TOKEN" in error or "no-such-token" in error)
+
+
+def test_the_parse_cache_skips_yaml_and_never_holds_a_refused_secret(profile_factory, aetherops_env, tmp_path):
+    import marshal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    profile_factory("c", text="alertmanager:\n  url: http://127.0.0.1:9\n  timeout: 3\n")
+    profile_factory("bad", text="grafana:\n  url: http://127.0.0.1:9\n  auth:\n    token: inline-secret-value-77\n")
+    code = ("import sys, json; from aetherops.profiles import ProfileStore; s = ProfileStore();"
+            "p = s.load('c'); print(json.dumps([p.data['alertmanager']['timeout'], 'yaml' in sys.modules]));"
+            "import contextlib\nwith contextlib.suppress(Exception): s.load('bad')")
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert first.stdout.splitlines()[0] == "[3.0, true]"  # parsed with PyYAML, then cached
+    assert second.stdout.splitlines()[0] == "[3.0, false]"  # from the cache: no PyYAML import
+    cache_dir = Path(aetherops_env["AETHEROPS_CACHE_DIR"])
+    blobs = [f.read_bytes() for f in cache_dir.glob("profile-*.marshal")]
+    assert len(blobs) == 1 and b"inline-secret-value-77" not in b"".join(blobs)
+    assert marshal.loads(blobs[0])["data"]["alertmanager"]["url"] == "http://127.0.0.1:9"
+    # an edit is seen at once (the key is the content), and a line number still comes from the right line
+    profile_factory("c", text="# moved\nalertmanager:\n  url: http://127.0.0.1:9\n  timeout: [\n")
+    broken = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert broken.returncode != 0 and "c.yaml:" in broken.stderr
