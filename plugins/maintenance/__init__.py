@@ -58,8 +58,8 @@ def _silence_options(f):
         click.option("--match", "match", multiple=True, metavar="MATCHER",
                      help='Alertmanager matcher, repeatable: severity="critical", service=~"crm-.*", env!="dev". '
                           'Default: profile maintenance.default_matchers, else alertname=~".+" (every alert).'),
-        click.option("--dry-run", is_flag=True, help="Show what would be sent to Alertmanager and which firing alerts the "
-                     "matchers would silence; send nothing."),
+        click.option("--dry-run", is_flag=True, help="Show what would be sent to Alertmanager (and, for a new silence of "
+                     "`maintenance`, the firing alerts it would silence); send nothing."),
     ]
     for option in reversed(options):
         f = option(f)
