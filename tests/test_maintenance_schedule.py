@@ -78,7 +78,7 @@ def test_for_takes_a_duration_with_units(am, aetherops_cli):
     assert result.exit_code == 0, result
     silence = _silence(am, result.json()["id"])
     assert silence["status"]["state"] == "active"
-    assert 7200 <= _length(silence) <= 7200 + 60
+    assert 7200 - 5 <= _length(silence) <= 7200 + 60  # Alertmanager moves a past start to its own clock
     extended = aetherops_cli("maintenance", "extend", silence["id"], "--for", "3h", "-o", "json")
     assert extended.exit_code == 0, extended
     left = (engine.parse_time(_silence(am, extended.json()["id"])["endsAt"]) - engine.now()).total_seconds()

@@ -25,11 +25,22 @@ def parse_duration(text: str) -> float:
     value = str(text).strip().lower().replace(" ", "")
     if not value or _DURATION.sub("", value):
         hint = " (a unit is needed: 30m, 2h)" if value.replace(".", "", 1).isdigit() else ""
-        raise WhenError(f"{text!r} is not a duration like 30m, 2h, 1h30m or 1d{hint}")
+        raise WhenError(f"{_shown(text)} is not a duration like 30m, 2h, 1h30m or 1d{hint}")
     seconds = sum(float(n) * _UNITS[unit] for n, unit in _DURATION.findall(value))
     if seconds <= 0:
-        raise WhenError(f"{text!r} is not a positive duration")
+        raise WhenError(f"{_shown(text)} is not a positive duration")
+    if seconds > MAX_SECONDS:  # also inf: "9999...9d"
+        raise WhenError(f"{_shown(text)} is longer than any silence (at most 10 years)")
     return seconds
+
+
+#: longest duration read at all (the profile's maintenance.max_minutes is the real limit)
+MAX_SECONDS = 10 * 366 * 86400
+
+
+def _shown(text: str) -> str:
+    text = str(text)
+    return repr(text) if len(text) <= 40 else f"{text[:40]!r}... ({len(text)} characters)"
 
 
 def parse_when(text: str, now: dt.datetime) -> dt.datetime:
@@ -42,12 +53,12 @@ def parse_when(text: str, now: dt.datetime) -> dt.datetime:
         return now + dt.timedelta(seconds=parse_duration(value[1:]))
     try:
         when = dt.datetime.fromisoformat(re.sub(r"[Zz]$", "+00:00", value))
-    except ValueError:
-        raise WhenError(f"{text!r} is not a time like 2026-12-01T22:00:00Z, '2026-12-01 22:00' (local time), "
+        if when.tzinfo is None:
+            when = when.astimezone()  # local time of this machine
+        return when.astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError, OSError):  # not a time, or one the platform cannot convert (year 1, 9999)
+        raise WhenError(f"{_shown(text)} is not a time like 2026-12-01T22:00:00Z, '2026-12-01 22:00' (local time), "
                         "+2h or now") from None
-    if when.tzinfo is None:
-        when = when.astimezone()  # local time of this machine
-    return when.astimezone(dt.timezone.utc)
 
 
 def window(now: dt.datetime, *, seconds: float | None, start: str | None, end: str | None) -> tuple[dt.datetime, dt.datetime]:
@@ -61,7 +72,10 @@ def window(now: dt.datetime, *, seconds: float | None, start: str | None, end: s
     if end is not None:
         ends = parse_when(end, now)
     elif seconds is not None:
-        ends = begins + dt.timedelta(seconds=seconds)
+        try:
+            ends = begins + dt.timedelta(seconds=seconds)
+        except OverflowError:
+            raise WhenError(f"the silence would end after the year 9999 (start {engine.fmt_time(begins)})") from None
     else:
         raise WhenError("--start needs --for DURATION, --minutes N or --end TIME: when does the silence end?")
     if ends <= begins:
