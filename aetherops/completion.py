@@ -28,7 +28,10 @@ def completion_context(click_ctx: click.Context) -> Context:
     params = root.params
     pm = make_plugin_manager(extra=params.get("plugins") or (), blocked=params.get("blocked") or ())
     pm.on_warning = lambda message: None  # never print into the user's command line
-    return Context(pm, profile_name=params.get("profile"), profiles_dir=params.get("profiles_dir"))
+    profile = params.get("profile")
+    if isinstance(profile, (tuple, list)):  # the global -p repeats (fleet mode); complete for the first one
+        profile = profile[0] if profile else None
+    return Context(pm, profile_name=profile, profiles_dir=params.get("profiles_dir"))
 
 
 def quietly(values: Callable[[Context], Iterable[Any]]) -> Callable[[click.Context, click.Parameter, str], list]:
