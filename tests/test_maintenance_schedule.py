@@ -132,7 +132,7 @@ def test_a_scheduled_silence_never_extends_the_active_one(am, aetherops_cli):
     now = aetherops_cli("maintenance", "--minutes", "10", "--match", f"run={tag}", "-o", "json").json()
     later = aetherops_cli("maintenance", "--start", "+2h", "--for", "1h", "--match", f"run={tag}", "-o", "json").json()
     assert later["id"] != now["id"] and later["action"] == "created"
-    assert _silence(am, now["id"])["endsAt"] == now["endsAt"]
+    assert _silence(am, now["id"])["endsAt"] == now["ends_at"]  # the API keeps Alertmanager's spelling, the CLI prints snake_case
 
 
 def _post_alerts(server, alerts: list[dict]) -> None:
