@@ -172,6 +172,25 @@ def check_problem(c: Any) -> str | None:
     return None
 
 
+def lint_files(context: Any, paths: Iterable[Any]) -> Any:
+    """Lint ``paths`` as ``aetherops lint PATHS`` does, for other plugins (``aetherops validate``): every plugin's
+    checks, the profile's ``lint`` settings (disabled and enabled checks, severity overrides), offline checks only.
+
+    :returns: the :class:`aetherops_plugins.lint.engine.Report` (``findings``: :class:`Finding` objects,
+        ``warnings``, ``unknown`` files). Raises :class:`aetherops.errors.ConfigError` (exit 4) when a path
+        cannot be read."""
+    from aetherops.errors import ConfigError
+    from aetherops_plugins.lint.cli import collect_checks, make_options
+    from aetherops_plugins.lint.engine import run
+    from aetherops_plugins.lint.loader import ReadError
+
+    settings = dict(context.section("lint") or {})
+    try:
+        return run(make_options(settings, list(paths)), collect_checks(context))
+    except ReadError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def validate_checks(checks: Iterable[Any]) -> list[Any]:
     """Checks validated: ids unique, severities and kinds known (ValueError otherwise)."""
     seen: dict[str, Any] = {}

@@ -1,0 +1,332 @@
+"""``aetherops validate``: the pre-deploy gate, as a checklist of rows.
+
+Every row is ``{check, target, status, detail}`` with status ``ok``, ``fail``, ``warn`` or ``skip``. The rows,
+in order: each config file exists and parses (``file``); rule files and Alertmanager configs pass the lint
+plugin's checks (``lint``) and, when on PATH, ``promtool check rules`` / ``amtool check-config``; every service
+is healthy (``health``, the health plugin's checks); the rule groups Prometheus has loaded match the files
+(``rules_loaded``); the Alertmanager runs its config file (``alertmanager_config``); every secret reference
+resolves (``secret``: env var set, file readable; never the value); the version pins hold (``version``).
+A row that cannot be decided because something it needs failed is ``skip``, naming what.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from aetherops.errors import ConfigError, ServiceError
+from aetherops_plugins.stack import state
+from aetherops_plugins.stack.api import ConfigFile, config_file_problem
+
+STATUSES = ("ok", "warn", "fail", "skip")
+#: keys under a profile's service sections, and in prometheus.yml / alertmanager.yml, that name a secret file
+_SECRET_FILE_BASES = {"password", "bearer_token", "credentials", "api_key", "api_url", "auth_token", "token", "key",
+                      "client_secret", "routing_key", "service_key", "user_key", "bot_token", "webhook_url"}
+TOOL_TIMEOUT = 60.0
+
+
+def _row(check: str, target: str, status: str, detail: str = "") -> dict[str, str]:
+    return {"check": check, "target": target, "status": status, "detail": detail}
+
+
+def profile_config_files(ctx) -> list[ConfigFile]:
+    """The stack plugin's own entries of ``aetherops_config_files``: what the profile's core sections name."""
+    out = []
+    prom = ctx.section("prometheus")
+    if prom.config_file:
+        out.append(ConfigFile("prometheus.config_file", prom.config_file, "prometheus"))
+    for i, path in enumerate(state.rule_files(ctx)):
+        out.append(ConfigFile(f"prometheus.rule_files[{i}]", path, "rules"))
+    if ctx.section("alertmanager").config_file:
+        out.append(ConfigFile("alertmanager.config_file", ctx.section("alertmanager").config_file, "alertmanager"))
+    if ctx.section("blackbox").config_file:
+        out.append(ConfigFile("blackbox.config_file", ctx.section("blackbox").config_file, "yaml"))
+    return out
+
+
+class Validation:
+    """One run of the gate over the selected profile."""
+
+    def __init__(self, ctx, *, strict: bool = False):
+        self.ctx = ctx
+        self.strict = strict
+        self.rows: list[dict[str, str]] = []
+        self.parsed: dict[str, Any] = {}  # config file name -> parsed data (files that parsed)
+        self.files: list[ConfigFile] = []
+        self.health: dict[str, dict] = {}
+
+    def add(self, *args: str) -> None:
+        self.rows.append(_row(*args))
+
+    # ------------------------------------------------------------------ the rows
+    def run(self) -> list[dict[str, str]]:
+        self.check_files()
+        self.check_lint()
+        self.check_tools()
+        self.check_health()
+        self.check_rules_loaded()
+        self.check_alertmanager_config()
+        self.check_secrets()
+        self.check_versions()
+        return self.rows
+
+    def check_files(self) -> None:
+        self.files = self.ctx.pm.collect("aetherops_config_files", validate=config_file_problem, context=self.ctx)
+        if not self.files:
+            self.add("file", "-", "skip", "the profile names no config file (prometheus.config_file, rule_files, "
+                                          "alertmanager.config_file)")
+        for item in self.files:
+            path = state.resolve(str(item.path))
+            try:
+                data = _parse(path, item.kind)
+            except ValueError as exc:
+                self.add("file", item.name, "fail", f"{path}: {exc}")
+                continue
+            self.parsed[item.name] = data
+            self.add("file", item.name, "ok", str(path))
+
+    def _paths(self, *kinds: str) -> list[Path]:
+        return [state.resolve(str(f.path)) for f in self.files if f.kind in kinds and f.name in self.parsed]
+
+    def check_lint(self) -> None:
+        paths = self._paths("rules", "alertmanager")
+        if not paths:
+            return
+        if not hasattr(self.ctx.pm.hook, "aetherops_lint_checks"):
+            self.add("lint", "-", "skip", "the lint plugin is not loaded")
+            return
+        from aetherops_plugins.lint.api import lint_files
+
+        report = lint_files(self.ctx, paths)
+        by_file: dict[str, list] = {}
+        for finding in report.findings:
+            by_file.setdefault(str(Path(finding.file).resolve()), []).append(finding)
+        for path in paths:
+            findings = by_file.pop(str(path.resolve()), [])
+            self.add("lint", str(path), *_lint_status(findings))
+        for file, findings in sorted(by_file.items()):  # cross-file findings on a file we did not name
+            self.add("lint", file, *_lint_status(findings))
+
+    def check_tools(self) -> None:
+        rules = self._paths("rules")
+        if rules:
+            self._tool("promtool", ["check", "rules", *map(str, rules)], "rule files")
+        for path in self._paths("alertmanager"):
+            self._tool("amtool", ["check-config", str(path)], str(path))
+
+    def _tool(self, name: str, args: list[str], target: str) -> None:
+        binary = shutil.which(name)
+        if binary is None:
+            self.add(name, target, "skip", f"{name} is not on PATH")
+            return
+        try:
+            done = subprocess.run([binary, *args], capture_output=True, text=True, encoding="utf-8", errors="replace",
+                                  timeout=TOOL_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            self.add(name, target, "fail", f"{name} did not run: {exc}")
+            return
+        if done.returncode == 0:
+            self.add(name, target, "ok", _last_line(done.stdout) or "SUCCESS")
+        else:
+            self.add(name, target, "fail", _first_problem(done.stderr or done.stdout) or f"exit {done.returncode}")
+
+    def check_health(self) -> None:
+        from aetherops_plugins.health.checks import SERVICES, check_services
+
+        usable = []
+        for service in SERVICES:
+            if not self.ctx.profile.has_service(service):
+                continue
+            try:
+                self.ctx.client(service)
+            except ConfigError as exc:
+                self.add("health", service, "fail", f"not checked: {exc.format_message()}")
+                continue
+            usable.append(service)
+        if not usable and not any(r["check"] == "health" for r in self.rows):
+            self.add("health", "-", "skip", "the profile names no service url")
+        for result in check_services(self.ctx, usable):
+            self.health[result["service"]] = result
+            detail = f"{result['version'] or 'version unknown'}, {result['latency_ms']} ms" if result["ok"] else result["error"]
+            self.add("health", result["service"], "ok" if result["ok"] else "fail", detail or "")
+
+    def _healthy(self, service: str) -> bool:
+        return bool(self.health.get(service, {}).get("ok"))
+
+    def check_rules_loaded(self) -> None:
+        rule_files = [f for f in self.files if f.kind == "rules"]
+        if not rule_files:
+            return
+        if not self._healthy("prometheus"):
+            self.add("rules_loaded", "prometheus", "skip", "prometheus is not healthy")
+            return
+        unreadable = [f.name for f in rule_files if f.name not in self.parsed]
+        if unreadable:
+            self.add("rules_loaded", "prometheus", "skip", f"{', '.join(unreadable)} did not parse")
+            return
+        disk = state.read_rule_groups([state.resolve(str(f.path)) for f in rule_files])
+        try:
+            loaded = state.loaded_rule_groups(self.ctx.prometheus)
+        except ServiceError as exc:
+            self.add("rules_loaded", "prometheus", "fail", exc.format_message())
+            return
+        problems = state.compare_groups(disk.groups, loaded) + [f"group '{g}' is in two files" for g in disk.duplicates]
+        if problems:
+            self.add("rules_loaded", "prometheus", "fail", "; ".join(problems) + " (reload prometheus?)")
+        else:
+            total = sum(len(r) for r in loaded.values())
+            self.add("rules_loaded", "prometheus", "ok", f"{len(loaded)} group(s), {total} rule(s) as on disk")
+
+    def check_alertmanager_config(self) -> None:
+        entry = next((f for f in self.files if f.name == "alertmanager.config_file"), None)
+        if entry is None:
+            return
+        if not self._healthy("alertmanager"):
+            self.add("alertmanager_config", "alertmanager", "skip", "alertmanager is not healthy")
+            return
+        if entry.name not in self.parsed:
+            self.add("alertmanager_config", "alertmanager", "skip", "alertmanager.config_file did not parse")
+            return
+        same, detail = state.alertmanager_matches_file(self.ctx.alertmanager, state.resolve(str(entry.path)))
+        self.add("alertmanager_config", "alertmanager", {True: "ok", False: "fail", None: "warn"}[same], detail)
+
+    def check_secrets(self) -> None:
+        refs = list(_profile_secret_refs(self.ctx.profile.data))
+        for item in self.files:
+            data = self.parsed.get(item.name)
+            if item.kind in ("prometheus", "alertmanager") and data is not None:
+                base = state.resolve(str(item.path)).parent
+                refs.extend((f"{item.name}: {label}", "file", str(state.resolve(value, base)))
+                            for label, value in _config_secret_files(data))
+        for label, kind, value in refs:
+            if kind == "env":
+                import os
+
+                ok = bool(os.environ.get(value, "").strip())
+                self.add("secret", label, "ok" if ok else "fail",
+                         f"environment variable {value} is set" if ok else f"environment variable {value} is not set")
+            else:
+                self.add("secret", label, *_readable(Path(value)))
+
+    def check_versions(self) -> None:
+        from aetherops_plugins.stack.versions import satisfies
+
+        pins = {k: v for k, v in dict(self.ctx.section("versions")).items() if v not in (None, "")}
+        for service, pin in pins.items():
+            result = self.health.get(service)
+            if result is None or not result["ok"]:
+                self.add("version", service, "skip", f"pinned {pin}; {service} is not healthy" if self.ctx.profile.has_service(service)
+                         else f"pinned {pin}; the profile has no {service}.url")
+            elif not result.get("version"):
+                self.add("version", service, "warn", f"pinned {pin}; {service} does not report its version")
+            elif satisfies(result["version"], str(pin)):
+                self.add("version", service, "ok", f"{result['version']} (pinned {pin})")
+            else:
+                self.add("version", service, "fail", f"{result['version']} does not match the pin {pin}")
+
+    # ------------------------------------------------------------------ the verdict
+    def failed(self) -> list[dict[str, str]]:
+        bad = ("fail", "warn") if self.strict else ("fail",)
+        return [r for r in self.rows if r["status"] in bad]
+
+    def summary(self) -> dict[str, int]:
+        return {s: sum(1 for r in self.rows if r["status"] == s) for s in STATUSES}
+
+
+# ---------------------------------------------------------------------- helpers
+def _parse(path: Path, kind: str) -> Any:
+    if kind == "json":
+        from aetherops import yamlsafe
+
+        try:
+            return yamlsafe.load_json(path.read_bytes())
+        except FileNotFoundError:
+            raise ValueError("no such file") from None
+        except OSError as exc:
+            raise ValueError(f"cannot read: {exc.strerror}") from None
+        except yamlsafe.InputError as exc:
+            raise ValueError(str(exc)) from None
+    data = state.load_yaml_file(path)
+    if kind in ("prometheus", "alertmanager", "rules") and not isinstance(data, dict):
+        raise ValueError(f"not a {'rule file' if kind == 'rules' else kind + ' config'}: the top level must be a mapping")
+    if kind == "rules" and not isinstance(data.get("groups"), list):
+        raise ValueError("not a rule file: no 'groups:' list")
+    if kind == "alertmanager" and not isinstance(data.get("route"), dict):
+        raise ValueError("not an Alertmanager config: no 'route:' mapping")
+    return data
+
+
+def _lint_status(findings: list) -> tuple[str, str]:
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = [f for f in findings if f.severity == "warning"]
+    if not errors and not warnings:
+        return "ok", "no findings" if not findings else f"{len(findings)} info"
+    first = (errors or warnings)[0]
+    where = f"line {first.line}: " if first.line else ""
+    return ("fail" if errors else "warn",
+            f"{len(errors)} error(s), {len(warnings)} warning(s); {where}{first.check}: {first.message}")
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _first_problem(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("Checking")]
+    return " ".join(lines[:2])[:300]
+
+
+def _readable(path: Path) -> tuple[str, str]:
+    import os
+
+    if not path.is_file():
+        return "fail", f"no such file {path}"
+    if not os.access(path, os.R_OK):
+        return "fail", f"{path} is not readable"
+    return "ok", f"{path} is readable"
+
+
+def _profile_secret_refs(data: Any, keypath: tuple = ()):
+    """``(label, "env"|"file", name)`` for every secret reference of a profile: ``*_env`` / ``*_file`` keys whose
+    base names a secret (``token_env``, ``password_file``...) and the TLS files."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            key = str(key)
+            here = keypath + (key,)
+            if isinstance(value, (dict, list)):
+                yield from _profile_secret_refs(value, here)
+                continue
+            if not isinstance(value, str) or not value:
+                continue
+            label = ".".join(here)
+            if key.endswith("_env") and _secret_base(key[:-4]):
+                yield label, "env", value
+            elif key.endswith("_file") and (_secret_base(key[:-5]) or "tls" in keypath):
+                yield label, "file", str(state.resolve(value))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _profile_secret_refs(value, keypath + (str(i),))
+
+
+def _secret_base(base: str) -> bool:
+    from aetherops.redact import is_secret_key
+
+    return is_secret_key(base) or base in _SECRET_FILE_BASES
+
+
+def _config_secret_files(data: Any, keypath: tuple = ()):
+    """``(label, path)`` of the secret files a prometheus.yml / alertmanager.yml reads (``password_file``,
+    ``credentials_file``, ``api_url_file``...)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            key = str(key)
+            if isinstance(value, (dict, list)):
+                yield from _config_secret_files(value, keypath + (key,))
+            elif key.endswith("_file") and isinstance(value, str) and value and _secret_base(key[:-5]):
+                yield ".".join(keypath + (key,)), value
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _config_secret_files(value, keypath + (str(i),))
