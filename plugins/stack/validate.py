@@ -193,22 +193,23 @@ class Validation:
         self.add("alertmanager_config", "alertmanager", {True: "ok", False: "fail", None: "warn"}[same], detail)
 
     def check_secrets(self) -> None:
-        refs = list(_profile_secret_refs(self.ctx.profile.data))
+        profile = self.ctx.profile
+        for label, keypath, base in _profile_secret_refs(profile.data):
+            if base is None:  # a TLS file: it must be readable
+                self.add("secret", label, *_readable(state.resolve(str(_get(profile.data, keypath)))))
+                continue
+            try:  # the core resolves it as a client would (registered for redaction, never shown)
+                profile.secret(keypath, base)
+            except ConfigError as exc:
+                self.add("secret", label, "fail", exc.format_message())
+                continue
+            self.add("secret", label, "ok", "resolves")
         for item in self.files:
             data = self.parsed.get(item.name)
             if item.kind in ("prometheus", "alertmanager") and data is not None:
-                base = state.resolve(str(item.path)).parent
-                refs.extend((f"{item.name}: {label}", "file", str(state.resolve(value, base)))
-                            for label, value in _config_secret_files(data))
-        for label, kind, value in refs:
-            if kind == "env":
-                import os
-
-                ok = bool(os.environ.get(value, "").strip())
-                self.add("secret", label, "ok" if ok else "fail",
-                         f"environment variable {value} is set" if ok else f"environment variable {value} is not set")
-            else:
-                self.add("secret", label, *_readable(Path(value)))
+                base_dir = state.resolve(str(item.path)).parent
+                for label, value in _config_secret_files(data):
+                    self.add("secret", f"{item.name}: {label}", *_readable(state.resolve(value, base_dir)))
 
     def check_versions(self) -> None:
         from aetherops_plugins.stack.versions import satisfies
@@ -290,25 +291,32 @@ def _readable(path: Path) -> tuple[str, str]:
 
 
 def _profile_secret_refs(data: Any, keypath: tuple = ()):
-    """``(label, "env"|"file", name)`` for every secret reference of a profile: ``*_env`` / ``*_file`` keys whose
-    base names a secret (``token_env``, ``password_file``...) and the TLS files."""
+    """``(label, keypath, base)`` for every secret reference of a profile: ``<base>_env`` / ``<base>_file`` keys whose
+    base names a secret (``token_env``, ``password_file``...), once per base; TLS files with ``base`` None."""
     if isinstance(data, dict):
+        seen = set()
         for key, value in data.items():
             key = str(key)
-            here = keypath + (key,)
             if isinstance(value, (dict, list)):
-                yield from _profile_secret_refs(value, here)
+                yield from _profile_secret_refs(value, keypath + (key,))
                 continue
             if not isinstance(value, str) or not value:
                 continue
-            label = ".".join(here)
-            if key.endswith("_env") and _secret_base(key[:-4]):
-                yield label, "env", value
-            elif key.endswith("_file") and (_secret_base(key[:-5]) or "tls" in keypath):
-                yield label, "file", str(state.resolve(value))
+            base, _, suffix = key.rpartition("_")
+            if suffix in ("env", "file") and _secret_base(base) and base not in seen:
+                seen.add(base)
+                yield ".".join(keypath + (key,)), keypath, base
+            elif suffix == "file" and "tls" in keypath:
+                yield ".".join(keypath + (key,)), keypath + (key,), None
     elif isinstance(data, list):
         for i, value in enumerate(data):
-            yield from _profile_secret_refs(value, keypath + (str(i),))
+            yield from _profile_secret_refs(value, keypath + (i,))
+
+
+def _get(data: Any, keypath: tuple) -> Any:
+    for key in keypath:
+        data = data[key]
+    return data
 
 
 def _secret_base(base: str) -> bool:
