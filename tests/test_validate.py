@@ -24,12 +24,27 @@ groups:
     expr: sum by (job) (up)
 """
 SECRET = "am-token-never-printed-7f3a"
+AM_CONFIG = """\
+route:
+  receiver: team
+  group_by: [alertname]
+  routes:
+  - matchers: [severity="none"]
+    receiver: blackhole
+receivers:
+- name: team
+  webhook_configs:
+  - url: http://127.0.0.1:9/hook
+- name: blackhole
+"""
 
 
 @pytest.fixture
 def stack(prometheus_factory, alertmanager_server, profile_factory, monkeypatch):
     """A consistent stack: a Prometheus running rules/api.yml, an Alertmanager running its file, pins that hold."""
     prom = prometheus_factory(rule_files={"rules/api.yml": RULES})
+    alertmanager_server.config_path.write_text(AM_CONFIG, encoding="utf-8")
+    alertmanager_server.reload()
     monkeypatch.setenv("AM_TOKEN", SECRET)
     monkeypatch.setenv("AETHEROPS_PROFILE", "s")
 
@@ -63,12 +78,15 @@ def test_validate_passes_on_a_consistent_stack(stack, aetherops_cli):
     assert data["ok"] is True and data["summary"]["fail"] == 0
     got = rows(result)
     expected = {("file", "prometheus.config_file"), ("file", "prometheus.rule_files[0]"), ("file", "alertmanager.config_file"),
-                ("lint", str(stack.rules)), ("promtool", "rule files"), ("health", "prometheus"), ("health", "alertmanager"),
+                ("lint", str(stack.rules)), ("promtool", "rule files"), ("promtool", str(stack.prom.config_path)),
+                ("amtool", str(stack.am.config_path)), ("receivers", "alertmanager.config_file"),
+                ("health", "prometheus"), ("health", "alertmanager"),
                 ("rules_loaded", "prometheus"), ("alertmanager_config", "alertmanager"), ("secret", "alertmanager.auth.token_env"),
                 ("version", "prometheus"), ("version", "alertmanager")}
     assert expected <= set(got), sorted(got)
     assert all(r["status"] == "ok" for r in got.values()), got
     assert got[("rules_loaded", "prometheus")]["detail"] == "1 group(s), 2 rule(s) as on disk"
+    assert got[("receivers", "alertmanager.config_file")]["detail"] == "team (webhook), blackhole (no integration)"
     assert "2.42.0" in got[("version", "prometheus")]["detail"]
     assert SECRET not in result.stdout + result.stderr
     text = aetherops_cli("validate")
@@ -114,12 +132,27 @@ def test_validate_fails_when_a_pinned_version_differs(stack, aetherops_cli):
 
 
 def test_validate_fails_when_alertmanager_runs_another_config_than_the_file(stack, aetherops_cli):
-    text = stack.am.config_path.read_text(encoding="utf-8")
-    stack.am.config_path.write_text(text + "# edited after the last reload\n", encoding="utf-8")
+    stack.am.config_path.write_text(AM_CONFIG + "# edited after the last reload\n", encoding="utf-8")
     result = aetherops_cli("validate", "-o", "json")
     assert result.exit_code == 1, result
     assert failed(result) == [("alertmanager_config", "alertmanager")]
-    assert "not alertmanager.yml as on disk" in rows(result)[("alertmanager_config", "alertmanager")]["detail"]
+    assert rows(result)[("alertmanager_config", "alertmanager")]["detail"] == (
+        "the running config is not alertmanager.yml as on disk (changed since the last reload?)")
+    stack.am.config_path.write_text(AM_CONFIG.replace("name: team", "name: team-v2").replace("receiver: team", "receiver: team-v2"),
+                                    encoding="utf-8")
+    detail = rows(aetherops_cli("validate", "-o", "json"))[("alertmanager_config", "alertmanager")]["detail"]
+    assert detail.endswith("; receivers only in the file: team-v2; receivers only in the running config: team")
+
+
+def test_validate_warns_when_the_catch_all_receiver_sends_nowhere(stack, aetherops_cli):
+    stack.am.config_path.write_text(AM_CONFIG.replace("  receiver: team\n  group_by", "  receiver: blackhole\n  group_by"),
+                                    encoding="utf-8")
+    stack.am.reload()
+    result = aetherops_cli("validate", "-o", "json")
+    assert result.exit_code == 0, result
+    row = rows(result)[("receivers", "alertmanager.config_file")]
+    assert row["status"] == "warn" and "'blackhole' has no integration" in row["detail"]
+    assert aetherops_cli("validate", "--strict").exit_code == 1
 
 
 def test_validate_reports_a_broken_rule_file_with_its_line(stack, aetherops_cli):

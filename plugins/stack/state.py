@@ -176,5 +176,34 @@ def alertmanager_matches_file(client, path: Path) -> tuple[bool | None, str]:
     if metrics.get("alertmanager_config_last_reload_successful") == 0:
         return False, "its last reload failed: it still runs an older config (see its log, or aetherops reload alertmanager)"
     if running != config_hash(data):
-        return False, f"the running config is not {path.name} as on disk (changed since the last reload?)"
+        return False, f"the running config is not {path.name} as on disk (changed since the last reload?){_receiver_diff(client, data)}"
     return True, f"runs {path.name} as on disk"
+
+
+def _receivers(text: str | bytes) -> set[str] | None:
+    from aetherops import yamlsafe
+
+    try:
+        data = yamlsafe.load(text.decode("utf-8", "replace") if isinstance(text, bytes) else text)
+    except yamlsafe.InputError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    return {str(r.get("name")) for r in data.get("receivers") or [] if isinstance(r, dict)}
+
+
+def _receiver_diff(client, data: bytes) -> str:
+    """What differs in the receivers, to say more than "the hash differs" (empty when they are the same)."""
+    try:
+        running = _receivers(str(((client.status() or {}).get("config") or {}).get("original") or ""))
+    except ServiceError:
+        return ""
+    on_disk = _receivers(data)
+    if running is None or on_disk is None or running == on_disk:
+        return ""
+    parts = []
+    if on_disk - running:
+        parts.append(f"receivers only in the file: {', '.join(sorted(on_disk - running))}")
+    if running - on_disk:
+        parts.append(f"receivers only in the running config: {', '.join(sorted(running - on_disk))}")
+    return "; " + "; ".join(parts)

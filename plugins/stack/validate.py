@@ -2,9 +2,9 @@
 
 Every row is ``{check, target, status, detail}`` with status ``ok``, ``fail``, ``warn`` or ``skip``. The rows,
 in order: each config file exists and parses (``file``); rule files and Alertmanager configs pass the lint
-plugin's checks (``lint``) and, when on PATH, ``promtool check rules`` / ``amtool check-config``; every service
-is healthy (``health``, the health plugin's checks); the rule groups Prometheus has loaded match the files
-(``rules_loaded``); the Alertmanager runs its config file (``alertmanager_config``); every secret reference
+plugin's checks (``lint``) and, when on PATH, ``promtool check config/rules`` / ``amtool check-config``; the
+Alertmanager's receivers send somewhere (``receivers``); every service is healthy (``health``, the health
+plugin's checks); the rule groups Prometheus has loaded match the files (``rules_loaded``); the Alertmanager runs its config file (``alertmanager_config``); every secret reference
 resolves (``secret``: env var set, file readable; never the value); the version pins hold (``version``).
 A row that cannot be decided because something it needs failed is ``skip``, naming what.
 """
@@ -65,6 +65,7 @@ class Validation:
         self.check_files()
         self.check_lint()
         self.check_tools()
+        self.check_receivers()
         self.check_health()
         self.check_rules_loaded()
         self.check_alertmanager_config()
@@ -110,6 +111,8 @@ class Validation:
             self.add("lint", file, *_lint_status(findings))
 
     def check_tools(self) -> None:
+        for path in self._paths("prometheus"):
+            self._tool("promtool", ["check", "config", "--syntax-only", str(path)], str(path))
         rules = self._paths("rules")
         if rules:
             self._tool("promtool", ["check", "rules", *map(str, rules)], "rule files")
@@ -131,6 +134,24 @@ class Validation:
             self.add(name, target, "ok", _last_line(done.stdout) or "SUCCESS")
         else:
             self.add(name, target, "fail", _first_problem(done.stderr or done.stdout) or f"exit {done.returncode}")
+
+    def check_receivers(self) -> None:
+        """Receivers configured: each one's integrations; the catch-all route's receiver must send somewhere."""
+        for item in self.files:
+            data = self.parsed.get(item.name)
+            if item.kind != "alertmanager" or data is None:
+                continue
+            receivers = {str(r.get("name")): sorted(k[:-len("_configs")] for k, v in r.items() if k.endswith("_configs") and v)
+                         for r in data.get("receivers") or [] if isinstance(r, dict)}
+            listing = ", ".join(f"{name} ({'+'.join(kinds) or 'no integration'})" for name, kinds in receivers.items())
+            root = str(data["route"].get("receiver"))
+            if not receivers:
+                self.add("receivers", item.name, "fail", "no receivers")
+            elif root in receivers and not receivers[root]:
+                self.add("receivers", item.name, "warn",
+                         f"the catch-all route's receiver '{root}' has no integration: unmatched alerts go nowhere; {listing}")
+            else:
+                self.add("receivers", item.name, "ok", listing)
 
     def check_health(self) -> None:
         from aetherops_plugins.health.checks import SERVICES, check_services
