@@ -91,3 +91,34 @@ def test_fleet_opt_in():
 
     assert stack.validate_command.aetherops_fleet is True and stack.query_command.aetherops_fleet is True
     assert not getattr(stack.reload_command, "aetherops_fleet", False)
+
+
+def test_lint_files_is_safe_from_threads(profile_factory, tmp_path):
+    """Fleet fan-out runs validate for several profiles in threads: lint_files (the lint plugin's public function
+    validate uses) must give each caller the findings of its own files."""
+    import threading
+
+    from aetherops.context import Context
+    from aetherops.plugins import make_plugin_manager
+    from aetherops_plugins.lint.api import lint_files
+
+    profile_factory("p", {"description": "lint only"})
+    ctx = Context(make_plugin_manager(env={}), profile_name="p")
+    files = []
+    for i in range(6):
+        path = tmp_path / f"r{i}.yml"
+        path.write_text(f"groups:\n- name: g{i}\n  rules:\n  - record: job:x{i}:sum\n    expr: sum(x{i}\n", encoding="utf-8")
+        files.append(path)
+    results: dict[int, list] = {}
+
+    def work(i: int) -> None:
+        for _ in range(5):
+            results.setdefault(i, []).append({f.file for f in lint_files(ctx, [files[i]]).findings})
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(files))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, seen in results.items():
+        assert len(seen) == 5 and all(s == {str(files[i])} for s in seen), (i, seen)

@@ -47,9 +47,19 @@ def reload(ctx, service: str) -> dict:
 
 def _snapshot(ctx, service: str, client) -> dict:
     if service == "prometheus":
-        return {"metrics": state.scrape_metrics(client, state.PROM_METRICS), "groups": state.loaded_rule_groups(client),
+        return {"metrics": _metrics(client, state.PROM_METRICS), "groups": state.loaded_rule_groups(client),
                 "config": client.running_config()}
-    return {"metrics": state.scrape_metrics(client, state.AM_METRICS)}
+    return {"metrics": _metrics(client, state.AM_METRICS)}
+
+
+def _metrics(client, names: tuple[str, ...]) -> dict[str, float]:
+    """The reload metrics; none when /metrics is not exposed (behind a proxy): the API state still tells."""
+    try:
+        return state.scrape_metrics(client, names)
+    except ServiceError as exc:
+        if exc.status is None:  # unreachable: the reload itself would fail the same way
+            raise
+        return {}
 
 
 def _rejected(ctx, service: str, client, before: dict, reason: str) -> dict:
