@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -111,29 +112,23 @@ class Validation:
             self.add("lint", file, *_lint_status(findings))
 
     def check_tools(self) -> None:
-        for path in self._paths("prometheus"):
-            self._tool("promtool", ["check", "config", "--syntax-only", str(path)], str(path))
+        """promtool/amtool on the files, concurrently (each is a process start: most of validate's time otherwise)."""
+        jobs = [("promtool", ["check", "config", "--syntax-only", str(p)], str(p)) for p in self._paths("prometheus")]
         rules = self._paths("rules")
         if rules:
-            self._tool("promtool", ["check", "rules", *map(str, rules)], "rule files")
-        for path in self._paths("alertmanager"):
-            self._tool("amtool", ["check-config", str(path)], str(path))
-
-    def _tool(self, name: str, args: list[str], target: str) -> None:
-        binary = shutil.which(name)
-        if binary is None:
-            self.add(name, target, "skip", f"{name} is not on PATH")
-            return
-        try:
-            done = subprocess.run([binary, *args], capture_output=True, text=True, encoding="utf-8", errors="replace",
-                                  timeout=TOOL_TIMEOUT, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            self.add(name, target, "fail", f"{name} did not run: {exc}")
-            return
-        if done.returncode == 0:
-            self.add(name, target, "ok", _last_line(done.stdout) or "SUCCESS")
-        else:
-            self.add(name, target, "fail", _first_problem(done.stderr or done.stdout) or f"exit {done.returncode}")
+            jobs.append(("promtool", ["check", "rules", *map(str, rules)], "rule files"))
+        jobs += [("amtool", ["check-config", str(p)], str(p)) for p in self._paths("alertmanager")]
+        results: dict[int, tuple] = {}
+        # daemon threads, like health's: Ctrl-C ends the command now, not after the tools
+        threads = [threading.Thread(target=lambda i=i, job=job: results.__setitem__(i, _tool(*job)), daemon=True)
+                   for i, job in enumerate(jobs)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.1)
+        for i in range(len(jobs)):
+            self.add(*results[i])
 
     def check_receivers(self) -> None:
         """Receivers configured: each one's integrations; the catch-all route's receiver must send somewhere."""
@@ -289,6 +284,21 @@ def _lint_status(findings: list) -> tuple[str, str]:
     where = f"line {first.line}: " if first.line else ""
     return ("fail" if errors else "warn",
             f"{len(errors)} error(s), {len(warnings)} warning(s); {where}{first.check}: {first.message}")
+
+
+def _tool(name: str, args: list[str], target: str) -> tuple[str, str, str, str]:
+    """Run ``name args`` (when on PATH): the row it gives."""
+    binary = shutil.which(name)
+    if binary is None:
+        return name, target, "skip", f"{name} is not on PATH"
+    try:
+        done = subprocess.run([binary, *args], capture_output=True, text=True, encoding="utf-8", errors="replace",
+                              timeout=TOOL_TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return name, target, "fail", f"{name} did not run: {exc}"
+    if done.returncode == 0:
+        return name, target, "ok", _last_line(done.stdout) or "SUCCESS"
+    return name, target, "fail", _first_problem(done.stderr or done.stdout) or f"exit {done.returncode}"
 
 
 def _last_line(text: str) -> str:
