@@ -131,7 +131,7 @@ def query_command(ctx: Context, expr: str, at: str | None):
     from aetherops_plugins.stack import query as engine
 
     when = engine.parse_time(at, "--at") if at else None
-    rows = engine.instant_rows(ctx.prometheus.query(expr, at=when))
+    rows = engine.instant_rows(ctx.prometheus.query(engine.check_expr(expr), at=when))
     ctx.output.result(rows, lambda: ctx.output.table(engine.instant_table(rows),
                                                      [("series", "SERIES"), ("value", "VALUE"), ("time", "TIME")]))
 
@@ -151,7 +151,7 @@ def query_range_command(ctx: Context, expr: str, since: str, until: str | None, 
     from aetherops_plugins.stack import query as engine
 
     start, end, seconds = engine.range_window(since, until, step)
-    rows = engine.range_rows(ctx.prometheus.query_range(expr, start, end, seconds))
+    rows = engine.range_rows(ctx.prometheus.query_range(engine.check_expr(expr), start, end, seconds))
     ctx.output.result(rows, lambda: ctx.output.table(
         engine.range_table(rows), [("series", "SERIES"), ("points", "POINTS"), ("min", "MIN"), ("max", "MAX"),
                                    ("last", "LAST"), ("from", "FROM"), ("to", "TO")]))

@@ -15,11 +15,22 @@ from aetherops.errors import UsageError
 
 #: Prometheus refuses range queries of more than 11,000 points per series
 MAX_POINTS = 11_000
+#: longest expression sent: it travels in the URL, and Prometheus refuses ~1 MB of request headers (431)
+MAX_EXPR_CHARS = 100_000
 #: points per series when no --step is given
 DEFAULT_POINTS = 250
 _NUMBER = re.compile(r"[+-]?\d{1,12}(\.\d{1,9})?\Z")
 #: the unix seconds a datetime can hold (years 1 to 9999)
 _EARLIEST, _LATEST = -62135596800.0, 253402300799.0
+
+
+def check_expr(expr: str) -> str:
+    """The expression, or a UsageError showing its start and length (never the whole of a huge one)."""
+    if not expr.strip():
+        raise UsageError("EXPR is empty: give a PromQL expression such as 'up == 0'")
+    if len(expr) > MAX_EXPR_CHARS:
+        raise UsageError(f"EXPR {expr[:40]!r}... has {len(expr):,} characters; at most {MAX_EXPR_CHARS:,} are sent")
+    return expr
 
 
 def parse_duration(text: str, option: str) -> float:

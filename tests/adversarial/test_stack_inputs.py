@@ -121,3 +121,12 @@ def test_open_hostile_targets(profile_factory, aetherops_cli, target):
     profile_factory("p", prometheus={"url": "http://prom.example"})
     result = aetherops_cli("-p", "p", "open", target, "--print-url")
     assert_invariant(result)
+
+
+@pytest.mark.parametrize("command", [("query",), ("query-range", "--since", "5m")])
+@pytest.mark.parametrize("expr", ["x" * 2_000_000, "", "   "])
+def test_huge_or_empty_expressions_are_refused_before_a_request(profile_factory, aetherops_cli, command, expr):
+    profile_factory("dead", prometheus={"url": DEAD, "retries": 0, "timeout": 1})
+    result = aetherops_cli("-p", "dead", command[0], expr, *command[1:])
+    assert_invariant(result)
+    assert result.exit_code == 2 and len(result.stderr) < 300, result.stderr[:300]
