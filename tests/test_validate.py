@@ -232,3 +232,9 @@ def test_hook_aetherops_config_files(tmp_path, monkeypatch, profile_factory, aet
     broken.write_text('{"targets": [1, 2]}', encoding="utf-8")
     fixed = aetherops_cli("--plugin", "acme_files", "-p", "p", "validate", "-o", "json")
     assert rows(fixed)[("file", "acme.targets_file")]["status"] == "ok"
+
+
+def test_validate_without_the_lint_plugin_skips_the_lint_row(stack, aetherops_cli):
+    result = aetherops_cli("--no-plugin", "lint", "validate", "-o", "json")
+    assert result.exit_code == 0, result
+    assert rows(result)[("lint", "-")] == {"check": "lint", "target": "-", "status": "skip", "detail": "the lint plugin is not loaded"}

@@ -82,7 +82,7 @@ def _likely_cause(ctx) -> str:
     if disk.errors:
         path, problem = next(iter(disk.errors.items()))
         return f" (likely cause: {path}: {problem})"
-    if not files or not hasattr(ctx.pm.hook, "aetherops_lint_checks"):
+    if not files or not state.lint_loaded(ctx.pm):
         return ""
     from aetherops_plugins.lint.api import lint_files
 

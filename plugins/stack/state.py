@@ -19,6 +19,12 @@ from typing import Any
 from aetherops.errors import ServiceError
 
 
+def lint_loaded(pm) -> bool:
+    """Whether the lint plugin is loaded (its hook declared: another plugin's implementation alone does not count)."""
+    caller = getattr(pm.hook, "aetherops_lint_checks", None)
+    return caller is not None and getattr(caller, "spec", None) is not None
+
+
 def resolve(value: str, base: Path | None = None) -> Path:
     """``value`` with ``~`` expanded; a relative path is relative to ``base`` (default: the current directory)."""
     path = Path(os.path.expanduser(str(value)))

@@ -96,7 +96,7 @@ class Validation:
         paths = self._paths("rules", "alertmanager")
         if not paths:
             return
-        if not hasattr(self.ctx.pm.hook, "aetherops_lint_checks"):
+        if not state.lint_loaded(self.ctx.pm):
             self.add("lint", "-", "skip", "the lint plugin is not loaded")
             return
         from aetherops_plugins.lint.api import lint_files
