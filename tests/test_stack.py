@@ -122,3 +122,17 @@ def test_lint_files_is_safe_from_threads(profile_factory, tmp_path):
         t.join()
     for i, seen in results.items():
         assert len(seen) == 5 and all(s == {str(files[i])} for s in seen), (i, seen)
+
+
+def test_odd_rule_files_are_read_without_crashing(tmp_path):
+    from aetherops_plugins.stack.state import compare_groups, read_rule_groups
+
+    odd = {"a.yml": "groups: [{name: g, rules: 7}]\n", "b.yml": "groups: [{name: [x]}]\n", "c.yml": "- 1\n",
+           "d.yml": "groups:\n- name: h\n  rules: [1, {alert: A}, {record: r}]\n", "e.yml": "", "f.yml": "groups: [{name: g}]\n"}
+    for name, text in odd.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    disk = read_rule_groups([tmp_path / n for n in sorted(odd)] + [tmp_path / "missing.yml"])
+    assert disk.groups == {"g": [], "h": ["A", "r"]} and disk.duplicates == ["g"]
+    assert set(disk.errors) == {str(tmp_path / n) for n in ("b.yml", "c.yml", "missing.yml")}
+    assert compare_groups(disk.groups, {"h": ["A"], "z": []}) == [
+        "group 'g' is on disk, not loaded", "group 'z' is loaded, not on disk", "group 'h': 2 rule(s) on disk, 1 loaded"]

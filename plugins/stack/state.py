@@ -89,7 +89,7 @@ class DiskRules:
 
 
 def rule_names(rules: Any) -> list[str]:
-    return [str(r.get("alert") or r.get("record") or "?") for r in rules or [] if isinstance(r, dict)]
+    return [str(r.get("alert") or r.get("record") or "?") for r in (rules if isinstance(rules, list) else []) if isinstance(r, dict)]
 
 
 def read_rule_groups(paths: list[Path]) -> DiskRules:
@@ -195,7 +195,8 @@ def _receivers(text: str | bytes) -> set[str] | None:
         return None
     if not isinstance(data, dict):
         return None
-    return {str(r.get("name")) for r in data.get("receivers") or [] if isinstance(r, dict)}
+    raw = data.get("receivers")
+    return {str(r.get("name")) for r in (raw if isinstance(raw, list) else []) if isinstance(r, dict)}
 
 
 def _receiver_diff(client, data: bytes) -> str:

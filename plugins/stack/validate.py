@@ -136,8 +136,9 @@ class Validation:
             data = self.parsed.get(item.name)
             if item.kind != "alertmanager" or data is None:
                 continue
-            receivers = {str(r.get("name")): sorted(k[:-len("_configs")] for k, v in r.items() if k.endswith("_configs") and v)
-                         for r in data.get("receivers") or [] if isinstance(r, dict)}
+            raw = data.get("receivers")
+            receivers = {str(r.get("name")): sorted(str(k)[:-len("_configs")] for k, v in r.items() if str(k).endswith("_configs") and v)
+                         for r in (raw if isinstance(raw, list) else []) if isinstance(r, dict)}
             listing = ", ".join(f"{name} ({'+'.join(kinds) or 'no integration'})" for name, kinds in receivers.items())
             root = str(data["route"].get("receiver"))
             if not receivers:

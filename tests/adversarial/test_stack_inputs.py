@@ -130,3 +130,29 @@ def test_huge_or_empty_expressions_are_refused_before_a_request(profile_factory,
     result = aetherops_cli("-p", "dead", command[0], expr, *command[1:])
     assert_invariant(result)
     assert result.exit_code == 2 and len(result.stderr) < 300, result.stderr[:300]
+
+
+AM_SHAPES = [
+    "route: {receiver: a}\nreceivers: 5\n", "route: {receiver: a}\nreceivers: [{1: [x]}, 7, {name: [a]}]\n",
+    "route: {receiver: [a]}\nreceivers: {a: b}\n", "route: []\n", "route: {}\nreceivers: [{name: a, x_configs: [1]}]\n",
+    "route: {receiver: a}\nreceivers: [{name: a, webhook_configs: [{url: x, password_file: [1]}]}]\n",
+]
+
+
+def _validate_am_config(tmp_path_factory, profile_factory, aetherops_cli, text):
+    path = tmp_path_factory.mktemp("am") / "alertmanager.yml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    profile_factory("p", alertmanager={"config_file": str(path)})
+    result = aetherops_cli("-p", "p", "validate", "-o", "json")
+    assert_invariant(result)
+    assert result.exit_code in (0, 1), result
+
+
+@pytest.mark.parametrize("text", AM_SHAPES)
+def test_odd_alertmanager_configs_are_rows_not_crashes(tmp_path_factory, profile_factory, aetherops_cli, text):
+    _validate_am_config(tmp_path_factory, profile_factory, aetherops_cli, text)
+
+
+@given(st.text(max_size=200))
+def test_hostile_alertmanager_configs_are_rows_not_crashes(tmp_path_factory, profile_factory, aetherops_cli, text):
+    _validate_am_config(tmp_path_factory, profile_factory, aetherops_cli, text)
