@@ -238,3 +238,19 @@ def test_validate_without_the_lint_plugin_skips_the_lint_row(stack, aetherops_cl
     result = aetherops_cli("--no-plugin", "lint", "validate", "-o", "json")
     assert result.exit_code == 0, result
     assert rows(result)[("lint", "-")] == {"check": "lint", "target": "-", "status": "skip", "detail": "the lint plugin is not loaded"}
+
+
+def test_validate_resolves_secret_references_inside_lists(profile_factory, aetherops_cli, tmp_path, monkeypatch):
+    monkeypatch.delenv("PROBE_TOKEN", raising=False)
+    readable = tmp_path / "pw"
+    readable.write_text("s3cret-value-x", encoding="utf-8")
+    profile_factory("p", {"acme": {"targets": [{"name": "a", "auth": {"token_env": "PROBE_TOKEN"}},
+                                               {"name": "b", "auth": {"password_file": str(readable)}}]}})
+    result = aetherops_cli("-p", "p", "validate", "-o", "json")
+    got = rows(result)
+    assert got[("secret", "acme.targets.0.auth.token_env")] == {"check": "secret", "target": "acme.targets.0.auth.token_env",
+                                                         "status": "fail", "detail": "environment variable PROBE_TOKEN is not set"}
+    assert got[("secret", "acme.targets.1.auth.password_file")]["status"] == "ok"
+    assert "s3cret-value-x" not in result.stdout
+    monkeypatch.setenv("PROBE_TOKEN", "t")
+    assert rows(aetherops_cli("-p", "p", "validate", "-o", "json"))[("secret", "acme.targets.0.auth.token_env")]["status"] == "ok"

@@ -56,6 +56,8 @@ def load_yaml_file(path: Path) -> Any:
         raise ValueError(f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise ValueError(f"cannot read: {exc.strerror}") from None
+    except ValueError:  # a NUL byte in the name
+        raise ValueError("not a usable file name") from None
     try:
         return yamlsafe.load(text)
     except yamlsafe.InputError as exc:

@@ -63,6 +63,8 @@ class Validation:
 
     # ------------------------------------------------------------------ the rows
     def run(self) -> list[dict[str, str]]:
+        for name in ("prometheus", "alertmanager", "blackbox", "versions"):  # a profile error is exit 4 here, not a
+            self.ctx.section(name)                                           # plugin failing inside the hook below
         self.check_files()
         self.check_lint()
         self.check_tools()
@@ -216,11 +218,17 @@ class Validation:
                 self.add("secret", label, *_readable(state.resolve(str(_get(profile.data, keypath)))))
                 continue
             try:  # the core resolves it as a client would (registered for redaction, never shown)
-                profile.secret(keypath, base)
+                found = profile.secret(keypath, base)
             except ConfigError as exc:
                 self.add("secret", label, "fail", exc.format_message())
                 continue
-            self.add("secret", label, "ok", "resolves")
+            except ValueError:  # a NUL byte in a file name
+                self.add("secret", label, "fail", "not a usable file name")
+                continue
+            if found is None:  # inside a list (probes: [...]), which Profile.secret does not walk
+                self.add("secret", label, *_listed_ref(_get(profile.data, keypath), base))
+            else:
+                self.add("secret", label, "ok", "resolves")
         for item in self.files:
             data = self.parsed.get(item.name)
             if item.kind in ("prometheus", "alertmanager") and data is not None:
@@ -266,6 +274,8 @@ def _parse(path: Path, kind: str) -> Any:
             raise ValueError(f"cannot read: {exc.strerror}") from None
         except yamlsafe.InputError as exc:
             raise ValueError(str(exc)) from None
+        except ValueError:
+            raise ValueError("not a usable file name") from None
     data = state.load_yaml_file(path)
     if kind in ("prometheus", "alertmanager", "rules") and not isinstance(data, dict):
         raise ValueError(f"not a {'rule file' if kind == 'rules' else kind + ' config'}: the top level must be a mapping")
@@ -295,7 +305,7 @@ def _tool(name: str, args: list[str], target: str) -> tuple[str, str, str, str]:
     try:
         done = subprocess.run([binary, *args], capture_output=True, text=True, encoding="utf-8", errors="replace",
                               timeout=TOOL_TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
         return name, target, "fail", f"{name} did not run: {exc}"
     if done.returncode == 0:
         return name, target, "ok", _last_line(done.stdout) or "SUCCESS"
@@ -315,10 +325,13 @@ def _first_problem(text: str) -> str:
 def _readable(path: Path) -> tuple[str, str]:
     import os
 
-    if not path.is_file():
-        return "fail", f"no such file {path}"
-    if not os.access(path, os.R_OK):
-        return "fail", f"{path} is not readable"
+    try:
+        if not path.is_file():
+            return "fail", f"no such file {path}"
+        if not os.access(path, os.R_OK):
+            return "fail", f"{path} is not readable"
+    except (OSError, ValueError):  # a NUL byte, a name too long
+        return "fail", f"{str(path)[:200]!r} is not a usable file name"
     return "ok", f"{path} is readable"
 
 
@@ -337,12 +350,22 @@ def _profile_secret_refs(data: Any, keypath: tuple = ()):
             base, _, suffix = key.rpartition("_")
             if suffix in ("env", "file") and _secret_base(base) and base not in seen:
                 seen.add(base)
-                yield ".".join(keypath + (key,)), keypath, base
+                yield ".".join(map(str, keypath + (key,))), keypath, base
             elif suffix == "file" and "tls" in keypath:
-                yield ".".join(keypath + (key,)), keypath + (key,), None
+                yield ".".join(map(str, keypath + (key,))), keypath + (key,), None
     elif isinstance(data, list):
         for i, value in enumerate(data):
             yield from _profile_secret_refs(value, keypath + (i,))
+
+
+def _listed_ref(mapping: dict, base: str) -> tuple[str, str]:
+    import os
+
+    env = mapping.get(f"{base}_env")
+    if env:
+        ok = os.environ.get(str(env)) is not None
+        return ("ok", "resolves") if ok else ("fail", f"environment variable {env} is not set")
+    return _readable(state.resolve(str(mapping.get(f"{base}_file"))))
 
 
 def _get(data: Any, keypath: tuple) -> Any:
@@ -366,7 +389,7 @@ def _config_secret_files(data: Any, keypath: tuple = ()):
             if isinstance(value, (dict, list)):
                 yield from _config_secret_files(value, keypath + (key,))
             elif key.endswith("_file") and isinstance(value, str) and value and _secret_base(key[:-5]):
-                yield ".".join(keypath + (key,)), value
+                yield ".".join(map(str, keypath + (key,))), value
     elif isinstance(data, list):
         for i, value in enumerate(data):
             yield from _config_secret_files(value, keypath + (str(i),))

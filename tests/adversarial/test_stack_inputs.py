@@ -156,3 +156,30 @@ def test_odd_alertmanager_configs_are_rows_not_crashes(tmp_path_factory, profile
 @given(st.text(max_size=200))
 def test_hostile_alertmanager_configs_are_rows_not_crashes(tmp_path_factory, profile_factory, aetherops_cli, text):
     _validate_am_config(tmp_path_factory, profile_factory, aetherops_cli, text)
+
+
+KEYS = st.sampled_from(["token_env", "password_file", "bearer_token_env", "key_file", "tls", "auth", "name", "x", "api_url_file"])
+LEAVES = st.one_of(st.text(max_size=20), st.integers(), st.booleans(), st.none())
+SHAPES = st.recursive(LEAVES, lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(KEYS, children, max_size=4)),
+                      max_leaves=12)
+
+
+@given(SHAPES)
+def test_hostile_secret_reference_shapes_in_a_profile(profile_factory, aetherops_cli, shape):
+    import yaml
+
+    profile_factory("p", text=yaml.safe_dump({"acme": {"targets": shape}}))
+    result = aetherops_cli("-p", "p", "validate", "-o", "json")
+    assert_invariant(result)
+    assert result.exit_code in (0, 1, 4), result
+
+
+@given(st.text(max_size=60), st.lists(st.text(max_size=30), max_size=3), st.text(max_size=60))
+def test_hostile_config_file_names_in_a_profile(profile_factory, aetherops_cli, prom_file, rule_globs, am_file):
+    import yaml
+
+    profile_factory("p", text=yaml.safe_dump({"prometheus": {"config_file": prom_file, "rule_files": rule_globs},
+                                              "alertmanager": {"config_file": am_file}}))
+    result = aetherops_cli("-p", "p", "validate", "-o", "json")
+    assert_invariant(result)
+    assert result.exit_code in (0, 1, 4), result
