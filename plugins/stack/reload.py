@@ -124,8 +124,8 @@ def _confirm(ctx, service: str, before: dict, after: dict) -> dict:
         path = state.resolve(config_file)
         try:
             on_disk = state.config_hash(Path(path).read_bytes())
-        except OSError as exc:
-            detail += f"; cannot read {path}: {exc.strerror}"
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+            detail += f"; cannot read {str(path)[:200]!r}: {getattr(exc, 'strerror', None) or exc}"
         else:
             if on_disk != new:
                 return _row(service, "mismatch", f"reloaded, but it does not run {path} as on disk (another file?)",

@@ -172,8 +172,8 @@ def alertmanager_matches_file(client, path: Path) -> tuple[bool | None, str]:
     """Whether the Alertmanager runs ``path`` byte for byte: (True/False, detail), or (None, why it cannot say)."""
     try:
         data = path.read_bytes()
-    except OSError as exc:
-        return None, f"cannot read {path}: {exc.strerror}"
+    except (OSError, ValueError) as exc:
+        return None, f"cannot read {str(path)[:200]!r}: {getattr(exc, 'strerror', None) or exc}"
     try:
         metrics = scrape_metrics(client, AM_METRICS)
     except ServiceError as exc:
