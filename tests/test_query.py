@@ -30,6 +30,17 @@ def test_query_json_and_table(prom, aetherops_cli):
 
 
 @pytest.mark.servers
+def test_query_expectations_for_scripts(prom, aetherops_cli):
+    assert aetherops_cli("query", "vector(1)", "--expect-results").exit_code == 0
+    assert aetherops_cli("query", "vector(1)", "--expect-empty").exit_code == 1
+    assert aetherops_cli("query", "vector(1) == 0", "--expect-empty").exit_code == 0
+    failed = aetherops_cli("query", "vector(1) == 0", "--expect-results", "-o", "json")
+    assert failed.exit_code == 1 and failed.json() == [] and failed.stderr == ""
+    both = aetherops_cli("query", "up", "--expect-empty", "--expect-results")
+    assert both.exit_code == 2 and "exclude each other" in both.stderr
+
+
+@pytest.mark.servers
 def test_query_at_a_given_time(prom, aetherops_cli):
     result = aetherops_cli("query", "time()", "--at", "1700000000", "-o", "json")
     assert result.exit_code == 0, result

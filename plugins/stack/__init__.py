@@ -125,15 +125,25 @@ def reload_command(ctx: Context, service: str):
 @click.argument("expr")
 @click.option("--at", "at", metavar="TIME", default=None,
               help="Evaluation time: now, unix seconds, RFC 3339, or a duration back (1h) [default: now].")
+@click.option("--expect-empty", is_flag=True, help="Exit 1 when the query returns any series (e.g. 'up == 0').")
+@click.option("--expect-results", is_flag=True, help="Exit 1 when the query returns no series.")
 @pass_context
-def query_command(ctx: Context, expr: str, at: str | None):
-    """Run an instant PromQL query against the profile's Prometheus: a table, or JSON with -o json."""
+def query_command(ctx: Context, expr: str, at: str | None, expect_empty: bool, expect_results: bool):
+    """Run an instant PromQL query against the profile's Prometheus: a table, or JSON with -o json.
+
+    With --expect-empty or --expect-results it is a check for scripts: exit 1 when the answer is not the expected one.
+    """
+    from aetherops.errors import UsageError
     from aetherops_plugins.stack import query as engine
 
+    if expect_empty and expect_results:
+        raise UsageError("--expect-empty and --expect-results exclude each other")
     when = engine.parse_time(at, "--at") if at else None
     rows = engine.instant_rows(ctx.prometheus.query(engine.check_expr(expr), at=when))
     ctx.output.result(rows, lambda: ctx.output.table(engine.instant_table(rows),
                                                      [("series", "SERIES"), ("value", "VALUE"), ("time", "TIME")]))
+    if (expect_empty and rows) or (expect_results and not rows):
+        raise Findings()
 
 
 query_command.aetherops_fleet = True
