@@ -100,3 +100,20 @@ def test_reload_unreachable_is_exit_3(profile_factory, aetherops_cli):
     profile_factory("dead", alertmanager={"url": f"http://127.0.0.1:{free_port()}", "retries": 0, "timeout": 2})
     result = aetherops_cli("-p", "dead", "reload", "-o", "json")
     assert result.exit_code == 3 and result.json()[0]["status"] == "error" and "cannot connect" in result.json()[0]["detail"]
+
+
+def test_reload_every_peer_of_an_alertmanager_cluster(alertmanager_cluster, profile_factory, aetherops_cli):
+    first, second = alertmanager_cluster.peers
+    profile_factory("ha", alertmanager={"urls": alertmanager_cluster.urls, "timeout": 5, "retries": 0,
+                                        "config_file": str(first.config_path)})
+    for peer in (first, second):  # the same new config deployed to both
+        peer.config_path.write_text(peer.config_path.read_text(encoding="utf-8").replace("repeat_interval: 1h", "repeat_interval: 3h"),
+                                    encoding="utf-8")
+    result = aetherops_cli("-p", "ha", "reload", "alertmanager", "-o", "json")
+    assert result.exit_code == 0, result
+    assert [(r["url"], r["status"], r["changed"]) for r in result.json()] == [
+        (first.url, "reloaded", True), (second.url, "reloaded", True)]
+    alertmanager_cluster.kill(1)
+    partial = aetherops_cli("-p", "ha", "reload", "alertmanager", "-o", "json")
+    assert partial.exit_code == 3, partial
+    assert [r["status"] for r in partial.json()] == ["reloaded", "error"]

@@ -254,3 +254,18 @@ def test_validate_resolves_secret_references_inside_lists(profile_factory, aethe
     assert "s3cret-value-x" not in result.stdout
     monkeypatch.setenv("PROBE_TOKEN", "t")
     assert rows(aetherops_cli("-p", "p", "validate", "-o", "json"))[("secret", "acme.targets.0.auth.token_env")]["status"] == "ok"
+
+
+def test_validate_checks_every_peer_of_an_alertmanager_cluster(alertmanager_cluster, profile_factory, aetherops_cli):
+    first, second = alertmanager_cluster.peers
+    profile_factory("ha", alertmanager={"urls": alertmanager_cluster.urls, "timeout": 5, "retries": 0,
+                                        "config_file": str(first.config_path)})
+    ok = aetherops_cli("-p", "ha", "validate", "-o", "json")
+    assert ok.exit_code == 0, ok
+    assert [rows(ok)[("alertmanager_config", url)]["status"] for url in alertmanager_cluster.urls] == ["ok", "ok"]
+    # the second peer was deployed another config and reloaded: only its row fails
+    second.config_path.write_text(second.config_path.read_text(encoding="utf-8") + "# drift\n", encoding="utf-8")
+    second.reload()
+    drift = aetherops_cli("-p", "ha", "validate", "-o", "json")
+    assert drift.exit_code == 1
+    assert failed(drift) == [("alertmanager_config", second.url)]

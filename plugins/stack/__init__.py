@@ -100,7 +100,8 @@ validate_command.aetherops_fleet = True
 def reload_command(ctx: Context, service: str):
     """Reload Prometheus and/or Alertmanager (POST /-/reload) and confirm the new config is active.
 
-    A config the server rejects leaves the previous one running: reported with the server's reason, exit 1.
+    Every peer of an Alertmanager cluster (alertmanager.urls) is reloaded. A config the server rejects leaves
+    the previous one running: reported with the server's reason, exit 1.
     Exit 3 when a server cannot be reached or its lifecycle API is disabled (Prometheus without
     --web.enable-lifecycle).
     """
@@ -111,9 +112,9 @@ def reload_command(ctx: Context, service: str):
     wanted = [s for s in SERVICES if service in (s, "all") and (service != "all" or ctx.profile.has_service(s))]
     if not wanted:
         raise ConfigError(f"profile '{ctx.profile.name}' names no prometheus or alertmanager url", path=ctx.profile.path)
-    rows = [reload_one(ctx, s) for s in wanted]
+    rows = [row for s in wanted for row in reload_one(ctx, s)]
     ctx.output.result(rows, lambda: ctx.output.table(
-        rows, [("service", "SERVICE"), ("status", "STATUS"), ("detail", "DETAIL")],
+        rows, [("service", "SERVICE"), ("url", "URL"), ("status", "STATUS"), ("detail", "DETAIL")],
         styles={"status": lambda s: "green" if s == "reloaded" else "red"}))
     worst = max(r["exit_code"] for r in rows)
     if worst:

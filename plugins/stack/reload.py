@@ -21,10 +21,20 @@ def _row(service: str, status: str, detail: str, code: int, changed: bool | None
     return {"service": service, "status": status, "changed": changed, "detail": detail, "exit_code": int(code)}
 
 
-def reload(ctx, service: str) -> dict:
-    """Reload one service; never raises for a service fault, reports it in the row (``exit_code`` says how bad)."""
+def reload(ctx, service: str) -> list[dict]:
+    """Reload one service, or every peer of an Alertmanager cluster (each runs its own copy of the config):
+    one row each, with its ``url``. Never raises for a service fault: the row says it (``exit_code``: how bad)."""
+    client = ctx.client(service)
+    peers = getattr(client, "peers", None) or [client]
+    rows = []
+    for peer in peers:
+        row = _reload(ctx, service, peer)
+        rows.append({"service": row.pop("service"), "url": peer.base_url, **row})
+    return rows
+
+
+def _reload(ctx, service: str, client) -> dict:
     try:
-        client = ctx.client(service)
         before = _snapshot(ctx, service, client)
     except ServiceError as exc:
         return _row(service, "error", exc.format_message(), ExitCode.SERVICE)

@@ -204,7 +204,7 @@ def _receivers(text: str | bytes) -> set[str] | None:
 def _receiver_diff(client, data: bytes) -> str:
     """What differs in the receivers, to say more than "the hash differs" (empty when they are the same)."""
     try:
-        running = _receivers(str(((client.status() or {}).get("config") or {}).get("original") or ""))
+        running = _receivers(str(((client.get_json("/api/v2/status") or {}).get("config") or {}).get("original") or ""))
     except ServiceError:
         return ""
     on_disk = _receivers(data)

@@ -208,8 +208,12 @@ class Validation:
         if entry.name not in self.parsed:
             self.add("alertmanager_config", "alertmanager", "skip", "alertmanager.config_file did not parse")
             return
-        same, detail = state.alertmanager_matches_file(self.ctx.alertmanager, state.resolve(str(entry.path)))
-        self.add("alertmanager_config", "alertmanager", {True: "ok", False: "fail", None: "warn"}[same], detail)
+        client = self.ctx.alertmanager
+        peers = client.peers if getattr(client, "is_cluster", False) else [client]
+        for peer in peers:  # every peer of a cluster runs its own copy of the file
+            same, detail = state.alertmanager_matches_file(peer, state.resolve(str(entry.path)))
+            target = peer.base_url if len(peers) > 1 else "alertmanager"
+            self.add("alertmanager_config", target, {True: "ok", False: "fail", None: "warn"}[same], detail)
 
     def check_secrets(self) -> None:
         profile = self.ctx.profile
