@@ -33,6 +33,11 @@ def test_open_defaults_to_grafana_and_says_when_no_browser_starts(urls, aetherop
     assert "no browser could be started" in result.stderr
 
 
+def test_open_an_alertmanager_cluster_opens_its_first_peer(profile_factory, aetherops_cli):
+    profile_factory("ha", alertmanager={"urls": ["http://am-1.example:9093", "http://am-2.example:9093"]})
+    assert aetherops_cli("-p", "ha", "open", "alertmanager", "--print-url").stdout.strip() == "http://am-1.example:9093"
+
+
 def test_open_a_service_the_profile_lacks_is_a_config_error(profile_factory, aetherops_cli):
     profile_factory("p", prometheus={"url": "http://prom.example:9090"})
     result = aetherops_cli("-p", "p", "open", "alertmanager", "--print-url")

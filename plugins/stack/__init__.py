@@ -181,7 +181,8 @@ def open_command(ctx: Context, target: str, print_url: bool):
     from aetherops.errors import ConfigError
 
     if target in OPEN_SERVICES:
-        url = ctx.section(target).url
+        section = ctx.section(target)
+        url = section.url or next(iter(section.get("urls") or []), None)  # an Alertmanager cluster: its first peer
         if not url:
             raise ConfigError(f"profile '{ctx.profile.name}' has no {target}.url", path=ctx.profile.path)
         data = {"target": target, "url": str(url).rstrip("/")}
