@@ -522,8 +522,11 @@ class ProfileStore:
         for d in self.dirs:
             for suffix in PROFILE_SUFFIXES:
                 candidate = d / f"{name}{suffix}"
-                if candidate.is_file():
-                    return candidate
+                try:
+                    if candidate.is_file():
+                        return candidate
+                except (OSError, ValueError):  # a name too long for the file system, or with a NUL: no such profile
+                    continue
         return None
 
     def available(self) -> dict[str, Path]:
