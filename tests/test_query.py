@@ -96,3 +96,11 @@ def test_range_window_and_steps():
             range_window(since, until, None, now=NOW)
     with pytest.raises(UsageError, match="--step"):
         range_window("1h", None, "0", now=NOW)
+
+
+@pytest.mark.servers
+def test_query_fans_out_over_profiles(prom, profile_factory, aetherops_cli):
+    profile_factory("q2", prometheus={"url": prom.url, "timeout": 5, "retries": 0})
+    result = aetherops_cli("-p", "q", "-p", "q2", "query", "vector(3)", "-o", "json")
+    assert result.exit_code == 0, result
+    assert [(r["profile"], [s["value"] for s in r["result"]]) for r in result.json()] == [("q", ["3"]), ("q2", ["3"])]

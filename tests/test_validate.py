@@ -269,3 +269,21 @@ def test_validate_checks_every_peer_of_an_alertmanager_cluster(alertmanager_clus
     drift = aetherops_cli("-p", "ha", "validate", "-o", "json")
     assert drift.exit_code == 1
     assert failed(drift) == [("alertmanager_config", second.url)]
+
+
+def test_validate_fans_out_over_profiles(prometheus_factory, profile_factory, aetherops_cli):
+    from aetherops.testing.servers import free_port
+
+    prom = prometheus_factory(rule_files={"rules/api.yml": RULES})
+    for name in ("eu", "us"):
+        profile_factory(name, prometheus={"url": prom.url, "config_file": str(prom.config_path), "retries": 0})
+    profile_factory("dead", prometheus={"url": f"http://127.0.0.1:{free_port()}", "retries": 0, "timeout": 2})
+    result = aetherops_cli("-p", "eu", "-p", "us", "-p", "dead", "validate", "-o", "json")
+    assert result.exit_code == 3, result  # the worst of the profiles'
+    by_profile = {r["profile"]: r for r in result.json()}
+    assert [by_profile[p]["exit_code"] for p in ("eu", "us", "dead")] == [0, 0, 3]
+    for name in ("eu", "us"):
+        checks = {(c["check"], c["target"]): c["status"] for c in by_profile[name]["result"]["checks"]}
+        assert checks[("rules_loaded", "prometheus")] == "ok"
+    text = aetherops_cli("-p", "eu", "-p", "dead", "validate")
+    assert text.stdout.splitlines()[0].split()[:3] == ["PROFILE", "CHECK", "TARGET"]
