@@ -23,7 +23,7 @@ def test_query_json_and_table(prom, aetherops_cli):
     result = aetherops_cli("query", expr, "-o", "json")
     assert result.exit_code == 0, result
     [row] = result.json()
-    assert row["metric"] == {"job": "api"} and row["value"] == "42" and isinstance(row["timestamp"], float)
+    assert row["labels"] == {"job": "api"} and row["value"] == "42" and isinstance(row["timestamp"], float)
     text = aetherops_cli("query", expr)
     assert text.exit_code == 0
     assert '{job="api"}' in text.stdout and "42" in text.stdout and "SERIES" in text.stdout
@@ -44,7 +44,7 @@ def test_query_expectations_for_scripts(prom, aetherops_cli):
 def test_query_at_a_given_time(prom, aetherops_cli):
     result = aetherops_cli("query", "time()", "--at", "1700000000", "-o", "json")
     assert result.exit_code == 0, result
-    assert result.json() == [{"metric": {}, "timestamp": 1700000000.0, "value": "1700000000"}]
+    assert result.json() == [{"labels": {}, "timestamp": 1700000000.0, "value": "1700000000"}]
     iso = aetherops_cli("query", "time()", "--at", "2023-11-14T22:13:20Z", "-o", "json")
     assert iso.json()[0]["value"] == "1700000000"
 
@@ -55,7 +55,7 @@ def test_query_range_points_and_summary(prom, aetherops_cli):
     result = aetherops_cli("query-range", expr, "--since", "10m", "--until", "1700000600", "--step", "1m", "-o", "json")
     assert result.exit_code == 0, result
     [row] = result.json()
-    assert row["metric"] == {"job": "api"}
+    assert row["labels"] == {"job": "api"}
     assert row["values"] == [[1700000000.0 + 60 * i, "7"] for i in range(11)]
     text = aetherops_cli("query-range", expr, "--since", "10m", "--until", "1700000600", "--step", "1m")
     assert text.exit_code == 0 and "11" in text.stdout and "2023-11-14T22:13:20.000Z" in text.stdout

@@ -105,17 +105,17 @@ def _iso(ts: float) -> str:
 
 
 def instant_rows(samples: list) -> list[dict]:
-    """One JSON row per series: ``metric`` (labels), ``timestamp`` (unix seconds), ``value`` (Prometheus's string)."""
-    return [{"metric": s.get("metric") or {}, "timestamp": float(s["value"][0]), "value": str(s["value"][1])} for s in samples]
+    """One JSON row per series: ``labels`` (Prometheus's ``metric``), ``timestamp`` (unix seconds), ``value`` (Prometheus's string)."""
+    return [{"labels": s.get("metric") or {}, "timestamp": float(s["value"][0]), "value": str(s["value"][1])} for s in samples]
 
 
 def instant_table(rows: list[dict]) -> list[dict]:
-    return [{"series": _labels(r["metric"]) or "{}", "value": r["value"], "time": _iso(r["timestamp"])} for r in rows]
+    return [{"series": _labels(r["labels"]) or "{}", "value": r["value"], "time": _iso(r["timestamp"])} for r in rows]
 
 
 def range_rows(series: list) -> list[dict]:
-    """One JSON row per series: ``metric`` and ``values`` (``[[unix_seconds, "value"], ...]``)."""
-    return [{"metric": s.get("metric") or {}, "values": [[float(t), str(v)] for t, v in s.get("values") or []]} for s in series]
+    """One JSON row per series: ``labels`` (Prometheus's ``metric``) and ``values`` (``[[unix_seconds, "value"], ...]``)."""
+    return [{"labels": s.get("metric") or {}, "values": [[float(t), str(v)] for t, v in s.get("values") or []]} for s in series]
 
 
 def range_table(rows: list[dict]) -> list[dict]:
@@ -123,7 +123,7 @@ def range_table(rows: list[dict]) -> list[dict]:
     for r in rows:
         numbers = [float(v) for _, v in r["values"]]
         finite = [n for n in numbers if math.isfinite(n)]
-        out.append({"series": _labels(r["metric"]) or "{}", "points": len(numbers),
+        out.append({"series": _labels(r["labels"]) or "{}", "points": len(numbers),
                     "min": f"{min(finite):g}" if finite else "", "max": f"{max(finite):g}" if finite else "",
                     "last": r["values"][-1][1] if r["values"] else "",
                     "from": _iso(r["values"][0][0]) if r["values"] else "", "to": _iso(r["values"][-1][0]) if r["values"] else ""})
