@@ -137,6 +137,7 @@ COVERED = {
     "plugins", "probe", "profiles list", "profiles show",
     "sandbox down", "sandbox status", "sandbox up",
     "slo backtest", "slo dashboard", "slo rules", "slo simulate", "slo status",
+    "validate", "reload", "query", "query-range", "open",
 }
 
 
@@ -184,6 +185,12 @@ def test_every_command_json_is_snake_case_and_yaml_is_the_same_data(stack_profil
     run("dashboards diff", str(boards))
     run("dashboards pull", str(tmp_path / "pulled"))
     run("dashboards open", uid, "--print-url")
+    run("open", uid, "--print-url")
+    run("open", "prometheus", "--print-url")
+    run("validate")
+    run("reload")
+    run("query", "vector(1)")
+    run("query-range", "vector(1)", "--since", "5m", "--step", "1m")
     made = run("maintenance", "--minutes", "5", "--match", "team=json", "--comment", "json keys")
     run("maintenance list")
     run("maintenance extend", made["id"], "--minutes", "6")

@@ -101,6 +101,24 @@ def prometheus_server(tmp_path_factory):
 
 
 @pytest.fixture
+def prometheus_factory(tmp_path_factory):
+    """Start Prometheus servers of your own: ``prom = prometheus_factory(rule_files={"rules/a.yml": TEXT}, lifecycle=False)``
+    (the keyword arguments of :func:`aetherops.testing.servers.start_prometheus`); all stopped after the test."""
+    from aetherops.testing.servers import start_prometheus
+
+    started = []
+
+    def make(**kwargs):
+        server = _start(start_prometheus, tmp_path_factory.mktemp("prometheus"), **kwargs)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
 def alertmanager_server(tmp_path_factory):
     """A real Alertmanager of its own for each test (silences do not leak between tests)."""
     from aetherops.testing.servers import start_alertmanager

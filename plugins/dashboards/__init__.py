@@ -14,7 +14,7 @@ import click
 
 import aetherops
 from aetherops import pass_context
-from aetherops.errors import Exit, ExitCode, Findings, UsageError
+from aetherops.errors import Exit, ExitCode, Findings
 
 if TYPE_CHECKING:  # pragma: no cover
     from aetherops.context import Context
@@ -183,13 +183,9 @@ def open_command(ctx: Context, uid_or_title, print_url):
     """Open a dashboard (by uid, else by title) in the browser. Several with that title: listed, exit 2."""
     from aetherops_plugins.dashboards import engine
 
-    matches = engine.find(ctx.grafana, uid_or_title)
-    if len(matches) != 1:
-        listing = "; ".join(f"{m['folder']}/{m['title']} (uid {m['uid']})" for m in matches)
-        raise UsageError(f"{len(matches)} dashboards match {uid_or_title!r}" + (f": {listing}; give the uid" if matches else ""))
-    url = matches[0]["url"]
+    match = engine.find_one(ctx.grafana, uid_or_title)
     if not print_url:
         import webbrowser
 
-        webbrowser.open(url)
-    ctx.output.result(matches[0], url)
+        webbrowser.open(match["url"])
+    ctx.output.result(match, match["url"])

@@ -508,6 +508,16 @@ def find(client, wanted: str) -> list[dict]:
              "url": base + str(h.get("url") or f"/d/{h.get('uid')}")} for h in chosen]
 
 
+def find_one(client, wanted: str) -> dict:
+    """The one dashboard whose uid, else title, is ``wanted`` (``{uid, title, folder, url}``); UsageError (exit 2)
+    listing the candidates when none or several match. Shared by ``dashboards open`` and ``aetherops open``."""
+    matches = find(client, wanted)
+    if len(matches) != 1:
+        listing = "; ".join(f"{m['folder']}/{m['title']} (uid {m['uid']})" for m in matches)
+        raise UsageError(f"{len(matches)} dashboards match {wanted!r}" + (f": {listing}; give the uid" if matches else ""))
+    return matches[0]
+
+
 def _file_name(title: str, uid: str) -> str:
     return (slugify(title) or slugify(uid) or "dashboard") + ".json"
 

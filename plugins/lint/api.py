@@ -38,6 +38,7 @@ itself (every target, recorded names, scrape jobs...), for cross-file checks.
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Protocol, runtime_checkable
 
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from aetherops_plugins.lint.loader import Project, Rule, Target
 
 SEVERITIES = ("info", "warning", "error")
+_RUN_LOCK = threading.Lock()
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 #: File kinds a check can apply to. ``project`` = called once with the Project (cross-file checks).
 KINDS = ("rules", "alertmanager", "prometheus", "dashboard", "project")
@@ -186,6 +188,26 @@ def check_problem(c: Any) -> str | None:
     if not callable(getattr(c, "check", None)):
         return "it has no check(target, project) method"
     return None
+
+
+def lint_files(context: Any, paths: Iterable[Any]) -> Any:
+    """Lint ``paths`` as ``aetherops lint PATHS`` does, for other plugins (``aetherops validate``): every plugin's
+    checks, the profile's ``lint`` settings (disabled and enabled checks, severity overrides), offline checks only.
+
+    :returns: the :class:`aetherops_plugins.lint.engine.Report` (``findings``: :class:`Finding` objects,
+        ``warnings``, ``unknown`` files). Raises :class:`aetherops.errors.ConfigError` (exit 4) when a path
+        cannot be read."""
+    from aetherops.errors import ConfigError
+    from aetherops_plugins.lint.cli import collect_checks, make_options
+    from aetherops_plugins.lint.engine import run
+    from aetherops_plugins.lint.loader import ReadError
+
+    settings = dict(context.section("lint") or {})
+    try:
+        with _RUN_LOCK:  # the engine keeps per-run state in module globals: one run at a time (fleet fan-out runs threads)
+            return run(make_options(settings, list(paths)), collect_checks(context))
+    except ReadError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def validate_checks(checks: Iterable[Any]) -> list[Any]:

@@ -52,6 +52,22 @@ def _overrides(raw) -> dict[str, str]:
     return out
 
 
+def make_options(settings: dict[str, Any], paths, *, disable=(), enable=(), online=None, baseline=None):
+    """The engine's Options from the profile's ``lint`` settings plus the command line's --disable/--enable."""
+    from aetherops_plugins.lint.engine import Options
+
+    overrides = _overrides(settings.get("severity_overrides"))
+    for k, v in overrides.items():
+        if v not in ("error", "warning", "info", "off"):
+            raise ConfigError(f"lint.severity_overrides.{k} must be error, warning, info or off (quote it: \"off\"), "
+                              f"not {v!r}")
+    opts = Options(paths=[str(p) for p in paths], disable=set(disable) | set(map(str, settings.get("disable") or [])),
+                   enable=set(enable) | set(map(str, settings.get("enable") or [])), severity_overrides=overrides,
+                   settings=settings, online=online, baseline=baseline)
+    opts.disable -= set(enable)
+    return opts
+
+
 def _change(ref: str, paths):
     """What changed since ``ref`` in the git work tree of the first path (UsageError when git cannot say)."""
     from pathlib import Path
@@ -68,7 +84,7 @@ def run_command(ctx, *, paths, fmt, disable, enable, severity_threshold, baselin
                 changed_since=None) -> None:
     from aetherops_plugins.lint import baseline as baseline_mod
     from aetherops_plugins.lint import formats
-    from aetherops_plugins.lint.engine import Options, reaches, run
+    from aetherops_plugins.lint.engine import reaches, run
     from aetherops_plugins.lint.loader import ReadError
 
     # `-o yaml` prints the --format json document as YAML; an explicit --format json stays JSON
@@ -88,11 +104,6 @@ def run_command(ctx, *, paths, fmt, disable, enable, severity_threshold, baselin
     paths = list(paths) or [str(p) for p in settings.get("paths") or []]
     if not paths:
         raise click.UsageError("no paths given and the profile has no lint.paths")
-    overrides = _overrides(settings.get("severity_overrides"))
-    for k, v in overrides.items():
-        if v not in ("error", "warning", "info", "off"):
-            raise ConfigError(f"lint.severity_overrides.{k} must be error, warning, info or off (quote it: \"off\"), "
-                              f"not {v!r}")
     threshold = severity_threshold or settings.get("severity_threshold") or "error"
     baseline_file = baseline_file or settings.get("baseline")
     baseline = baseline_mod.read(baseline_file) if baseline_file and not write_baseline else None
@@ -102,10 +113,8 @@ def run_command(ctx, *, paths, fmt, disable, enable, severity_threshold, baselin
 
         online_ctx = make_context(ctx, settings)
         ctx.output.note(f"online checks against {ctx.profile.service('prometheus').url}")
-    opts = Options(paths=paths, disable=set(disable) | set(map(str, settings.get("disable") or [])),
-                   enable=set(enable) | set(map(str, settings.get("enable") or [])), severity_overrides=overrides,
-                   settings=settings, online=online_ctx, baseline=baseline)
-    opts.disable -= set(enable)
+    opts = make_options(settings, paths, disable=disable, enable=enable, online=online_ctx, baseline=baseline)
+    overrides = opts.severity_overrides
     from aetherops_plugins.lint.engine import _matches
 
     ids = [c.id for c in checks]
