@@ -163,10 +163,16 @@ class RuleCheck(Check):
     rule_type: str | None = None
 
     def check(self, target: Target, project: Project) -> Iterable[Finding]:
+        yield from self.check_target(target, project) or ()
         rtype = self.rule_type
         for rule in target.rules:
             if rtype is None or rule.type == rtype:
                 yield from self.check_rule(rule, project) or ()
+
+    def check_target(self, target: Target, project: Project) -> Iterable[Finding]:
+        """Optional: what concerns the file as a whole (its groups, its top level), once per file. The engine runs it
+        in the main process and :meth:`check_rule` over the rules, in shards on big inputs."""
+        return ()
 
     def check_rule(self, rule: Rule, project: Project) -> Iterable[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError

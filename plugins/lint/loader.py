@@ -212,6 +212,8 @@ class Target:
     groups_key_path: tuple = ("groups",)
     #: (anchor, first line, last line, use line) of each YAML alias used in the file (see yamlpos.load_documents)
     aliases: list = field(default_factory=list)
+    #: (key, line) of each key repeated in a mapping of this document (None: not known, walk ``data``)
+    dups: list | None = None
 
     @property
     def alerts(self) -> list[Rule]:
@@ -455,8 +457,9 @@ def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None
         _load_json(path, display, text, result)
         return
     aliases: list = []
+    dups: list = []
     try:
-        docs = load_documents(text, aliases)
+        docs = load_documents(text, aliases, dups)
     except YAMLSyntaxError as exc:
         result.syntax.append((display, exc.line, exc.column, f"YAML: {exc.message}", "yaml"))
         return
@@ -483,7 +486,8 @@ def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None
             else:
                 continue
         found = True
-        target = Target(path=path, display=display, kind=kind, data=doc, text=text, doc_index=index, aliases=aliases)
+        target = Target(path=path, display=display, kind=kind, data=doc, text=text, doc_index=index, aliases=aliases,
+                        dups=[(k, line) for i, k, line in dups if i == index])
         if kind == "rules":
             _build_rules(target)
         elif kind == "dashboard" and isinstance(doc.get("dashboard"), dict):

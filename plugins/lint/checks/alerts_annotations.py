@@ -47,10 +47,16 @@ class Annotations(RuleCheck):
         settings = project.settings
         if self._cached[0] is not settings:
             self._cached = (settings, requirements(settings))
-        ann = rule.annotations
+        ann = rule.data.get("annotations")
+        if not isinstance(ann, dict):
+            ann = {}
         missing = []
         for name, accepted in self._cached[1]:
-            if not any(str(ann.get(a) or "").strip() for a in accepted):
+            for a in accepted:
+                v = ann.get(a)
+                if v is not None and (v.strip() if isinstance(v, str) else str(v).strip()):
+                    break
+            else:
                 missing.append((name, accepted))
         if missing:
             names = ", ".join(m for m, _ in missing)

@@ -16,6 +16,11 @@ _LABELS = ("$labels", ".Labels", "$.Labels")
 _REBINDING = frozenset({"range", "with", "define", "block"})
 
 
+_COMPLEX = re.compile(r"""range|with|define|block|index|["'`(]""")
+_SIMPLE_ACTION = re.compile(r"\{\{(.*?)\}\}", re.S)
+_SIMPLE_REF = re.compile(r"(\$\.Labels|\$labels|(?<![\w$)\]])\.Labels)\.([A-Za-z_]\w*)")
+
+
 def alert_label_references(text: str) -> list[tuple[str, str]]:
     """(label, as written) for each label of the *alert* a Go template reads.
 
@@ -27,6 +32,8 @@ def alert_label_references(text: str) -> list[tuple[str, str]]:
     """
     if "abels" not in text or "{{" not in text:
         return []
+    if not _COMPLEX.search(text):  # no blocks, strings or calls: every reference is the alert's (the common case, fast)
+        return [(m.group(2), m.group(0)) for body in _SIMPLE_ACTION.findall(text) for m in _SIMPLE_REF.finditer(body)]
     out: list[tuple[str, str]] = []
     stack: list[str] = []
     for m in _ACTION.finditer(text):
@@ -81,7 +88,8 @@ class TemplateLabels(RuleCheck):
         facts = rule.facts
         if facts is None:
             return
-        static = {str(k) for k in rule.labels}
+        known, excluded = facts.labels
+        static = None
         for section in ("annotations", "labels"):
             values = rule.data.get(section)
             if not isinstance(values, dict):
@@ -92,11 +100,12 @@ class TemplateLabels(RuleCheck):
                 refs = alert_label_references(v)
                 if not refs:
                     continue
-                known, excluded = facts.labels
                 for label, written in dict.fromkeys(refs):
-                    if label in static:
+                    if (known is None or label in known) and label not in excluded:
                         continue
-                    if (known is not None and label not in known) or label in excluded:
+                    if static is None:
+                        static = {str(k) for k in rule.labels}
+                    if label not in static:
                         yield self.finding(rule.target, f'{section[:-1]} "{k}" uses {written} but the expression '
                                            f"cannot produce a {label!r} label", rule=rule, line=kl(values, k, rule.line),
                                            hint=f"keep {label!r} in the aggregation (by ({label}, ...)) or drop it from the template")

@@ -6,6 +6,7 @@ import re
 
 from aetherops_plugins.lint.api import RuleCheck
 from aetherops_plugins.lint.checks._common import pos_of, rules_file
+from aetherops_plugins.lint.promql import TIME_FUNCS
 
 #: time() turned into a time of day or week: `% 86400`, `/ 3600 % 24`, `% 604800` (an age `/ 3600` is fine)
 _TIME_ARITH = re.compile(r"%\s*\(?\s*(?:86400|43200|604800|3600|24|7|168)\b")
@@ -22,8 +23,6 @@ class TimeOfDay(RuleCheck):
                           "          business_hours: \"true\"\n")
 
     def check_rule(self, rule, project):
-        from aetherops_plugins.lint.promql import TIME_FUNCS
-
         facts = rule.facts
         if not facts:
             return

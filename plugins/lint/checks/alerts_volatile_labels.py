@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aetherops_plugins.lint.api import RuleCheck
 from aetherops_plugins.lint.checks._common import kl, rules_file
+from aetherops_plugins.lint.templates import uses_value
 
 
 class VolatileLabels(RuleCheck):
@@ -18,8 +19,6 @@ class VolatileLabels(RuleCheck):
                           "          description: 'load is {{ $value }}'\n")
 
     def check_rule(self, rule, project):
-        from aetherops_plugins.lint.templates import uses_value
-
         labels = rule.data.get("labels")
         if not isinstance(labels, dict):
             return

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+import promql_parser as P
+
 from aetherops_plugins.lint.api import RuleCheck
 from aetherops_plugins.lint.checks._common import pos_of, rules_file
+from aetherops_plugins.lint.promql import COMPARISONS
 
 _GAUGE_SUFFIX = re.compile(r"(_bytes|_ratio|_percent|_temperature_celsius|_celsius|_info|_up|_size|_gauge|_in_progress|_inflight|_last_seen|_timestamp_seconds|_free|_available|_limit|_used)$")
 
@@ -22,8 +25,6 @@ _KEEPS_VALUE_FUNCS = frozenset({"abs", "ceil", "floor", "round", "clamp", "clamp
 def _bare_counter(n) -> str | None:
     """The `_total` selector whose raw value ``n`` is (through parentheses, value-keeping aggregations/functions and
     arithmetic with numbers), or None."""
-    import promql_parser as P
-
     while True:
         t = type(n)
         if t is P.VectorSelector:
@@ -43,14 +44,10 @@ def _bare_counter(n) -> str | None:
 
 def compared_counters(facts) -> list[tuple[str, str]]:
     """(counter name, comparison operator) for each `_total` counter compared by its raw value (``x_total > 100``)."""
-    from aetherops_plugins.lint.promql import COMPARISONS
-
     if not any(op in COMPARISONS for op, _ in facts.binops):
         return []
     if not any(s.name and s.name.endswith("_total") and s.range is None and s.func is None for s in facts.selectors):
         return []
-    import promql_parser as P
-
     out: list[tuple[str, str]] = []
     stack = [facts.ast]
     while stack:

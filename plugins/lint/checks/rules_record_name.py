@@ -14,6 +14,10 @@ _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 _RECORD_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z_][a-zA-Z0-9_:]*:[a-zA-Z0-9_]+$")
 
 
+_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_WINDOW_IN_NAME = re.compile(r"(?:^|_)(?:i?rate|increase)(\d+)([smhdwy])(?=_|$)")
+
+
 class RecordName(RuleCheck):
     id = "rules/record-name"
     severity = "info"
@@ -26,7 +30,7 @@ class RecordName(RuleCheck):
 
     def check_rule(self, rule, project):
         name = rule.name
-        if not name or not re.match(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", name):
+        if not name or not _METRIC_NAME.match(name):
             return
         if not _RECORD_NAME.match(name):
             yield self.finding(rule.target, f"recording rule name {name!r} does not follow level:metric:operations", rule=rule,
@@ -35,7 +39,7 @@ class RecordName(RuleCheck):
         metric = name.split(":")[1]
         facts = rule.facts
         ops = name.split(":", 2)[2]
-        named = {int(n) * _UNIT[u] for n, u in re.findall(r"(?:^|_)(?:i?rate|increase)(\d+)([smhdwy])(?=_|$)", ops)}
+        named = {int(n) * _UNIT[u] for n, u in _WINDOW_IN_NAME.findall(ops)} if "ate" in ops or "increase" in ops else ()
         if facts and named:
             used = {int(s.range) for s in facts.selectors if s.func in ("rate", "irate", "increase") and s.range}
             if used and not used & named:

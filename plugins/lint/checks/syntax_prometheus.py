@@ -7,6 +7,7 @@ import re
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.checks._common import kl
 from aetherops_plugins.lint.loader import parse_duration
+from aetherops_plugins.lint.shapes import STR, List, Map, shape_errors
 
 TOP = {"global", "scrape_configs", "scrape_config_files", "rule_files", "alerting", "remote_write", "remote_read", "storage",
        "tracing", "runtime", "otlp"}
@@ -45,8 +46,6 @@ _RE2_UNSUPPORTED = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P?=|\(\?>|\\Z|\(\?\(")
 
 def _shape():
     """The declared shape of a Prometheus 2.42 config, with the message promtool gives for each null entry."""
-    from aetherops_plugins.lint.shapes import STR, List, Map
-
     strings = List(STR, "[]string")
     relabel = Map("relabel.Config", {"source_labels": List(STR, "model.LabelNames")})
 
@@ -101,8 +100,6 @@ class PrometheusSchema(Check):
     example_good = "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: api\n  - job_name: web\n"
 
     def check(self, target, project):
-        from aetherops_plugins.lint.shapes import shape_errors
-
         d = target.data
         f = self.finding
         decode = list(shape_errors(d, _SHAPE))

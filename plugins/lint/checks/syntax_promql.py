@@ -5,6 +5,15 @@ from __future__ import annotations
 import re
 
 from aetherops_plugins.lint.api import RuleCheck
+from aetherops_plugins.lint.promql import (
+    AGGREGATIONS_2_42,
+    FUNCTIONS_2_42,
+    PROMETHEUS_VERSION,
+    PromQLError,
+    TooComplex,
+    analyze,
+    quoted_label_names,
+)
 
 
 class PromQLSyntax(RuleCheck):
@@ -16,8 +25,6 @@ class PromQLSyntax(RuleCheck):
     example_good = "groups:\n  - name: example\n    rules:\n      - alert: HighErrors\n        expr: sum(rate(errors_total[5m])) > 1\n        for: 5m\n"
 
     def check_rule(self, rule, project):
-        from aetherops_plugins.lint.promql import PromQLError, TooComplex, analyze
-
         expr = rule.data.get("expr")
         if not isinstance(expr, str) or not expr.strip():
             return
@@ -33,8 +40,6 @@ class PromQLSyntax(RuleCheck):
             yield self.finding(rule.target, f"could not parse expression: {exc.message}", rule=rule, line=line, column=col,
                                hint="fix the PromQL at this position (check with `promtool check rules`)")
             return
-        from aetherops_plugins.lint.promql import AGGREGATIONS_2_42, FUNCTIONS_2_42, PROMETHEUS_VERSION, quoted_label_names
-
         unknown = [fn for fn in facts.calls if fn not in FUNCTIONS_2_42] + [a for a in facts.aggs if a not in AGGREGATIONS_2_42]
         for fn in dict.fromkeys(unknown):
             m = re.search(rf"\b{re.escape(fn)}\s*[(b]", expr)

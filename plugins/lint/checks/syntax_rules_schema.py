@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aetherops_plugins.lint.api import Check
+from aetherops_plugins.lint.api import RuleCheck
 from aetherops_plugins.lint.checks._common import kl
 from aetherops_plugins.lint.shapes import yaml_type
 
@@ -23,16 +23,15 @@ RULE_KEYS = {"record", "alert", "expr", "for", "keep_firing_for", "labels", "ann
 K8S_KEYS = {"apiVersion", "kind", "metadata", "spec"}
 
 
-class RuleSchema(Check):
+class RuleSchema(RuleCheck):
     id = "syntax/rules-schema"
     severity = "error"
-    kinds = ("rules",)
     summary = "Rule files follow Prometheus' rule file format (known fields, required fields, valid names)."
     why = "Prometheus refuses to load the whole file, and keeps running the old rules, when one field is wrong."
     example_bad = "groups:\n  - name: example\n    rules:\n      - record: job:up:sum\n        expr: sum by (job) (up)\n        for: 5m\n"
     example_good = "groups:\n  - name: example\n    rules:\n      - record: job:up:sum\n        expr: sum by (job) (up)\n"
 
-    def check(self, target, project):
+    def check_target(self, target, project):
         data = target.data
         f = self.finding
         if target.groups_key_path == ("spec", "groups"):
@@ -88,10 +87,8 @@ class RuleSchema(Check):
                     if not isinstance(r, dict):
                         yield f(target, f"rule {ri + 1} is not a mapping: cannot unmarshal {yaml_type(r)} into rulefmt.RuleNode",
                                 line=rlines[ri], name=group.name, hint="a rule is a mapping with `alert:` or `record:` and `expr:`")
-        for rule in target.rules:
-            yield from self.rule(rule)
 
-    def rule(self, rule):
+    def check_rule(self, rule, project):
         f = self.finding
         d = rule.data
         for k in d:

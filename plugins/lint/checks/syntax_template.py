@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aetherops_plugins.lint.api import RuleCheck
 from aetherops_plugins.lint.checks._common import kl
+from aetherops_plugins.lint.templates import check_template
 
 
 class Templates(RuleCheck):
@@ -18,8 +19,6 @@ class Templates(RuleCheck):
                     "        annotations:\n          summary: '{{ $labels.instance }} is down'\n")
 
     def check_rule(self, rule, project):
-        from aetherops_plugins.lint.templates import check_template
-
         for section in ("labels", "annotations"):
             values = rule.data.get(section)
             if not isinstance(values, dict):
