@@ -105,5 +105,5 @@ def test_yaml_reader_fast_path_gives_what_pyyaml_gives():
     from aetherops_plugins.lint.yamlpos import load_documents
 
     text = ("a: 99.9\nb: '99.9'\nc: true\nd: yes\ne: null\nf: ~\ng: 2024-01-02\nh: 0x1F\ni: -1\nj: .5\nk: plain text\n"
-            "l: \"quoted\\ttext\"\nm: |\n  block\n  text\nn: >\n  folded\n  text\no: ''\np:\nq: +1\nr: on\ns: .inf\nt: "<<"\n")
+            "l: \"quoted\\ttext\"\nm: |\n  block\n  text\nn: >\n  folded\n  text\no: ''\np:\nq: +1\nr: on\ns: .inf\nt: '<<'\n")
     assert load_documents(text)[0] == yaml.safe_load(text)
