@@ -83,6 +83,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--shape", action="append", choices=("rules", "findings", "short"),
+                        help="only this shape (repeatable; default: all three)")
     args = parser.parse_args()
     exe = shutil.which("aetherops", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     if not exe:
@@ -97,6 +99,8 @@ def main() -> int:
                   ("many-findings file", "findings.yml", lambda n: generate(n, True)),
                   ("short rules (light)", "short.yml", generate_short))
         for label, name, make in shapes:
+            if args.shape and name.split(".")[0] not in args.shape:
+                continue
             path = Path(tmp) / name
             path.write_text(make(args.rules), encoding="utf-8")
             print(f"== {label}: {args.rules} rules, {path.stat().st_size / 1e6:.1f} MB, "

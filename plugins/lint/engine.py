@@ -171,9 +171,10 @@ def run_rule_checks(checks: list, targets: list[Target], project: Project) -> li
     def shard(k: int, n: int) -> list[tuple[list[Finding], list[str]]]:
         part = rules[len(rules) * k // n:len(rules) * (k + 1) // n]
         before = len(project.notes)
+        by_type = {"alert": [r for r in part if r.type == "alert"], "record": [r for r in part if r.type == "record"]}
         out: list[Finding] = []
         for c in checks:
-            out.extend(_check_rules(c, part, project))
+            out.extend(_check_rules(c, part, project, by_type))
         return [(out, project.notes[before:])]  # notes said in a child process come back with its findings
 
     for part, notes in split_run(shard, len(rules), min_size=PARALLEL_MIN_RULES):
@@ -199,17 +200,20 @@ def _run_check_targets(checks: list, targets: list[Target], project: Project) ->
     return out
 
 
-def _check_rules(c: RuleCheck, rules: list, project: Project) -> list[Finding]:
-    """``c`` over ``rules`` (a crash is a finding, as in :func:`_run_check`)."""
+def _check_rules(c: RuleCheck, rules: list, project: Project, by_type: dict | None = None) -> list[Finding]:
+    """``c`` over ``rules`` (a crash is a finding, as in :func:`_run_check`); ``by_type``: the rules split by type."""
     out: list[Finding] = []
     rtype = c.rule_type
+    if rtype is not None:
+        rules = by_type[rtype] if by_type is not None and rtype in by_type else [r for r in rules if r.type == rtype]
     check_rule = c.check_rule
+    append = out.append
     for rule in rules:
-        if rtype is not None and rule.type != rtype:
-            continue
         try:
-            for item in check_rule(rule, project) or ():
-                out.append(item if isinstance(item, Finding) else _coerce(c, rule.target, item))
+            found = check_rule(rule, project)
+            if found:
+                for item in found:
+                    append(item if isinstance(item, Finding) else _coerce(c, rule.target, item))
         except AetheropsError:
             raise
         except Exception as exc:  # noqa: BLE001 - one broken (third-party) check must not stop lint

@@ -34,7 +34,11 @@ def parse_duration(value: Any) -> float | None:
     """Prometheus duration (``1h30m``, ``0``) in seconds; None when invalid."""
     if isinstance(value, bool) or value is None:
         return None
-    text = str(value)
+    return _parse_duration(value if isinstance(value, str) else str(value))
+
+
+@lru_cache(maxsize=1024)
+def _parse_duration(text: str) -> float | None:
     if text == "0":
         return 0.0
     m = _DURATION.match(text)
