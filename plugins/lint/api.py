@@ -156,7 +156,9 @@ class Check:
 
 
 class RuleCheck(Check):
-    """A check that looks at one rule at a time: implement :meth:`check_rule`."""
+    """A check that looks at one rule at a time: implement :meth:`check_rule`, which yields findings or returns an
+    iterable of them (the built-in checks return a list: cheaper than a generator for the many rules without
+    findings). On big inputs the engine runs it over shards of the rules in worker processes."""
 
     kinds = ("rules",)
     #: "alert", "record" or None (both)

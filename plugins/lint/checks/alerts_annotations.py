@@ -44,6 +44,7 @@ class Annotations(RuleCheck):
     _cached: tuple = (None, ())
 
     def check_rule(self, rule, project):
+        out: list = []
         settings = project.settings
         if self._cached[0] is not settings:
             self._cached = (settings, requirements(settings))
@@ -61,6 +62,7 @@ class Annotations(RuleCheck):
         if missing:
             names = ", ".join(m for m, _ in missing)
             also = [f"{m} (or {', '.join(a[1:])})" for m, a in missing if len(a) > 1]
-            yield self.finding(rule.target, f"missing annotation{'s' if len(missing) > 1 else ''}: {names}", rule=rule,
-                               hint="add " + ", ".join(f"{m}:" for m, _ in missing) + " under annotations"
-                               + (f"; accepted aliases: {'; '.join(also)}" if also else ""))
+            out.append(self.finding(rule.target, f"missing annotation{'s' if len(missing) > 1 else ''}: {names}", rule=rule,
+                                    hint="add " + ", ".join(f"{m}:" for m, _ in missing) + " under annotations"
+                                    + (f"; accepted aliases: {'; '.join(also)}" if also else "")))
+        return out

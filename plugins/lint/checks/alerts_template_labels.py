@@ -85,9 +85,10 @@ class TemplateLabels(RuleCheck):
                           "        annotations:\n          summary: 'Errors on {{ $labels.instance }}'\n")
 
     def check_rule(self, rule, project):
+        out: list = []
         facts = rule.facts
         if facts is None:
-            return
+            return out
         known, excluded = facts.labels
         static = None
         for section in ("annotations", "labels"):
@@ -106,6 +107,7 @@ class TemplateLabels(RuleCheck):
                     if static is None:
                         static = {str(k) for k in rule.labels}
                     if label not in static:
-                        yield self.finding(rule.target, f'{section[:-1]} "{k}" uses {written} but the expression '
-                                           f"cannot produce a {label!r} label", rule=rule, line=kl(values, k, rule.line),
-                                           hint=f"keep {label!r} in the aggregation (by ({label}, ...)) or drop it from the template")
+                        out.append(self.finding(rule.target, f'{section[:-1]} "{k}" uses {written} but the expression '
+                                                f"cannot produce a {label!r} label", rule=rule, line=kl(values, k, rule.line),
+                                                hint=f"keep {label!r} in the aggregation (by ({label}, ...)) or drop it from the template"))
+        return out

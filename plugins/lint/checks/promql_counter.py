@@ -79,31 +79,33 @@ class CounterGauge(RuleCheck):
     example_good = rules_file("      - alert: MemoryGrowing\n        expr: deriv(process_resident_memory_bytes[5m]) > 0\n        for: 10m\n")
 
     def check_rule(self, rule, project):
+        out: list = []
         facts = rule.facts
         if not facts:
-            return
+            return out
         recorded = project.recorded
         for name, op in dict.fromkeys(compared_counters(facts)):
             if name in recorded:
                 continue
             line, col = pos_of(rule, name)
-            yield self.finding(rule.target, f"the counter {name!r} is compared by its raw value (`{op}`): it counts since the "
-                               "process started, so the condition depends on uptime and flips at every restart", rule=rule,
-                               line=line, column=col, hint=f"compare its rate or increase: rate({name}[5m]) {op} ... or "
-                               f"increase({name}[1h]) {op} ...")
+            out.append(self.finding(rule.target, f"the counter {name!r} is compared by its raw value (`{op}`): it counts since the "
+                                    "process started, so the condition depends on uptime and flips at every restart", rule=rule,
+                                    line=line, column=col, hint=f"compare its rate or increase: rate({name}[5m]) {op} ... or "
+                                    f"increase({name}[1h]) {op} ..."))
         for sel in facts.selectors:
             name = sel.name or ""
             if not name or name in recorded or ":" in name:
                 continue
             if sel.func in ("rate", "irate", "increase") and _GAUGE_SUFFIX.search(name) and not name.endswith(_COUNTER_SUFFIX):
                 line, col = pos_of(rule, name)
-                yield self.finding(rule.target, f"{sel.func}() on {name!r}, which looks like a gauge", rule=rule, line=line, column=col,
-                                   hint="use deriv() or delta() for gauges; rate() is for counters (_total)")
+                out.append(self.finding(rule.target, f"{sel.func}() on {name!r}, which looks like a gauge", rule=rule, line=line, column=col,
+                                        hint="use deriv() or delta() for gauges; rate() is for counters (_total)"))
             elif name.endswith("_total") and sel.range is not None and sel.func not in ("rate", "irate", "increase", "resets",
                                                                                         "absent_over_time", "present_over_time",
                                                                                         "count_over_time", "changes", "timestamp",
                                                                                         "last_over_time"):
                 line, col = pos_of(rule, name)
-                yield self.finding(rule.target, f"range vector over the counter {name!r} without rate()/increase()"
-                                   + (f" (in {sel.func}())" if sel.func else ""), rule=rule, line=line, column=col,
-                                   hint=f"wrap it: rate({name}[...]) or increase({name}[...])")
+                out.append(self.finding(rule.target, f"range vector over the counter {name!r} without rate()/increase()"
+                                        + (f" (in {sel.func}())" if sel.func else ""), rule=rule, line=line, column=col,
+                                        hint=f"wrap it: rate({name}[...]) or increase({name}[...])"))
+        return out

@@ -29,13 +29,14 @@ class RecordName(RuleCheck):
     example_good = rules_file("      - record: job:http_requests:rate5m\n        expr: sum by (job) (rate(http_requests_total[5m]))\n")
 
     def check_rule(self, rule, project):
+        out: list = []
         name = rule.name
         if not name or not _METRIC_NAME.match(name):
-            return
+            return out
         if not _RECORD_NAME.match(name):
-            yield self.finding(rule.target, f"recording rule name {name!r} does not follow level:metric:operations", rule=rule,
-                               hint="e.g. job:http_requests:rate5m (level = the `by` labels, metric, then the operations, newest first)")
-            return
+            out.append(self.finding(rule.target, f"recording rule name {name!r} does not follow level:metric:operations", rule=rule,
+                                    hint="e.g. job:http_requests:rate5m (level = the `by` labels, metric, then the operations, newest first)"))
+            return out
         metric = name.split(":")[1]
         facts = rule.facts
         ops = name.split(":", 2)[2]
@@ -43,9 +44,10 @@ class RecordName(RuleCheck):
         if facts and named:
             used = {int(s.range) for s in facts.selectors if s.func in ("rate", "irate", "increase") and s.range}
             if used and not used & named:
-                yield self.finding(rule.target, f"{name!r} says {'/'.join(format_duration(x) for x in sorted(named))} but the expression "
-                                   f"uses [{'/'.join(format_duration(x) for x in sorted(used))}]", rule=rule,
-                                   hint="keep the window in the name and in the expression the same")
+                out.append(self.finding(rule.target, f"{name!r} says {'/'.join(format_duration(x) for x in sorted(named))} but the expression "
+                                        f"uses [{'/'.join(format_duration(x) for x in sorted(used))}]", rule=rule,
+                                        hint="keep the window in the name and in the expression the same"))
         if facts and metric.endswith("_total") and any(c in ("rate", "irate", "increase") for c in facts.calls):
-            yield self.finding(rule.target, f"{name!r}: drop `_total` from the metric part when recording a rate", rule=rule,
-                               hint=f"e.g. {name.replace(metric, metric[:-6])}")
+            out.append(self.finding(rule.target, f"{name!r}: drop `_total` from the metric part when recording a rate", rule=rule,
+                                    hint=f"e.g. {name.replace(metric, metric[:-6])}"))
+        return out

@@ -19,6 +19,7 @@ class Templates(RuleCheck):
                     "        annotations:\n          summary: '{{ $labels.instance }} is down'\n")
 
     def check_rule(self, rule, project):
+        out: list = []
         for section in ("labels", "annotations"):
             values = rule.data.get(section)
             if not isinstance(values, dict):
@@ -28,6 +29,7 @@ class Templates(RuleCheck):
                     continue
                 err = check_template(v)
                 if err:
-                    yield self.finding(rule.target, f'{section[:-1]} "{k}": template: {err}', rule=rule,
-                                       line=kl(values, k, rule.line),
-                                       hint="variables are $labels, $value, $externalLabels, $externalURL; functions as in the Prometheus template reference")
+                    out.append(self.finding(rule.target, f'{section[:-1]} "{k}": template: {err}', rule=rule,
+                                            line=kl(values, k, rule.line),
+                                            hint="variables are $labels, $value, $externalLabels, $externalURL; functions as in the Prometheus template reference"))
+        return out
