@@ -21,9 +21,9 @@ from pathlib import Path
 def generate(n: int, findings: bool = False) -> str:
     """A realistic rule file: recording rules by job, alerts with guards, labels, annotations and runbooks.
 
-    ``findings``: the same file made to produce many findings (about 3 per rule: `[1m]` windows shorter than 4x the
-    scrape interval, alerts without `for`, severity `page` outside the allowed set), to time finding construction,
-    suppression and output rendering too."""
+    ``findings``: the same file made to produce many findings (15,000: `[1m]` windows that do not match the
+    `rate5m` in the recording rules' names, alerts on a 1-minute rate without `for`, severity `page` outside the
+    allowed set), to time finding construction, suppression and output rendering too."""
     window = "1m" if findings else "5m"
     out = ["groups:"]
     per_group = 50
