@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from aetherops.yamlsafe import InputError, load_json
+from aetherops_plugins.lint.shapes import seq
 from aetherops_plugins.lint.yamlpos import YAMLSyntaxError, YMap, YSeq, load_documents
 
 YAML_SUFFIXES = (".yml", ".yaml")
@@ -293,7 +294,7 @@ class Project:
             return None
         jobs = set()
         for t in self.prometheus_configs:
-            for sc in t.data.get("scrape_configs") or []:
+            for sc in seq(t.data.get("scrape_configs")):
                 if isinstance(sc, dict) and sc.get("job_name"):
                     jobs.add(str(sc["job_name"]))
         return jobs
