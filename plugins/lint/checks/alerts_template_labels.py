@@ -77,7 +77,8 @@ class TemplateLabels(RuleCheck):
     id = "alerts/template-labels"
     severity = "warning"
     rule_type = "alert"
-    summary = "Templates use only labels the alert's expression can produce."
+    summary = ("Templates use only labels the alert's expression can produce (references inside `{{ range query ... }}`, "
+               "`{{ with ... }}` and `{{ define }}` blocks are the sub-query's and are not checked).")
     why = "After `sum by (job)` there is no `instance` label: `{{ $labels.instance }}` renders empty in the page."
     example_bad = rules_file("      - alert: HighErrors\n        expr: sum by (job) (rate(errors_total[5m])) > 1\n        for: 5m\n"
                          "        annotations:\n          summary: 'Errors on {{ $labels.instance }}'\n")

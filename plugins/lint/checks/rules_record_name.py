@@ -22,7 +22,8 @@ class RecordName(RuleCheck):
     id = "rules/record-name"
     severity = "info"
     rule_type = "record"
-    summary = "Recording rule names follow `level:metric:operations` (and `_total` is dropped under rate)."
+    summary = ("Recording rule names follow `level:metric:operations` (and `_total` is dropped under rate); info by default, "
+               "since compatibility and legacy names are common and intended.")
     why = ("The convention tells the reader what a series is (aggregation level, metric, operations) without opening the "
            "rule file, and keeps recorded series apart from scraped ones.")
     example_bad = rules_file("      - record: http_requests_rate\n        expr: sum by (job) (rate(http_requests_total[5m]))\n")
