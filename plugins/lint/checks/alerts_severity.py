@@ -15,9 +15,14 @@ class Severity(RuleCheck):
     example_bad = rules_file("      - alert: Down\n        expr: up == 0\n        for: 5m\n        labels:\n          severity: urgent\n")
     example_good = rules_file("      - alert: Down\n        expr: up == 0\n        for: 5m\n        labels:\n          severity: critical\n")
 
+    _allowed: tuple = (None, [])
+
     def check_rule(self, rule, project):
         out: list = []
-        allowed = [str(s) for s in (project.settings.get("allowed_severities") or ["critical", "warning", "info"])]
+        settings = project.settings
+        if self._allowed[0] is not settings:
+            self._allowed = (settings, [str(s) for s in (settings.get("allowed_severities") or ["critical", "warning", "info"])])
+        allowed = self._allowed[1]
         value = rule.labels.get("severity")
         if value is None:
             out.append(self.finding(rule.target, "alert has no severity label", rule=rule,

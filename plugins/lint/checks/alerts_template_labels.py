@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from aetherops_plugins.lint.api import RuleCheck
 from aetherops_plugins.lint.checks._common import kl, rules_file
@@ -21,6 +22,7 @@ _SIMPLE_ACTION = re.compile(r"\{\{(.*?)\}\}", re.S)
 _SIMPLE_REF = re.compile(r"(\$\.Labels|\$labels|(?<![\w$)\]])\.Labels)\.([A-Za-z_]\w*)")
 
 
+@lru_cache(maxsize=4096)
 def alert_label_references(text: str) -> list[tuple[str, str]]:
     """(label, as written) for each label of the *alert* a Go template reads.
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aetherops_plugins.lint.api import RuleCheck
 from aetherops_plugins.lint.checks._common import kl
 from aetherops_plugins.lint.templates import check_template
+
+#: the same template text (a summary shared by hundreds of alerts) is parsed once
+_check_template = lru_cache(maxsize=4096)(check_template)
 
 
 class Templates(RuleCheck):
@@ -27,7 +32,7 @@ class Templates(RuleCheck):
             for k, v in values.items():
                 if not isinstance(v, str) or ("{{" not in v and "}}" not in v):
                     continue
-                err = check_template(v)
+                err = _check_template(v)
                 if err:
                     out.append(self.finding(rule.target, f'{section[:-1]} "{k}": template: {err}', rule=rule,
                                             line=kl(values, k, rule.line),
