@@ -111,6 +111,6 @@ class TemplateLabels(RuleCheck):
                         static = {str(k) for k in rule.labels}
                     if label not in static:
                         out.append(self.finding(rule.target, f'{section[:-1]} "{k}" uses {written} but the expression '
-                                                f"cannot produce a {label!r} label", rule=rule, line=kl(values, k, rule.line),
+                                                f"cannot produce the label {label!r}", rule=rule, line=kl(values, k, rule.line),
                                                 hint=f"keep {label!r} in the aggregation (by ({label}, ...)) or drop it from the template"))
         return out
