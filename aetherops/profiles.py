@@ -140,6 +140,23 @@ def _service_fields(**extra: Field) -> dict[str, Field]:
     return fields
 
 
+def _peer_urls(value: list) -> str | None:
+    """Each an http:// or https:// URL with a host and no credentials."""
+    from urllib.parse import urlsplit
+
+    for item in value:
+        try:
+            parts = urlsplit(str(item))
+            parts.port  # noqa: B018 - raises ValueError for a bad port
+        except ValueError as exc:
+            return f"has an invalid URL {str(item)!r} ({exc})"
+        if not isinstance(item, str) or parts.scheme not in ("http", "https") or not parts.hostname:
+            return f"must list http:// or https:// URLs with a host, not {item!r}"
+        if parts.username is not None or parts.password is not None:
+            return f"has a URL with credentials in it ({parts.hostname}); use auth.username with auth.password_env"
+    return None
+
+
 CORE_SECTIONS: tuple[ProfileSection, ...] = (
     ProfileSection(
         "prometheus",
@@ -152,7 +169,9 @@ CORE_SECTIONS: tuple[ProfileSection, ...] = (
     ),
     ProfileSection(
         "alertmanager",
-        _service_fields(config_file=Field(str, None, "alertmanager.yml the server runs from.")),
+        _service_fields(config_file=Field(str, None, "alertmanager.yml the server runs from."),
+                        urls=Field(list, [], "Every peer of one Alertmanager gossip cluster (HA); reads fail over to the next "
+                                   "peer. `url`, when given too, is tried first.", validator=_peer_urls)),
         "Alertmanager (v2 API).",
     ),
     ProfileSection("grafana", _service_fields(org_id=Field(int, None, "Grafana organisation id (X-Grafana-Org-Id).")), "Grafana."),
@@ -333,12 +352,13 @@ class Profile:
         return Section(name, value if isinstance(value, dict) else {}, declared)
 
     def has_service(self, name: str) -> bool:
-        return bool(self.data.get(name, {}).get("url"))
+        section = self.data.get(name, {})
+        return bool(section.get("url") or section.get("urls"))
 
     def service(self, name: str) -> ServiceConfig:
         """Resolve a service section (prometheus/alertmanager/grafana) for a client."""
         section = self.data.get(name) or {}
-        url = section.get("url")
+        url = section.get("url") or next(iter(section.get("urls") or []), None)  # alertmanager.urls: an HA cluster
         if not url:
             raise ConfigError(f"profile '{self.name}' has no {name}.url", path=self.path)
         tls = section.get("tls") or {}
@@ -502,8 +522,11 @@ class ProfileStore:
         for d in self.dirs:
             for suffix in PROFILE_SUFFIXES:
                 candidate = d / f"{name}{suffix}"
-                if candidate.is_file():
-                    return candidate
+                try:
+                    if candidate.is_file():
+                        return candidate
+                except (OSError, ValueError):  # a name too long for the file system, or with a NUL: no such profile
+                    continue
         return None
 
     def available(self) -> dict[str, Path]:

@@ -55,6 +55,13 @@ def _aliases(value) -> str | None:
     return None
 
 
+def _policies(value) -> str | None:
+    """A list of rule policies (docs/lint.md, "Policies")."""
+    from aetherops_plugins.lint.policies import validate
+
+    return validate(value)
+
+
 @aetherops.hookimpl
 def aetherops_profile_sections():
     from aetherops.profiles import Field, ProfileSection, positive
@@ -84,6 +91,9 @@ def aetherops_profile_sections():
                 "noisy_days": Field(float, 7.0, "online/noisy: days of history to replay.", validator=positive),
                 "noisy_threshold": Field(int, 10, "online/noisy: firings above this are a finding.", min=0),
                 "runbook_timeout": Field(float, 5.0, "online/runbook: seconds to wait for a runbook link.", validator=positive),
+                "policies": Field(list, [], "Team rules for rules: match (path, kind, name, label) -> require/forbid labels and "
+                                  "annotations, for min/max, aggregation and selector labels (rules/label, rules/reject, rules/for, "
+                                  "promql/aggregate, promql/selector).", validator=_policies),
             },
             "Settings of `aetherops lint` (docs/lint.md).",
         )
@@ -103,8 +113,12 @@ def aetherops_profile_sections():
               help="Record every current finding in this file (and exit 0).")
 @click.option("--online", is_flag=True, help="Also run the online checks against the profile's Prometheus.")
 @click.option("--list-checks", is_flag=True, help="List the checks (id, severity, kinds) and exit.")
+@click.option("--changed-since", "changed_since", metavar="REF", default=None,
+              help="CI mode: report only findings on rules changed since this git ref, and on rules that use a "
+                   "recording rule the change removed or renamed.")
 @pass_context
-def lint(ctx: Context, paths, fmt, disable, enable, severity_threshold, baseline_file, write_baseline, online, list_checks):
+def lint(ctx: Context, paths, fmt, disable, enable, severity_threshold, baseline_file, write_baseline, online, list_checks,
+         changed_since):
     """Lint Prometheus rules, Alertmanager and Prometheus configs, and Grafana dashboards.
 
     PATHS are files or directories (each file's kind is detected from its
@@ -115,4 +129,5 @@ def lint(ctx: Context, paths, fmt, disable, enable, severity_threshold, baseline
     from aetherops_plugins.lint.cli import run_command
 
     run_command(ctx, paths=paths, fmt=fmt, disable=disable, enable=enable, severity_threshold=severity_threshold,
-                baseline_file=baseline_file, write_baseline=write_baseline, online=online, list_checks=list_checks)
+                baseline_file=baseline_file, write_baseline=write_baseline, online=online, list_checks=list_checks,
+                changed_since=changed_since)

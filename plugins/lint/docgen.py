@@ -20,6 +20,19 @@ def _anchor(check_id: str) -> str:
     return check_id.replace("/", "")
 
 
+def _policies_section() -> str:
+    """The ``lint.policies`` reference (the example is the policies module's own)."""
+    from aetherops_plugins.lint.policies import EXAMPLE
+
+    return ("### Policies (`lint.policies`)\n\n"
+            "A policy applies to the rules it `match`es (every condition must hold; no `match`: every rule) and states what "
+            "they must or must not have. Each kind of requirement is reported by its own check, so it can be disabled or "
+            "given another severity like any check: `rules/label` (require), `rules/reject` (forbid), `rules/for`, "
+            "`promql/aggregate` and `promql/selector` (pint's rule/label, rule/reject, rule/for, promql/aggregate and "
+            "promql/selector). `aetherops profiles validate` names a policy's mistake (policy, key, bad regex) before any "
+            "lint runs.\n\n```yaml\n" + EXAMPLE + "```\n")
+
+
 def _check_section(c) -> str:
     lang, filename = KIND_FILES[c.example_kind]
     lines = [f"### `{c.id}`", "", f"**Severity:** {c.severity} · **Looks at:** {', '.join(c.kinds)}"
@@ -87,7 +100,8 @@ def render() -> str:
       "| `--baseline FILE` | ignore the findings recorded in FILE |\n"
       "| `--write-baseline FILE` | record every current finding in FILE and exit 0 |\n"
       "| `--online` | also run the online checks against the profile's Prometheus |\n"
-      "| `--list-checks` | list every check (built-in and from plugins) |\n")
+      "| `--list-checks` | list every check (built-in and from plugins) |\n"
+      "| `--changed-since REF` | CI mode: report only findings on rules changed since the git ref REF, and on rules that use a recording rule the change removed or renamed |\n")
     w("### Exit codes\n")
     w("| code | when |\n| --- | --- |\n| 0 | no finding at or above the threshold |\n| 1 | a finding at or above the threshold |\n"
       "| 2 | bad command line |\n| 3 | `--online` and the Prometheus API cannot be reached or answers with an error |\n"
@@ -114,6 +128,7 @@ def render() -> str:
         tname = getattr(field.type, "__name__", str(field.type))
         w(f"| `{key}` | {tname} | `{field.default!r}` | {field.description} |")
     w("")
+    w(_policies_section())
     w("## Output\n")
     w("**text** (default) groups findings by file: `line:column`, severity, check id, message, `[rule name]` and a `hint:` line, "
       "then a summary line.\n")
@@ -184,6 +199,16 @@ def render() -> str:
       "      - run: pip install aetherops\n      - run: aetherops lint monitoring/ --format github\n"
       "      - run: aetherops lint monitoring/ --format sarif > lint.sarif\n        if: always()\n"
       "      - uses: github/codeql-action/upload-sarif@v3\n        if: always()\n        with: {sarif_file: lint.sarif}\n```\n")
+    w("### Pull requests: only the change's findings (`--changed-since`)\n")
+    w("`aetherops lint --changed-since REF` lints the whole repository (cross-file checks need every file) and keeps only the "
+      "findings on rules whose lines changed since the git ref `REF` (committed, staged, unstaged and untracked changes), "
+      "findings outside rules on changed lines, and findings on rules anywhere that use a recording rule the change removed "
+      "or renamed (recorded at `REF`, recorded nowhere now): the pull request shows its own problems and what it breaks, not "
+      "the repository's old ones (pint's `ci` mode). It works with every `--format`; a ref git does not know, or a path outside "
+      "a git work tree, exits 2. In GitHub Actions check out enough history for the base branch "
+      "(`fetch-depth: 0`):\n")
+    w(_both("aetherops lint monitoring/ --changed-since origin/main --format github",
+            "aetherops lint monitoring\\ --changed-since origin/main --format github"))
     w("GitLab CI:\n")
     w("```yaml\nlint:monitoring:\n  image: python:3.12\n  script:\n    - pip install aetherops\n"
       "    - aetherops lint monitoring/ --format json > lint.json || (cat lint.json; exit 1)\n  artifacts:\n    when: always\n"

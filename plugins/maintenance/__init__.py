@@ -128,6 +128,14 @@ def _default_comment(extra: str = "") -> str:
     return f"maintenance via aetherops on {socket.gethostname()}{extra}"
 
 
+def _data(data: Any) -> Any:
+    """A result as JSON/YAML prints it: snake_case keys (Alertmanager's ``endsAt`` is ``ends_at``, docs/json.md);
+    a dry run's request ``body`` (what is sent, verbatim) and alert ``labels``/``annotations`` are kept as they are."""
+    from aetherops.output import snake_keys
+
+    return snake_keys(data, keep=("body", "labels", "annotations"))
+
+
 def _show(ctx: Context, outcome, *, quiet: bool = False) -> None:
     """Print a create/extend/expire outcome (JSON: the keys of docs/maintenance.md)."""
     from aetherops_plugins.maintenance import engine
@@ -162,7 +170,7 @@ def _show(ctx: Context, outcome, *, quiet: bool = False) -> None:
         ctx.output.line(f"  ends:     {_when(data['endsAt'])}" + (f" (in {engine.human_delta(left)})" if left > 0 else ""))
         ctx.output.line(f"  by:       {data['createdBy']}: {data['comment']}")
 
-    ctx.output.result(data, text)
+    ctx.output.result(_data(data), text)
 
 
 def _when(text: str | None) -> str:
@@ -240,7 +248,7 @@ def list_cmd(ctx: Context, include_all, match, mine, author):
                                 ("createdBy", "AUTHOR"), ("comment", "COMMENT")],
                          styles={"state": lambda s: {"active": "yellow", "pending": "cyan", "expired": "dim"}.get(s)})
 
-    ctx.output.result(rows, text)
+    ctx.output.result(_data(rows), text)
 
 
 @maintenance.command("extend")
@@ -306,7 +314,7 @@ def end_cmd(ctx: Context, silence_ids, mine, author, match, dry_run):
             if dry_run and outcome.request:
                 ctx.output.line(f"  {outcome.request['method']} {outcome.request['url']}")
 
-    ctx.output.result([o.as_dict() for o in outcomes], text)
+    ctx.output.result(_data([o.as_dict() for o in outcomes]), text)
 
 
 @maintenance.command("run", context_settings={"allow_interspersed_args": False})
@@ -359,7 +367,7 @@ def run_cmd(ctx: Context, minutes, comment, author, match, dry_run, run_anyway, 
             ctx.output.line(json.dumps(body, indent=2, ensure_ascii=False))
             ctx.output.line(f"then run: {shown}")
 
-        ctx.output.result(data, text)
+        ctx.output.result(_data(data), text)
         return
     report = runner.run(am, body, command, seconds=seconds, warn=ctx.output.warn, note=ctx.output.note, run_anyway=run_anyway)
     if report.silence is not None and report.expired:
@@ -368,9 +376,16 @@ def run_cmd(ctx: Context, minutes, comment, author, match, dry_run, run_anyway, 
                         + (f" (extended {report.extensions}x)" if report.extensions else ""))
     if report.interrupted:
         ctx.output.note("aetherops: interrupted")
-    ctx.output.result(report.as_dict(), None)
+    ctx.output.result(_data(report.as_dict()), None)
     code = report.exit_code
     if report.expire_error and code == 0:
         code = 3
     if code:
         raise Exit(code)
+
+
+# fleet fan-out (docs/plugins/fleet.md): `aetherops -p a -p b maintenance --minutes 30`, `list` and `end --mine` run on
+# every profile at once; `extend ID` does not (an id belongs to one Alertmanager), nor `run` (one command, run once)
+maintenance.aetherops_fleet = True
+extend_cmd.aetherops_fleet = False
+run_cmd.aetherops_fleet = False

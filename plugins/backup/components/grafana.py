@@ -451,8 +451,6 @@ def read_backup(job: RestoreJob) -> dict[str, Any]:
 def fetch_target(client, backup: dict, workers: int) -> tuple[ServerState, dict[str, Any]]:
     """The target's state, read before anything is planned. ``current`` holds lists of the other objects
     (None where the server does not offer them, with the status)."""
-    from aetherops.clients.grafana import V2Dashboard
-
     health = client.health()
     min_refresh, version = None, health.get("version")
     try:
@@ -488,13 +486,10 @@ def fetch_target(client, backup: dict, workers: int) -> tuple[ServerState, dict[
         uid = (doc.get("resource") or {}).get("metadata", {}).get("name") if doc.get("schema") == "v2" else None
         uid = uid or (doc.get("dashboard") or {}).get("uid") or entry["uid"]
         try:
-            if doc.get("schema") == "v2":
-                return uid, _v2_current(client, uid, doc["resource"])
-            try:
-                return uid, client.dashboard(uid)
-            except V2Dashboard as v2:  # on the server in v2 now: compare what the legacy API cannot show
-                resource = client.dashboard_v2(uid, api_version=v2.api_version, namespace=v2.namespace)
-                return uid, {"dashboard": resource.get("spec") or {}, "meta": {"v2": True}}
+            # a v2 backup is read at its /apis version; a v1 one through the legacy API, or /apis when the
+            # server stores it in v2 now (the plan then skips it: the legacy API cannot replace it safely)
+            api_version = (str(doc["resource"].get("apiVersion") or "").rpartition("/")[2] or None) if doc.get("schema") == "v2" else None
+            return uid, client.dashboard_or_v2(uid, api_version=api_version)
         except ServiceError as exc:
             if exc.status != 404:
                 raise
@@ -505,15 +500,6 @@ def fetch_target(client, backup: dict, workers: int) -> tuple[ServerState, dict[
             if doc is not None:
                 state.dashboards[uid] = doc
     return state, current
-
-
-def _v2_current(client, uid: str, backed_resource: dict) -> dict | None:
-    api_version = str(backed_resource.get("apiVersion") or "").rpartition("/")[2] or None
-    resource = client.dashboard_v2(uid, api_version=api_version)
-    meta = resource.get("metadata") or {}
-    return {"dashboard": resource.get("spec") or {},
-            "meta": {"folderUid": (meta.get("annotations") or {}).get("grafana.app/folder") or "", "version": meta.get("generation"),
-                     "resourceVersion": meta.get("resourceVersion")}}
 
 
 # ---------------------------------------------------------------------------------------- restore: plan

@@ -32,7 +32,9 @@ class Templates(RuleCheck):
             for k, v in values.items():
                 if not isinstance(v, str) or ("{{" not in v and "}}" not in v):
                     continue
-                err = _check_template(v)
+                # most templates are valid and shared by many alerts: parse each distinct text once; the error names the
+                # alert like promtool (__alert_<name>:<line>: ...), so an invalid one is parsed again with the name
+                err = _check_template(v, "") and check_template(v, str(rule.name))
                 if err:
                     out.append(self.finding(rule.target, f'{section[:-1]} "{k}": template: {err}', rule=rule,
                                             line=kl(values, k, rule.line),
