@@ -130,6 +130,7 @@ def test_docs_json_md_names_every_command():
 
 
 COVERED = {
+    "alerts list", "alerts routes", "alerts test",
     "backup", "backup list", "backup prune", "backup verify", "restore",
     "dashboards diff", "dashboards list", "dashboards open", "dashboards pull", "dashboards push",
     "health", "lint", "maintenance", "maintenance end", "maintenance extend", "maintenance list", "maintenance run",
@@ -170,6 +171,10 @@ def test_every_command_json_is_snake_case_and_yaml_is_the_same_data(stack_profil
     run("profiles show", "stack")
     run("health")
     run("probe", f"{prometheus_server.url}/-/healthy")
+    run("alerts routes", "--config", str(DATA / "alerts" / "parity.yml"), "--label", "alertname=JsonKeys",
+        "--label", "severity=critical")
+    run("alerts test", "--label", "alertname=JsonKeys", "--label", "severity=critical", "--resolve-after", "0")
+    run("alerts list")
     run("lint", str(DATA / "lint" / "stack"))
     run("lint", "--list-checks")
     boards = tmp_path / "boards"

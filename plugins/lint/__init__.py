@@ -100,12 +100,22 @@ def aetherops_profile_sections():
     ]
 
 
+def _complete_checks(click_ctx, param, incomplete):
+    """Shell completion of --disable/--enable: the check ids of every loaded plugin, with their summary."""
+    from aetherops.completion import quietly
+    from aetherops_plugins.lint.cli import collect_checks
+
+    return quietly(lambda context: [(c.id, getattr(c, "summary", None)) for c in collect_checks(context)])(click_ctx, param, incomplete)
+
+
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format (default text; `--output json` is the same as `--format json`).")
-@click.option("--disable", multiple=True, metavar="CHECK", help="Do not run this check (id or glob; repeatable).")
-@click.option("--enable", multiple=True, metavar="CHECK", help="Run this check although disabled by default or by the profile.")
+@click.option("--disable", multiple=True, metavar="CHECK", help="Do not run this check (id or glob; repeatable).",
+              shell_complete=_complete_checks)
+@click.option("--enable", multiple=True, metavar="CHECK", help="Run this check although disabled by default or by the profile.",
+              shell_complete=_complete_checks)
 @click.option("--severity-threshold", type=click.Choice(["info", "warning", "error"]), default=None,
               help="Exit 1 when a finding of at least this severity remains (default: profile lint.severity_threshold, else error).")
 @click.option("--baseline", "baseline_file", type=click.Path(), default=None, help="Ignore findings recorded in this baseline file.")
