@@ -61,7 +61,7 @@ class Annotations(RuleCheck):
                 missing.append((name, accepted))
         if missing:
             names = ", ".join(m for m, _ in missing)
-            also = [f"{m} (or {', '.join(a[1:])})" for m, a in missing if len(a) > 1]
+            also = [f"{m} (or {', '.join(a[1:4])}{', ...' if len(a) > 4 else ''})" for m, a in missing if len(a) > 1]
             out.append(self.finding(rule.target, f"missing annotation{'s' if len(missing) > 1 else ''}: {names}", rule=rule,
                                     hint="add " + ", ".join(f"{m}:" for m, _ in missing) + " under annotations"
                                     + (f"; accepted aliases: {'; '.join(also)}" if also else "")))
