@@ -55,16 +55,16 @@ def test_template_labels_inside_range_and_with_query_blocks_are_silent(tmp_path)
 def test_template_labels_outside_blocks_still_flagged_and_quoted_as_written(tmp_path):
     text = QUOTA.replace("Top pods:", "Top pods of {{ .Labels.pod }} / {{ index $labels \"container\" }}:")
     got = [f.message for f in of(lint(tmp_path, {"r.yml": text}), "alerts/template-labels")]
-    assert got == ['annotation "description" uses .Labels.pod but the expression cannot produce a \'pod\' label',
-                   'annotation "description" uses index $labels "container" but the expression cannot produce a '
-                   "'container' label"]
+    assert got == ['annotation "description" uses .Labels.pod but the expression cannot produce the label \'pod\'',
+                   'annotation "description" uses index $labels "container" but the expression cannot produce the label '
+                   "'container'"]
 
 
 def test_template_labels_in_the_pipeline_of_a_with_block_are_the_alerts(tmp_path):
     text = QUOTA.replace('{{ with query "sum by (node) (kube_node_info)" }}',
                          '{{ with query (printf "kube_node_info{node=\'%s\'}" $labels.node) }}')
     got = [f.message for f in of(lint(tmp_path, {"r.yml": text}), "alerts/template-labels")]
-    assert got == ['annotation "description" uses $labels.node but the expression cannot produce a \'node\' label']
+    assert got == ['annotation "description" uses $labels.node but the expression cannot produce the label \'node\'']
 
 
 # ------------------------------------------------------------------ alerts/for

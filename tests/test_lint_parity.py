@@ -212,3 +212,34 @@ def test_yaml_expansion_attacks_are_one_line_errors_like_promtool(tmp_path, make
     findings = json.loads(r.stdout)["findings"]
     assert len(findings) == 1 and findings[0]["check"] == "syntax/file", findings
     assert "\n" not in findings[0]["message"]
+
+
+def test_configs_of_any_shape_never_crash_a_check(tmp_path):
+    """Hostile input: whatever shape the sections of an Alertmanager or Prometheus config have (lists where mappings
+    go, scalars, nulls), every check reports findings, never a crash."""
+    import json
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    scalars = st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["", "x", "a=b", "[", "mail.example.com", "5m"])
+    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["receiver", "routes", "matchers", "group_by", "http_config", "bearer_token", "basic_auth", "url",
+                         "static_configs", "targets", "relabel_configs", "job_name", "name", "webhook_configs", "equal",
+                         "tls_config", "authorization", "oauth2", "time_intervals", "weekdays", "smarthost", "to"]),
+        inner, max_size=4), max_leaves=12)
+    am_keys = st.sampled_from(["global", "route", "receivers", "inhibit_rules", "templates", "time_intervals"])
+    prom_keys = st.sampled_from(["global", "scrape_configs", "rule_files", "alerting", "remote_write", "remote_read"])
+    counter = iter(range(10**6))
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.dictionaries(am_keys, values, min_size=1, max_size=4) | st.dictionaries(prom_keys, values, min_size=1, max_size=4))
+    def never_crash(doc):
+        doc.setdefault("route" if "route" in doc or "receivers" in doc else "scrape_configs", None)
+        path = tmp_path / f"c{next(counter)}.yml"
+        path.write_text(json.dumps(doc), encoding="utf-8")  # JSON is YAML
+        path = path.rename(path.with_suffix(".yaml"))
+        report = run(Options(paths=[str(path)]), CHECKS)
+        assert not [f.message for f in report.findings if "crashed" in f.message], doc
+
+    never_crash()

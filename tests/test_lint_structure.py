@@ -62,3 +62,48 @@ def test_a_per_file_check_runs_on_every_file(tmp_path):
         (tmp_path / name).write_text("groups:\n  - name: g\n    bogus: 1\n    rules: []\n", encoding="utf-8")
     report = run(Options(paths=[str(tmp_path)]), builtin_checks())
     assert sorted(f.file.rsplit("/", 1)[-1] for f in report.findings if f.check == "syntax/rules-schema") == ["a.yml", "b.yml", "c.yml"]
+
+
+def _facts_key(f):
+    return (f.selectors, f.calls, f.binops, f.aggs, f.experimental, f.labels, f.filters, f.divides_by_rate, f.guarded)
+
+
+def test_simple_expressions_read_without_the_parser_give_the_parsers_facts():
+    """The fast path for `name{l="v"} > 1` must agree with the parser on every expression it takes, and leave the rest."""
+    import promql_parser as P
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from aetherops_plugins.lint.promql.facts import collect, simple_facts
+
+    names = st.sampled_from(["up", "job:http_errors:ratio_rate5m", "x_total", "sum", "on", "Inf", "node_load1", "a:b", "_x"])
+    labels = st.sampled_from(["job", "instance", "on", "__name__", "le", "_a"])
+    values = st.sampled_from(["", "api", "a b", "x\\\"y", "5.."])
+    ops = st.sampled_from(["=", "!=", "=~", "!~"])
+    matcher = st.builds(lambda label, op, v, sp: f'{label}{sp}{op}{sp}"{v}"', labels, ops, values, st.sampled_from(["", " "]))
+    cmp = st.sampled_from(["", " > 1", " == 0", ">=bool 0.5", " < -1e3", " != 1.", " > .5", " > 1 > 2", " / 2", " > x"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(names, st.none() | st.lists(matcher, max_size=3), cmp, st.sampled_from(["", " ", "\n", ","]))
+    def agree(name, matchers, tail, pad):
+        inside = "" if matchers is None else "{" + ", ".join(matchers) + (pad if pad == "," else "") + "}"
+        expr = f"{pad.strip(',')}{name}{inside}{tail}{pad.strip(',')}"
+        fast = simple_facts(expr)
+        if fast is None:
+            return
+        full = collect(expr, P.parse(expr))  # the fast path only takes what parses
+        assert _facts_key(fast) == _facts_key(full), expr
+
+    agree()
+
+
+def test_yaml_reader_fast_path_gives_what_pyyaml_gives():
+    """The scalar fast path in yamlpos must resolve exactly like PyYAML's safe loader (ints, floats, bools, nulls,
+    dates, quoted and block strings)."""
+    import yaml
+
+    from aetherops_plugins.lint.yamlpos import load_documents
+
+    text = ("a: 99.9\nb: '99.9'\nc: true\nd: yes\ne: null\nf: ~\ng: 2024-01-02\nh: 0x1F\ni: -1\nj: .5\nk: plain text\n"
+            "l: \"quoted\\ttext\"\nm: |\n  block\n  text\nn: >\n  folded\n  text\no: ''\np:\nq: +1\nr: on\ns: .inf\nt: '<<'\n")
+    assert load_documents(text)[0] == yaml.safe_load(text)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from aetherops_plugins.lint.shapes import seq
+
 _C = {"send_resolved", "http_config"}
 
 
@@ -77,7 +79,7 @@ def routes(route, depth=0, path=()):
     if not isinstance(route, dict):
         return
     yield route, path
-    for child in route.get("routes") or []:
+    for child in seq(route.get("routes")):
         if isinstance(child, dict):
             yield from routes(child, depth + 1, path + (route,))
 
@@ -146,20 +148,20 @@ def time_interval_errors(ti) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if not isinstance(ti, dict):
         return out
-    for item in ti.get("weekdays") or []:
+    for item in seq(ti.get("weekdays")):
         a, b = _range_parts(item)
         bad = [x for x in (a, b) if x not in _WEEKDAYS]
         if bad:
             out.append(("weekdays", f"{bad[0]} is not a valid weekday"))
         elif _WEEKDAYS.index(a) > _WEEKDAYS.index(b):
             out.append(("weekdays", "start day cannot be before end day"))
-    for item in ti.get("months") or []:
+    for item in seq(ti.get("months")):
         a, b = _range_parts(item)
         for x in (a, b):
             if not (x in _MONTHS or x.isdigit()):
                 out.append(("months", f"{x} is not a valid month"))
                 break
-    for item in ti.get("days_of_month") or []:
+    for item in seq(ti.get("days_of_month")):
         text = str(item).strip()
         a, sep, b = text.partition(":") if not text.startswith("-") or text.count(":") else (text, "", text)
         if not sep:
@@ -173,7 +175,7 @@ def time_interval_errors(ti) -> list[tuple[str, str]]:
             if v == 0 or not -31 <= v <= 31:
                 out.append(("days_of_month", f"{x} is not a valid day of the month: out of range"))
                 break
-    for item in ti.get("years") or []:
+    for item in seq(ti.get("years")):
         a, b = _range_parts(item)
         try:
             ya, yb = int(a), int(b)
@@ -182,7 +184,7 @@ def time_interval_errors(ti) -> list[tuple[str, str]]:
             continue
         if yb < ya:
             out.append(("years", f"end year {yb} is before start year {ya}"))
-    for t in ti.get("times") or []:
+    for t in seq(ti.get("times")):
         if not isinstance(t, dict):
             out.append(("times", f"bad time range {t!r}"))
             continue

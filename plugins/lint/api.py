@@ -158,17 +158,25 @@ class Check:
 
 
 class RuleCheck(Check):
-    """A check that looks at one rule at a time: implement :meth:`check_rule`."""
+    """A check that looks at one rule at a time: implement :meth:`check_rule`, which yields findings or returns an
+    iterable of them (the built-in checks return a list: cheaper than a generator for the many rules without
+    findings). On big inputs the engine runs it over shards of the rules in worker processes."""
 
     kinds = ("rules",)
     #: "alert", "record" or None (both)
     rule_type: str | None = None
 
     def check(self, target: Target, project: Project) -> Iterable[Finding]:
+        yield from self.check_target(target, project) or ()
         rtype = self.rule_type
         for rule in target.rules:
             if rtype is None or rule.type == rtype:
                 yield from self.check_rule(rule, project) or ()
+
+    def check_target(self, target: Target, project: Project) -> Iterable[Finding]:
+        """Optional: what concerns the file as a whole (its groups, its top level), once per file. The engine runs it
+        in the main process and :meth:`check_rule` over the rules, in shards on big inputs."""
+        return ()
 
     def check_rule(self, rule: Rule, project: Project) -> Iterable[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -5,26 +5,28 @@ from __future__ import annotations
 import json
 import re
 
+from aetherops_plugins.lint.shapes import seq
+
 
 # ------------------------------------------------------------------ dashboards
 def iter_panels(dashboard):
     """Every panel (rows and nested panels included)."""
-    stack = list(dashboard.get("panels") or [])
-    for row in dashboard.get("rows") or []:
+    stack = list(seq(dashboard.get("panels")))
+    for row in seq(dashboard.get("rows")):
         if isinstance(row, dict):
-            stack.extend(row.get("panels") or [])
+            stack.extend(seq(row.get("panels")))
     while stack:
         p = stack.pop(0)
         if not isinstance(p, dict):
             continue
         yield p
-        stack.extend(p.get("panels") or [])
+        stack.extend(seq(p.get("panels")))
 
 
 def panel_queries(dashboard):
     """(panel, target, expr) for every PromQL query of the dashboard."""
     for p in iter_panels(dashboard):
-        for t in p.get("targets") or []:
+        for t in seq(p.get("targets")):
             if isinstance(t, dict) and isinstance(t.get("expr"), str) and t.get("expr").strip():
                 ds = t.get("datasource") or p.get("datasource")
                 dstype = ds.get("type") if isinstance(ds, dict) else None

@@ -165,15 +165,18 @@ def run_rule_checks(checks: list, targets: list[Target], project: Project) -> li
         getattr(project, name)  # computed once, before any fork
     rules = [r for t in targets for r in t.rules]
 
+    whole = [c for c in checks if type(c).check_target is not RuleCheck.check_target]
+    findings: list[Finding] = _run_check_targets(whole, targets, project) if whole else []
+
     def shard(k: int, n: int) -> list[tuple[list[Finding], list[str]]]:
         part = rules[len(rules) * k // n:len(rules) * (k + 1) // n]
         before = len(project.notes)
+        by_type = {"alert": [r for r in part if r.type == "alert"], "record": [r for r in part if r.type == "record"]}
         out: list[Finding] = []
         for c in checks:
-            out.extend(_check_rules(c, part, project))
+            out.extend(_check_rules(c, part, project, by_type))
         return [(out, project.notes[before:])]  # notes said in a child process come back with its findings
 
-    findings: list[Finding] = []
     for part, notes in split_run(shard, len(rules), min_size=PARALLEL_MIN_RULES):
         findings.extend(part)
         for message in notes:
@@ -181,17 +184,36 @@ def run_rule_checks(checks: list, targets: list[Target], project: Project) -> li
     return findings
 
 
-def _check_rules(c: RuleCheck, rules: list, project: Project) -> list[Finding]:
-    """``c`` over ``rules`` (a crash is a finding, as in :func:`_run_check`)."""
+def _run_check_targets(checks: list, targets: list[Target], project: Project) -> list[Finding]:
+    """``check_target`` of per-rule checks, once per file (a crash is a finding, as in :func:`_run_check`)."""
+    out: list[Finding] = []
+    for c in checks:
+        for t in targets:
+            try:
+                for item in c.check_target(t, project) or ():
+                    out.append(item if isinstance(item, Finding) else _coerce(c, t, item))
+            except AetheropsError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one broken (third-party) check must not stop lint
+                out.append(Finding(check=c.id, severity="error", file=t.display,
+                                   message=f"check crashed: {type(exc).__name__}: {exc}", hint="report this to the check's author"))
+    return out
+
+
+def _check_rules(c: RuleCheck, rules: list, project: Project, by_type: dict | None = None) -> list[Finding]:
+    """``c`` over ``rules`` (a crash is a finding, as in :func:`_run_check`); ``by_type``: the rules split by type."""
     out: list[Finding] = []
     rtype = c.rule_type
+    if rtype is not None:
+        rules = by_type[rtype] if by_type is not None and rtype in by_type else [r for r in rules if r.type == rtype]
     check_rule = c.check_rule
+    append = out.append
     for rule in rules:
-        if rtype is not None and rule.type != rtype:
-            continue
         try:
-            for item in check_rule(rule, project) or ():
-                out.append(item if isinstance(item, Finding) else _coerce(c, rule.target, item))
+            found = check_rule(rule, project)
+            if found:
+                for item in found:
+                    append(item if isinstance(item, Finding) else _coerce(c, rule.target, item))
         except AetheropsError:
             raise
         except Exception as exc:  # noqa: BLE001 - one broken (third-party) check must not stop lint

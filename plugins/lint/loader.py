@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from aetherops.yamlsafe import InputError, load_json
+from aetherops_plugins.lint.shapes import seq
 from aetherops_plugins.lint.yamlpos import YAMLSyntaxError, YMap, YSeq, load_documents
 
 YAML_SUFFIXES = (".yml", ".yaml")
@@ -34,7 +35,11 @@ def parse_duration(value: Any) -> float | None:
     """Prometheus duration (``1h30m``, ``0``) in seconds; None when invalid."""
     if isinstance(value, bool) or value is None:
         return None
-    text = str(value)
+    return _parse_duration(value if isinstance(value, str) else str(value))
+
+
+@lru_cache(maxsize=1024)
+def _parse_duration(text: str) -> float | None:
     if text == "0":
         return 0.0
     m = _DURATION.match(text)
@@ -212,6 +217,8 @@ class Target:
     groups_key_path: tuple = ("groups",)
     #: (anchor, first line, last line, use line) of each YAML alias used in the file (see yamlpos.load_documents)
     aliases: list = field(default_factory=list)
+    #: (key, line) of each key repeated in a mapping of this document (None: not known, walk ``data``)
+    dups: list | None = None
 
     @property
     def alerts(self) -> list[Rule]:
@@ -287,7 +294,7 @@ class Project:
             return None
         jobs = set()
         for t in self.prometheus_configs:
-            for sc in t.data.get("scrape_configs") or []:
+            for sc in seq(t.data.get("scrape_configs")):
                 if isinstance(sc, dict) and sc.get("job_name"):
                     jobs.add(str(sc["job_name"]))
         return jobs
@@ -455,8 +462,9 @@ def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None
         _load_json(path, display, text, result)
         return
     aliases: list = []
+    dups: list = []
     try:
-        docs = load_documents(text, aliases)
+        docs = load_documents(text, aliases, dups)
     except YAMLSyntaxError as exc:
         result.syntax.append((display, exc.line, exc.column, f"YAML: {exc.message}", "yaml"))
         return
@@ -483,7 +491,8 @@ def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None
             else:
                 continue
         found = True
-        target = Target(path=path, display=display, kind=kind, data=doc, text=text, doc_index=index, aliases=aliases)
+        target = Target(path=path, display=display, kind=kind, data=doc, text=text, doc_index=index, aliases=aliases,
+                        dups=[(k, line) for i, k, line in dups if i == index])
         if kind == "rules":
             _build_rules(target)
         elif kind == "dashboard" and isinstance(doc.get("dashboard"), dict):

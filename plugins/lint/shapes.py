@@ -103,3 +103,9 @@ def shape_errors(value, shape, line: int = 1) -> Iterator[tuple[int, str]]:
         if isinstance(sub, List) and sub.null and "{key}" in sub.null:
             sub = List(sub.item, sub.go, sub.null.format(key=key))
         yield from shape_errors(child, sub, _line(value, key, line))
+
+
+def seq(value) -> list:
+    """``value`` when it is a list (a YSeq keeps its lines), else an empty list: iterate a section of any shape safely
+    (a wrong shape is reported by :func:`shape_errors`, never a crash of the check that reads it)."""
+    return value if isinstance(value, list) else []

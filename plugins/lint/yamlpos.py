@@ -119,7 +119,7 @@ def _loader():
     return _LOADER
 
 
-def load_documents(text: str, aliases: list | None = None) -> list:
+def load_documents(text: str, aliases: list | None = None, dups: list | None = None) -> list:
     """Every document of ``text``, parsed by libyaml, as YMap/YSeq/scalars with positions.
 
     Built straight from libyaml's event stream: no node graph is kept (it took 14 bytes of memory per byte of YAML),
@@ -129,7 +129,8 @@ def load_documents(text: str, aliases: list | None = None) -> list:
     invalid YAML, a bomb, too deep nesting or a value that cannot be constructed.
 
     ``aliases``: when given, gets one ``(anchor, first_line, last_line, use_line)`` per alias (``*name``, ``<<: *name``)
-    used, so that what is found inside anchored text can be told apart from what is found at each use.
+    used, so that what is found inside anchored text can be told apart from what is found at each use. ``dups``: when
+    given, gets ``(document index, key, line)`` for each key repeated in a mapping (also kept on the mapping, ``dups``).
     """
     import yaml
 
@@ -139,6 +140,8 @@ def load_documents(text: str, aliases: list | None = None) -> list:
         docs = builder.run(loader)
         if aliases is not None:
             aliases.extend(builder.uses)
+        if dups is not None:
+            dups.extend(builder.dups)
         return docs
     except yaml.MarkedYAMLError as exc:
         if isinstance(exc, yaml.constructor.ConstructorError):
@@ -168,6 +171,8 @@ class _Builder:
         #: (anchor, first line, last line, line of the alias) for each alias used
         self.uses: list = []
         self.spans: dict = {}
+        #: (document index, key, line) of every repeated key
+        self.dups: list = []
 
     def run(self, loader) -> list:
         import yaml
@@ -186,21 +191,42 @@ class _Builder:
         stack: list = []
         root = _NOTHING = object()
         get_event = loader.get_event
+        # the fast path for the common scalar (a plain string the resolver would not turn into anything else, or a
+        # quoted one): what _Loader.resolve and self.scalar do, without the calls
+        first = frozenset(k for k in loader.yaml_implicit_resolvers if k)
+        shared = self.shared
+        share = shared.setdefault
+        no_path_resolvers = not loader.yaml_path_resolvers
         while True:
             event = get_event()
             if event is None:
                 break
             cls = type(event)
             if cls is scalar_event:
-                value, tag = self.scalar(event)
-                m = event.start_mark
-                style = event.style or ""
-                where = self.content_pos(m, style)
-                size, height = 1, 0
-                if event.anchor is not None:
-                    anchors[event.anchor] = (value, 1, 0, where, tag)
-                    self.spans[event.anchor] = (where[0], m.line + 1 + value.count("\n") if isinstance(value, str) else where[0])
-                is_merge_key = tag == merge_tag
+                v = event.value
+                style = event.style
+                if (event.tag is None and no_path_resolvers and event.anchor is None
+                        and (style or (v and v[0] not in first))):
+                    value = share(v, v) if len(v) <= 200 else v
+                    m = event.start_mark
+                    if not style:
+                        where = (m.line + 1, m.column + 1, "")
+                    elif style == '"' or style == "'":
+                        where = (m.line + 1, m.column + 2, style)
+                    else:
+                        where = self.content_pos(m, style)
+                    size, height = 1, 0
+                    is_merge_key = False
+                else:
+                    value, tag = self.scalar(event)
+                    m = event.start_mark
+                    style = style or ""
+                    where = self.content_pos(m, style)
+                    size, height = 1, 0
+                    if event.anchor is not None:
+                        anchors[event.anchor] = (value, 1, 0, where, tag)
+                        self.spans[event.anchor] = (where[0], m.line + 1 + value.count("\n") if isinstance(value, str) else where[0])
+                    is_merge_key = tag == merge_tag
             elif cls is map_start or cls is seq_start:
                 if len(stack) >= MAX_DEPTH:
                     m = event.start_mark
@@ -283,8 +309,14 @@ class _Builder:
                 if not container.dups:
                     container.dups = []
                 container.dups.append((key, frame[7][0]))
+                self.dups.append((len(docs), key, frame[7][0]))
             container[key] = value
-            container.pos[key] = pack(frame[7][0], frame[7][1], where[0], where[1], where[2])
+            kline, kcol = frame[7]
+            delta = where[0] - kline
+            if 0 <= delta <= _MASK and kcol <= _MASK and where[1] <= _MASK:  # pack(), inlined
+                container.pos[key] = ((((kline << _BITS | kcol) << _BITS | delta) << _BITS | where[1]) << 3) | _STYLE_CODE[where[2]]
+            else:
+                container.pos[key] = (kline, kcol, where[0], where[1], where[2])
         return docs
 
     def scalar(self, event):
@@ -339,3 +371,4 @@ class _Builder:
 
 
 _MERGE = object()
+

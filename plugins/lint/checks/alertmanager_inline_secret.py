@@ -5,6 +5,7 @@ from __future__ import annotations
 from aetherops_plugins.lint.amconfig import ENV_REF, NOTIFIERS, URL_KEYS, url_has_secret
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.checks._common import kl
+from aetherops_plugins.lint.shapes import seq
 
 #: notifier fields that are secrets whatever their value looks like
 _SECRET_FIELDS = frozenset({"auth_password", "auth_secret", "routing_key", "service_key", "user_key", "token", "api_key", "api_secret",
@@ -34,12 +35,12 @@ class InlineSecret(Check):
             yield self.finding(target, f"global.{k} is inline" + (" (the URL carries a token)" if k in URL_KEYS else ""),
                                line=kl(g, k, 1), hint=f"use {k}_file (or a templated secret mount)")
         yield from self.http_config(target, g.get("http_config"), "global", None)
-        for r in d.get("receivers") or []:
+        for r in seq(d.get("receivers")):
             if not isinstance(r, dict):
                 continue
             receiver = str(r.get("name") or "")
             for kind in NOTIFIERS:
-                for n in r.get(kind) or []:
+                for n in seq(r.get(kind)):
                     if not isinstance(n, dict):
                         continue
                     for k, v in n.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.checks._common import kl
 from aetherops_plugins.lint.loader import parse_duration
+from aetherops_plugins.lint.shapes import seq
 
 
 class Intervals(Check):
@@ -26,7 +27,7 @@ class Intervals(Check):
             if gi and ri and ri < gi and ("group_interval" in r or "repeat_interval" in r):
                 yield self.finding(target, f"repeat_interval ({ri:g}s) is shorter than group_interval ({gi:g}s)",
                                    line=kl(r, "repeat_interval", getattr(r, "line", 1)), hint="make repeat_interval a multiple of group_interval")
-            for c in r.get("routes") or []:
+            for c in seq(r.get("routes")):
                 yield from walk(c, gi, ri)
 
         yield from walk(target.data.get("route"), 300.0, 14400.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aetherops_plugins.lint.amconfig import routes
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.checks._common import kl
+from aetherops_plugins.lint.shapes import seq
 
 
 class UndefinedReceiver(Check):
@@ -20,7 +21,7 @@ class UndefinedReceiver(Check):
 
     def check(self, target, project):
         d = target.data
-        defined = {str(r.get("name")) for r in d.get("receivers") or [] if isinstance(r, dict)}
+        defined = {str(r.get("name")) for r in seq(d.get("receivers")) if isinstance(r, dict)}
         for r, _ in routes(d.get("route")):
             name = r.get("receiver")
             if name and str(name) not in defined:

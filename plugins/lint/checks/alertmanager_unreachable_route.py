@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aetherops_plugins.lint.amconfig import is_catch_all, routes
 from aetherops_plugins.lint.api import Check
+from aetherops_plugins.lint.shapes import seq
 
 
 class UnreachableRoute(Check):
@@ -20,7 +21,7 @@ class UnreachableRoute(Check):
 
     def check(self, target, project):
         for r, _ in routes(target.data.get("route")):
-            children = [c for c in (r.get("routes") or []) if isinstance(c, dict)]
+            children = [c for c in seq(r.get("routes")) if isinstance(c, dict)]
             lines = getattr(r.get("routes"), "lines", [])
             for i, c in enumerate(children):
                 if is_catch_all(c) and not c.get("continue") and i + 1 < len(children):

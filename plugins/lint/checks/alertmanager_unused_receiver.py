@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aetherops_plugins.lint.amconfig import routes
 from aetherops_plugins.lint.api import Check
+from aetherops_plugins.lint.shapes import seq
 
 
 class UnusedReceiver(Check):
@@ -20,7 +21,7 @@ class UnusedReceiver(Check):
     def check(self, target, project):
         d = target.data
         used = {str(r.get("receiver")) for r, _ in routes(d.get("route")) if r.get("receiver")}
-        receivers = d.get("receivers") or []
+        receivers = seq(d.get("receivers"))
         lines = getattr(receivers, "lines", [])
         for i, r in enumerate(receivers):
             if isinstance(r, dict) and r.get("name") and str(r["name"]) not in used:

@@ -16,7 +16,9 @@ class AbsentFor(RuleCheck):
     example_good = rules_file("      - alert: ExporterMissing\n        expr: absent(up{job=\"node\"})\n        for: 10m\n")
 
     def check_rule(self, rule, project):
+        out: list = []
         facts = rule.facts
         if facts and any(c in ("absent", "absent_over_time") for c in facts.calls) and not rule.for_seconds:
-            yield self.finding(rule.target, "absent() alert without `for`: it fires on every restart and reload", rule=rule,
-                               hint="add for: 10m (or more than a restart takes)")
+            out.append(self.finding(rule.target, "absent() alert without `for`: it fires on every restart and reload", rule=rule,
+                                    hint="add for: 10m (or more than a restart takes)"))
+        return out

@@ -44,17 +44,25 @@ class Annotations(RuleCheck):
     _cached: tuple = (None, ())
 
     def check_rule(self, rule, project):
+        out: list = []
         settings = project.settings
         if self._cached[0] is not settings:
             self._cached = (settings, requirements(settings))
-        ann = rule.annotations
+        ann = rule.data.get("annotations")
+        if not isinstance(ann, dict):
+            ann = {}
         missing = []
         for name, accepted in self._cached[1]:
-            if not any(str(ann.get(a) or "").strip() for a in accepted):
+            for a in accepted:
+                v = ann.get(a)
+                if v is not None and (v.strip() if isinstance(v, str) else str(v).strip()):
+                    break
+            else:
                 missing.append((name, accepted))
         if missing:
             names = ", ".join(m for m, _ in missing)
-            also = [f"{m} (or {', '.join(a[1:])})" for m, a in missing if len(a) > 1]
-            yield self.finding(rule.target, f"missing annotation{'s' if len(missing) > 1 else ''}: {names}", rule=rule,
-                               hint="add " + ", ".join(f"{m}:" for m, _ in missing) + " under annotations"
-                               + (f"; accepted aliases: {'; '.join(also)}" if also else ""))
+            also = [f"{m} (or {', '.join(a[1:4])}{', ...' if len(a) > 4 else ''})" for m, a in missing if len(a) > 1]
+            out.append(self.finding(rule.target, f"missing annotation{'s' if len(missing) > 1 else ''}: {names}", rule=rule,
+                                    hint="add " + ", ".join(f"{m}:" for m, _ in missing) + " under annotations"
+                                    + (f"; accepted aliases: {'; '.join(also)}" if also else "")))
+        return out

@@ -20,18 +20,20 @@ class Comparison(RuleCheck):
     example_good = rules_file("      - alert: ErrorRate\n        expr: sum by (job) (rate(errors_total[5m])) > 1\n        for: 5m\n")
 
     def check_rule(self, rule, project):
+        out: list = []
         facts = rule.facts
         if not facts:
-            return
+            return out
         if not facts.filters:
             if not facts.selectors:  # a constant (vector(1)): a deliberate heartbeat such as Watchdog/DeadMansSwitch
                 if _HEARTBEAT.search(rule.name) or str(rule.labels.get("severity", "")).lower() == "none":
-                    return
-                yield self.finding(rule.target, "alert expression is a constant, so it always fires (fine for a heartbeat "
-                                   "alert such as Watchdog)", rule=rule, line=rule.key_line("expr"), severity="info",
-                                   hint="name it as a heartbeat (Watchdog, DeadMansSwitch) or give it `severity: none`")
-                return
+                    return out
+                out.append(self.finding(rule.target, "alert expression is a constant, so it always fires (fine for a heartbeat "
+                                        "alert such as Watchdog)", rule=rule, line=rule.key_line("expr"), severity="info",
+                                        hint="name it as a heartbeat (Watchdog, DeadMansSwitch) or give it `severity: none`"))
+                return out
             bool_only = any(b for op, b in facts.binops)
-            yield self.finding(rule.target, "alert expression has no condition, so it fires for every series it returns"
-                               + (" (a `bool` comparison returns 0/1 instead of filtering)" if bool_only else ""), rule=rule,
-                               line=rule.key_line("expr"), hint="add a comparison such as `> 0.05`")
+            out.append(self.finding(rule.target, "alert expression has no condition, so it fires for every series it returns"
+                                    + (" (a `bool` comparison returns 0/1 instead of filtering)" if bool_only else ""), rule=rule,
+                                    line=rule.key_line("expr"), hint="add a comparison such as `> 0.05`"))
+        return out

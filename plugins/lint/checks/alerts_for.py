@@ -38,35 +38,37 @@ class AlertFor(RuleCheck):
                               "        for: 10m\n")
 
     def check_rule(self, rule, project):
+        out: list = []
         facts = rule.facts
         absent = bool(facts and any(c in _ABSENT for c in facts.calls))
         interval = rule.group.interval or project.evaluation_interval
         raw = rule.data.get("for")
         if raw is None:  # absent, or `for: null` (promtool accepts it as no `for`)
             if absent:
-                return  # alerts/absent-for reports those
+                return out  # alerts/absent-for reports those
             blip = short_window(facts) if facts else None
             if blip:
-                yield self.finding(rule.target, f"alert on the short-window {blip} has no `for`: a single late scrape or "
-                                   "restart blip pages", rule=rule,
-                                   hint=f"add `for:` of a few evaluation intervals, e.g. for: {format_duration(max(interval * 5, 300))}")
+                out.append(self.finding(rule.target, f"alert on the short-window {blip} has no `for`: a single late scrape or "
+                                        "restart blip pages", rule=rule,
+                                        hint=f"add `for:` of a few evaluation intervals, e.g. for: {format_duration(max(interval * 5, 300))}"))
             else:
-                yield self.finding(rule.target, "alert has no `for`: it fires on the first evaluation that matches", rule=rule,
-                                   severity="info", hint="add `for:` if a single evaluation should not page")
-            return
+                out.append(self.finding(rule.target, "alert has no `for`: it fires on the first evaluation that matches", rule=rule,
+                                        severity="info", hint="add `for:` if a single evaluation should not page"))
+            return out
         d = rule.for_seconds
         if d is None:
-            return  # not a duration: syntax/duration reports it (an error)
+            return out  # not a duration: syntax/duration reports it (an error)
         if d == 0:
-            yield self.finding(rule.target, f"`for: {raw}` is the default: the line is redundant", rule=rule,
-                               line=rule.key_line("for"), severity="info", hint="remove it (or give a real `for`)")
-            return
+            out.append(self.finding(rule.target, f"`for: {raw}` is the default: the line is redundant", rule=rule,
+                                    line=rule.key_line("for"), severity="info", hint="remove it (or give a real `for`)"))
+            return out
         if absent:
             scrape = project.scrape_interval
             need = 2 * max(interval, scrape or 0)
             if d < need:
                 basis = f"evaluation interval {format_duration(interval)}" + (
                     f", scrape interval {format_duration(scrape)}" if scrape else "")
-                yield self.finding(rule.target, f"absent() alert with `for: {raw}`: absent() is true for a moment after every "
-                                   f"restart and reload, so it needs at least two intervals ({format_duration(need)}; {basis})",
-                                   rule=rule, line=rule.key_line("for"), hint=f"use for: {format_duration(max(need, 600))} or more")
+                out.append(self.finding(rule.target, f"absent() alert with `for: {raw}`: absent() is true for a moment after every "
+                                        f"restart and reload, so it needs at least two intervals ({format_duration(need)}; {basis})",
+                                        rule=rule, line=rule.key_line("for"), hint=f"use for: {format_duration(max(need, 600))} or more"))
+        return out

@@ -20,14 +20,16 @@ class AlertName(RuleCheck):
     example_good = rules_file("      - alert: ApiGatewayHighErrorRate\n        expr: job:errors:ratio_rate5m > 0.05\n        for: 5m\n")
 
     def check_rule(self, rule, project):
+        out: list = []
         name = rule.name
         if not name:
-            return
+            return out
         problems = []
         if not _CAMEL.match(name):
             problems.append("is not CamelCase")
         if len(name) > 40:
             problems.append(f"is {len(name)} characters long (max 40)")
         if problems:
-            yield self.finding(rule.target, f"alert name {name!r} " + " and ".join(problems), rule=rule,
-                               hint="e.g. " + "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", name) if w)[:40])
+            out.append(self.finding(rule.target, f"alert name {name!r} " + " and ".join(problems), rule=rule,
+                                    hint="e.g. " + "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", name) if w)[:40]))
+        return out

@@ -15,13 +15,20 @@ class Severity(RuleCheck):
     example_bad = rules_file("      - alert: Down\n        expr: up == 0\n        for: 5m\n        labels:\n          severity: urgent\n")
     example_good = rules_file("      - alert: Down\n        expr: up == 0\n        for: 5m\n        labels:\n          severity: critical\n")
 
+    _allowed: tuple = (None, [])
+
     def check_rule(self, rule, project):
-        allowed = [str(s) for s in (project.settings.get("allowed_severities") or ["critical", "warning", "info"])]
+        out: list = []
+        settings = project.settings
+        if self._allowed[0] is not settings:
+            self._allowed = (settings, [str(s) for s in (settings.get("allowed_severities") or ["critical", "warning", "info"])])
+        allowed = self._allowed[1]
         value = rule.labels.get("severity")
         if value is None:
-            yield self.finding(rule.target, "alert has no severity label", rule=rule,
-                               hint=f"add labels: {{severity: {allowed[0]}}} (one of {', '.join(allowed)})")
+            out.append(self.finding(rule.target, "alert has no severity label", rule=rule,
+                                    hint=f"add labels: {{severity: {allowed[0]}}} (one of {', '.join(allowed)})"))
         elif "{{" not in str(value) and str(value) not in allowed:
-            yield self.finding(rule.target, f"severity {value!r} is not one of {', '.join(allowed)}", rule=rule,
-                               line=kl(rule.labels, "severity", rule.line),
-                               hint="use an allowed severity (profile lint.allowed_severities)")
+            out.append(self.finding(rule.target, f"severity {value!r} is not one of {', '.join(allowed)}", rule=rule,
+                                    line=kl(rule.labels, "severity", rule.line),
+                                    hint="use an allowed severity (profile lint.allowed_severities)"))
+        return out

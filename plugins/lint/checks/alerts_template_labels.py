@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from aetherops_plugins.lint.api import RuleCheck
 from aetherops_plugins.lint.checks._common import kl, rules_file
@@ -16,6 +17,12 @@ _LABELS = ("$labels", ".Labels", "$.Labels")
 _REBINDING = frozenset({"range", "with", "define", "block"})
 
 
+_COMPLEX = re.compile(r"""range|with|define|block|index|["'`(]""")
+_SIMPLE_ACTION = re.compile(r"\{\{(.*?)\}\}", re.S)
+_SIMPLE_REF = re.compile(r"(\$\.Labels|\$labels|(?<![\w$)\]])\.Labels)\.([A-Za-z_]\w*)")
+
+
+@lru_cache(maxsize=4096)
 def alert_label_references(text: str) -> list[tuple[str, str]]:
     """(label, as written) for each label of the *alert* a Go template reads.
 
@@ -27,6 +34,8 @@ def alert_label_references(text: str) -> list[tuple[str, str]]:
     """
     if "abels" not in text or "{{" not in text:
         return []
+    if not _COMPLEX.search(text):  # no blocks, strings or calls: every reference is the alert's (the common case, fast)
+        return [(m.group(2), m.group(0)) for body in _SIMPLE_ACTION.findall(text) for m in _SIMPLE_REF.finditer(body)]
     out: list[tuple[str, str]] = []
     stack: list[str] = []
     for m in _ACTION.finditer(text):
@@ -70,7 +79,8 @@ class TemplateLabels(RuleCheck):
     id = "alerts/template-labels"
     severity = "warning"
     rule_type = "alert"
-    summary = "Templates use only labels the alert's expression can produce."
+    summary = ("Templates use only labels the alert's expression can produce (references inside `{{ range query ... }}`, "
+               "`{{ with ... }}` and `{{ define }}` blocks are the sub-query's and are not checked).")
     why = "After `sum by (job)` there is no `instance` label: `{{ $labels.instance }}` renders empty in the page."
     example_bad = rules_file("      - alert: HighErrors\n        expr: sum by (job) (rate(errors_total[5m])) > 1\n        for: 5m\n"
                          "        annotations:\n          summary: 'Errors on {{ $labels.instance }}'\n")
@@ -78,10 +88,12 @@ class TemplateLabels(RuleCheck):
                           "        annotations:\n          summary: 'Errors on {{ $labels.instance }}'\n")
 
     def check_rule(self, rule, project):
+        out: list = []
         facts = rule.facts
         if facts is None:
-            return
-        static = {str(k) for k in rule.labels}
+            return out
+        known, excluded = facts.labels
+        static = None
         for section in ("annotations", "labels"):
             values = rule.data.get(section)
             if not isinstance(values, dict):
@@ -92,11 +104,13 @@ class TemplateLabels(RuleCheck):
                 refs = alert_label_references(v)
                 if not refs:
                     continue
-                known, excluded = facts.labels
                 for label, written in dict.fromkeys(refs):
-                    if label in static:
+                    if (known is None or label in known) and label not in excluded:
                         continue
-                    if (known is not None and label not in known) or label in excluded:
-                        yield self.finding(rule.target, f'{section[:-1]} "{k}" uses {written} but the expression '
-                                           f"cannot produce a {label!r} label", rule=rule, line=kl(values, k, rule.line),
-                                           hint=f"keep {label!r} in the aggregation (by ({label}, ...)) or drop it from the template")
+                    if static is None:
+                        static = {str(k) for k in rule.labels}
+                    if label not in static:
+                        out.append(self.finding(rule.target, f'{section[:-1]} "{k}" uses {written} but the expression '
+                                                f"cannot produce the label {label!r}", rule=rule, line=kl(values, k, rule.line),
+                                                hint=f"keep {label!r} in the aggregation (by ({label}, ...)) or drop it from the template"))
+        return out

@@ -6,6 +6,7 @@ import re
 
 from aetherops_plugins.lint.api import RuleCheck
 from aetherops_plugins.lint.checks._common import pos_of, rules_file
+from aetherops_plugins.lint.promql import TIME_FUNCS
 
 #: time() turned into a time of day or week: `% 86400`, `/ 3600 % 24`, `% 604800` (an age `/ 3600` is fine)
 _TIME_ARITH = re.compile(r"%\s*\(?\s*(?:86400|43200|604800|3600|24|7|168)\b")
@@ -22,16 +23,16 @@ class TimeOfDay(RuleCheck):
                           "          business_hours: \"true\"\n")
 
     def check_rule(self, rule, project):
-        from aetherops_plugins.lint.promql import TIME_FUNCS
-
+        out: list = []
         facts = rule.facts
         if not facts:
-            return
+            return out
         used = [c for c in facts.calls if c in TIME_FUNCS]
         if not used and "time" in facts.calls and _TIME_ARITH.search(rule.expr):
             used = ["time() %"]  # vector(time()) % 86400 > 32400, time() / 3600 % 24...
         if used:
             line, col = pos_of(rule, "time(" if used[0] == "time() %" else used[0])
-            yield self.finding(rule.target, f"time-of-day guard with {used[0]}(): PromQL time is UTC, so the window is off by the "
-                               "time-zone offset and moves with daylight saving", rule=rule, line=line, column=col,
-                               hint="route on time in Alertmanager: time_intervals with a `location:` and mute_time_intervals/active_time_intervals")
+            out.append(self.finding(rule.target, f"time-of-day guard with {used[0]}(): PromQL time is UTC, so the window is off by the "
+                                    "time-zone offset and moves with daylight saving", rule=rule, line=line, column=col,
+                                    hint="route on time in Alertmanager: time_intervals with a `location:` and mute_time_intervals/active_time_intervals"))
+        return out

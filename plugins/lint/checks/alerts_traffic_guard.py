@@ -19,8 +19,10 @@ class TrafficGuard(RuleCheck):
                           "          and sum(rate(requests_total[5m])) > 1\n        for: 10m\n")
 
     def check_rule(self, rule, project):
+        out: list = []
         facts = rule.facts
         if facts and facts.divides_by_rate and not facts.guarded:
             line, col = pos_of(rule, "/")
-            yield self.finding(rule.target, "division by a rate without a traffic guard: the ratio fires on little or no traffic",
-                               rule=rule, line=line, column=col, hint="append `and sum(rate(<denominator>[5m])) > <minimum rate>`")
+            out.append(self.finding(rule.target, "division by a rate without a traffic guard: the ratio fires on little or no traffic",
+                                    rule=rule, line=line, column=col, hint="append `and sum(rate(<denominator>[5m])) > <minimum rate>`"))
+        return out

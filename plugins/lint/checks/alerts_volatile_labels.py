@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aetherops_plugins.lint.api import RuleCheck
 from aetherops_plugins.lint.checks._common import kl, rules_file
+from aetherops_plugins.lint.templates import uses_value
 
 
 class VolatileLabels(RuleCheck):
@@ -18,12 +19,12 @@ class VolatileLabels(RuleCheck):
                           "          description: 'load is {{ $value }}'\n")
 
     def check_rule(self, rule, project):
-        from aetherops_plugins.lint.templates import uses_value
-
+        out: list = []
         labels = rule.data.get("labels")
         if not isinstance(labels, dict):
-            return
+            return out
         for k, v in labels.items():
             if isinstance(v, str) and uses_value(v):
-                yield self.finding(rule.target, f"label {k!r} uses $value: it changes on every evaluation", rule=rule,
-                                   line=kl(labels, k, rule.line), hint="move it to an annotation")
+                out.append(self.finding(rule.target, f"label {k!r} uses $value: it changes on every evaluation", rule=rule,
+                                        line=kl(labels, k, rule.line), hint="move it to an annotation"))
+        return out

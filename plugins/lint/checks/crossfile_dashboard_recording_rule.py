@@ -5,6 +5,7 @@ from __future__ import annotations
 from aetherops_plugins.lint.api import Check, Finding
 from aetherops_plugins.lint.checks._common import RULES
 from aetherops_plugins.lint.dashboard import panel_queries, query_line
+from aetherops_plugins.lint.promql import PromQLError, analyze, substitute_grafana
 
 
 class DashboardRecordingRule(Check):
@@ -19,8 +20,6 @@ class DashboardRecordingRule(Check):
     example_context = {"rules.yml": RULES + "      - record: job:requests:rate5m\n        expr: sum by (job) (rate(requests_total[5m]))\n"}
 
     def check(self, target, project):
-        from aetherops_plugins.lint.promql import PromQLError, analyze, substitute_grafana
-
         if not project.of_kind("rules"):
             return
         recorded = project.recorded

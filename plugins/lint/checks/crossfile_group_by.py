@@ -5,6 +5,7 @@ from __future__ import annotations
 from aetherops_plugins.lint.amconfig import routes
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.checks._common import RULES, carries, kl
+from aetherops_plugins.lint.shapes import seq
 
 
 class GroupBy(Check):
@@ -24,7 +25,7 @@ class GroupBy(Check):
             return
         for am in project.of_kind("alertmanager"):
             for r, _ in routes(am.data.get("route")):
-                for label in r.get("group_by") or []:
+                for label in seq(r.get("group_by")):
                     label = str(label)
                     if label in ("...", "alertname"):
                         continue

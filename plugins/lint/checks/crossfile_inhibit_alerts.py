@@ -7,6 +7,7 @@ import re
 from aetherops_plugins.lint.amconfig import parse_matcher
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.checks._common import RULES, carries, kl
+from aetherops_plugins.lint.shapes import seq
 
 
 def _alertname_matchers(ir, side: str) -> list[tuple[str, str]]:
@@ -19,7 +20,7 @@ def _alertname_matchers(ir, side: str) -> list[tuple[str, str]]:
     m = ir.get(f"{side}_match_re")
     if isinstance(m, dict) and "alertname" in m:
         out.append(("=~", str(m["alertname"])))
-    for text in ir.get(f"{side}_matchers") or []:
+    for text in seq(ir.get(f"{side}_matchers")):
         p = parse_matcher(text)
         if p and p[0] == "alertname" and p[1] in ("=", "=~"):
             out.append((p[1], p[2]))
@@ -57,7 +58,7 @@ class InhibitAlerts(Check):
         if not project.alerts:
             return
         for am in project.of_kind("alertmanager"):
-            irs = am.data.get("inhibit_rules") or []
+            irs = seq(am.data.get("inhibit_rules"))
             lines = getattr(irs, "lines", [])
             for i, ir in enumerate(irs):
                 if not isinstance(ir, dict):
@@ -74,7 +75,7 @@ class InhibitAlerts(Check):
                                                name=value, hint="fix the alert name, or delete the inhibit rule")
                         alerts.extend(found)
                     matched[side] = alerts
-                for label in ir.get("equal") or []:
+                for label in seq(ir.get("equal")):
                     for side in ("source", "target"):
                         lacking = [a.name for a in matched[side] if not carries(a, str(label), project)]
                         if lacking:

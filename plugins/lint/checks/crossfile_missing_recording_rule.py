@@ -16,13 +16,15 @@ class MissingRecordingRule(RuleCheck):
                     "      - alert: HighErrors\n        expr: job:errors:rate5m > 1\n        for: 5m\n")
 
     def check_rule(self, rule, project):
+        out: list = []
         facts = rule.facts
         if not facts:
-            return
+            return out
         recorded = project.recorded
         for name in dict.fromkeys(s.name for s in facts.selectors if s.name and ":" in s.name):
             if name not in recorded:
                 k = rule.expr.find(name)
                 line, col = rule.expr_position(k) if k >= 0 else (rule.line, None)
-                yield self.finding(rule.target, f"{name!r} looks like a recording rule but no linted file records it", rule=rule,
-                                   line=line, column=col, hint="lint the file that records it alongside, or fix the name")
+                out.append(self.finding(rule.target, f"{name!r} looks like a recording rule but no linted file records it", rule=rule,
+                                        line=line, column=col, hint="lint the file that records it alongside, or fix the name"))
+        return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aetherops_plugins.lint.api import Check
+from aetherops_plugins.lint.shapes import seq
 
 
 class RuleFiles(Check):
@@ -27,7 +28,7 @@ class RuleFiles(Check):
             return
         patterns = []
         for t in configs:
-            files = t.data.get("rule_files") or []
+            files = seq(t.data.get("rule_files"))
             lines = getattr(files, "lines", [])
             base = t.path.resolve().parent
             for i, pattern in enumerate(files if isinstance(files, list) else []):

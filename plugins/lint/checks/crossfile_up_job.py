@@ -18,12 +18,13 @@ class UpJob(RuleCheck):
                        "    static_configs:\n      - targets: ['crm:8080']\n"}
 
     def check_rule(self, rule, project):
+        out: list = []
         import difflib
 
         jobs = project.scrape_jobs
         facts = rule.facts
         if jobs is None or not facts:
-            return
+            return out
         for sel in facts.selectors:
             job = sel.equal("job")
             if job is None or job in jobs or (sel.name and ":" in sel.name):
@@ -33,6 +34,7 @@ class UpJob(RuleCheck):
             close = difflib.get_close_matches(job, sorted(jobs), n=1)
             k = rule.expr.find(job)
             line, col = rule.expr_position(k) if k >= 0 else (rule.line, None)
-            yield self.finding(rule.target, f"job {job!r} is not a scrape job of the linted Prometheus config", rule=rule,
-                               line=line, column=col, hint=f"did you mean {close[0]!r}?" if close else
-                               f"scrape jobs: {', '.join(sorted(jobs)[:8])}")
+            out.append(self.finding(rule.target, f"job {job!r} is not a scrape job of the linted Prometheus config", rule=rule,
+                                    line=line, column=col, hint=f"did you mean {close[0]!r}?" if close else
+                                    f"scrape jobs: {', '.join(sorted(jobs)[:8])}"))
+        return out

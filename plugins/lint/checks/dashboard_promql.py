@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.dashboard import panel_queries, query_line
+from aetherops_plugins.lint.promql import PromQLError, analyze, substitute_grafana
 
 
 class DashboardPromQL(Check):
@@ -17,8 +18,6 @@ class DashboardPromQL(Check):
     example_good = '{"title": "API", "uid": "api", "panels": [{"title": "Errors", "targets": [{"expr": "sum(rate(errors_total[$__rate_interval]))"}]}]}\n'
 
     def check(self, target, project):
-        from aetherops_plugins.lint.promql import PromQLError, analyze, substitute_grafana
-
         for panel, query, expr in panel_queries(target.data):
             error = None
             for candidate in substitute_grafana(expr):

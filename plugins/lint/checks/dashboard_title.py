@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.dashboard import iter_panels, query_line
+from aetherops_plugins.lint.shapes import seq
 
 
 class DashboardTitle(Check):
@@ -24,7 +25,7 @@ class DashboardTitle(Check):
             if p.get("type") in ("row", "text") or not p.get("targets"):
                 continue
             if not str(p.get("title") or "").strip():
-                qs = [t for t in p.get("targets") or [] if isinstance(t, dict) and t.get("expr")]
+                qs = [t for t in seq(p.get("targets")) if isinstance(t, dict) and t.get("expr")]
                 yield self.finding(target, f"panel {p.get('id', '?')} has no title",
                                    line=query_line(target, qs[0], qs[0]["expr"]) if qs else None,
                                    hint='add a "title" saying what the panel shows')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.dashboard import iter_panels, json_line
+from aetherops_plugins.lint.shapes import seq
 
 _SPECIAL_DS = {"-- grafana --", "-- mixed --", "-- dashboard --", "default", "grafana", "dashboard", "mixed"}
 
@@ -33,7 +34,7 @@ class Datasources(Check):
         known = online.remember("__datasources__", listed)
         seen = set()
         for panel in iter_panels(target.data):
-            refs = [panel.get("datasource")] + [t.get("datasource") for t in panel.get("targets") or [] if isinstance(t, dict)]
+            refs = [panel.get("datasource")] + [t.get("datasource") for t in seq(panel.get("targets")) if isinstance(t, dict)]
             for ref in refs:
                 value = ref.get("uid") if isinstance(ref, dict) else ref
                 if not value or not isinstance(value, str) or "$" in value or value.lower() in _SPECIAL_DS:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+import promql_parser as P
+
 from aetherops_plugins.lint.api import RuleCheck
 from aetherops_plugins.lint.checks._common import pos_of, rules_file
+from aetherops_plugins.lint.promql import COMPARISONS
 
 _GAUGE_SUFFIX = re.compile(r"(_bytes|_ratio|_percent|_temperature_celsius|_celsius|_info|_up|_size|_gauge|_in_progress|_inflight|_last_seen|_timestamp_seconds|_free|_available|_limit|_used)$")
 
@@ -22,8 +25,6 @@ _KEEPS_VALUE_FUNCS = frozenset({"abs", "ceil", "floor", "round", "clamp", "clamp
 def _bare_counter(n) -> str | None:
     """The `_total` selector whose raw value ``n`` is (through parentheses, value-keeping aggregations/functions and
     arithmetic with numbers), or None."""
-    import promql_parser as P
-
     while True:
         t = type(n)
         if t is P.VectorSelector:
@@ -43,14 +44,10 @@ def _bare_counter(n) -> str | None:
 
 def compared_counters(facts) -> list[tuple[str, str]]:
     """(counter name, comparison operator) for each `_total` counter compared by its raw value (``x_total > 100``)."""
-    from aetherops_plugins.lint.promql import COMPARISONS
-
     if not any(op in COMPARISONS for op, _ in facts.binops):
         return []
     if not any(s.name and s.name.endswith("_total") and s.range is None and s.func is None for s in facts.selectors):
         return []
-    import promql_parser as P
-
     out: list[tuple[str, str]] = []
     stack = [facts.ast]
     while stack:
@@ -82,31 +79,33 @@ class CounterGauge(RuleCheck):
     example_good = rules_file("      - alert: MemoryGrowing\n        expr: deriv(process_resident_memory_bytes[5m]) > 0\n        for: 10m\n")
 
     def check_rule(self, rule, project):
+        out: list = []
         facts = rule.facts
         if not facts:
-            return
+            return out
         recorded = project.recorded
         for name, op in dict.fromkeys(compared_counters(facts)):
             if name in recorded:
                 continue
             line, col = pos_of(rule, name)
-            yield self.finding(rule.target, f"the counter {name!r} is compared by its raw value (`{op}`): it counts since the "
-                               "process started, so the condition depends on uptime and flips at every restart", rule=rule,
-                               line=line, column=col, hint=f"compare its rate or increase: rate({name}[5m]) {op} ... or "
-                               f"increase({name}[1h]) {op} ...")
+            out.append(self.finding(rule.target, f"the counter {name!r} is compared by its raw value (`{op}`): it counts since the "
+                                    "process started, so the condition depends on uptime and flips at every restart", rule=rule,
+                                    line=line, column=col, hint=f"compare its rate or increase: rate({name}[5m]) {op} ... or "
+                                    f"increase({name}[1h]) {op} ..."))
         for sel in facts.selectors:
             name = sel.name or ""
             if not name or name in recorded or ":" in name:
                 continue
             if sel.func in ("rate", "irate", "increase") and _GAUGE_SUFFIX.search(name) and not name.endswith(_COUNTER_SUFFIX):
                 line, col = pos_of(rule, name)
-                yield self.finding(rule.target, f"{sel.func}() on {name!r}, which looks like a gauge", rule=rule, line=line, column=col,
-                                   hint="use deriv() or delta() for gauges; rate() is for counters (_total)")
+                out.append(self.finding(rule.target, f"{sel.func}() on {name!r}, which looks like a gauge", rule=rule, line=line, column=col,
+                                        hint="use deriv() or delta() for gauges; rate() is for counters (_total)"))
             elif name.endswith("_total") and sel.range is not None and sel.func not in ("rate", "irate", "increase", "resets",
                                                                                         "absent_over_time", "present_over_time",
                                                                                         "count_over_time", "changes", "timestamp",
                                                                                         "last_over_time"):
                 line, col = pos_of(rule, name)
-                yield self.finding(rule.target, f"range vector over the counter {name!r} without rate()/increase()"
-                                   + (f" (in {sel.func}())" if sel.func else ""), rule=rule, line=line, column=col,
-                                   hint=f"wrap it: rate({name}[...]) or increase({name}[...])")
+                out.append(self.finding(rule.target, f"range vector over the counter {name!r} without rate()/increase()"
+                                        + (f" (in {sel.func}())" if sel.func else ""), rule=rule, line=line, column=col,
+                                        hint=f"wrap it: rate({name}[...]) or increase({name}[...])"))
+        return out

@@ -22,9 +22,10 @@ class RateRange(RuleCheck):
     example_context = {"__settings__": {"scrape_interval": "30s"}}
 
     def check_rule(self, rule, project):
+        out: list = []
         facts = rule.facts
         if not facts:
-            return
+            return out
         short = []
         scrape = -1.0
         for sel in facts.selectors:
@@ -33,18 +34,19 @@ class RateRange(RuleCheck):
                     scrape = project.scrape_interval
                     if scrape is None:
                         project.note(UNKNOWN)
-                        return
+                        return out
                 if sel.range < 4 * scrape:
                     short.append(sel)
         if not short:
-            return
+            return out
         expr = rule.expr
         sel = short[0]
         k = expr.find(sel.name) if sel.name else -1
         line, col = rule.expr_position(k) if k != -1 else (rule.key_line("expr"), None)
         calls = ", ".join(dict.fromkeys(f"{s.func}({s.name or ''}[{format_duration(s.range)}])" for s in short))
         shortest = min(s.range for s in short)
-        yield self.finding(rule.target, f"{calls}: range{'s' if len(short) > 1 else ''} shorter than 4x the scrape interval "
-                           f"({format_duration(scrape)})", rule=rule, line=line, column=col,
-                           hint=f"use at least [{format_duration(4 * scrape)}]" + (
-                               f" (shortest now [{format_duration(shortest)}])" if len(short) > 1 else ""))
+        out.append(self.finding(rule.target, f"{calls}: range{'s' if len(short) > 1 else ''} shorter than 4x the scrape interval "
+                                f"({format_duration(scrape)})", rule=rule, line=line, column=col,
+                                hint=f"use at least [{format_duration(4 * scrape)}]" + (
+                                    f" (shortest now [{format_duration(shortest)}])" if len(short) > 1 else "")))
+        return out

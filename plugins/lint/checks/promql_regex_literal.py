@@ -19,13 +19,15 @@ class RegexLiteral(RuleCheck):
     example_good = rules_file("      - record: job:up:sum\n        expr: sum by (job) (up{job=\"api\"})\n")
 
     def check_rule(self, rule, project):
+        out: list = []
         facts = rule.facts
         if not facts:
-            return
+            return out
         for sel in facts.selectors:
             for label, op, value in sel.matchers:
                 if op in ("=~", "!~") and value and not _REGEX_META.search(value):
                     line, col = pos_of(rule, f"{label}{op}")
                     plain = "=" if op == "=~" else "!="
-                    yield self.finding(rule.target, f'{label}{op}"{value}" is a plain string', rule=rule, line=line, column=col,
-                                       hint=f'use {label}{plain}"{value}"')
+                    out.append(self.finding(rule.target, f'{label}{op}"{value}" is a plain string', rule=rule, line=line, column=col,
+                                            hint=f'use {label}{plain}"{value}"'))
+        return out

@@ -29,7 +29,7 @@ from aetherops_plugins.lint.amconfig import (
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.checks._common import kl
 from aetherops_plugins.lint.loader import parse_duration
-from aetherops_plugins.lint.shapes import shape_errors
+from aetherops_plugins.lint.shapes import seq, shape_errors
 
 
 class AlertmanagerSchema(Check):
@@ -100,7 +100,7 @@ class AlertmanagerSchema(Check):
             err = am.hostport_error(g.get("smtp_smarthost"))
             if err:
                 yield f(target, err, line=kl(g, "smtp_smarthost", 1), hint="write host:port, e.g. smtp.example.com:587")
-        templates = d.get("templates") or []
+        templates = seq(d.get("templates"))
         for i, pattern in enumerate(templates):
             err = am.glob_error(str(pattern)) if pattern is not None else None
             if err:
@@ -118,7 +118,7 @@ class AlertmanagerSchema(Check):
             yield f(target, f"invalid duration resolve_timeout: {g.get('resolve_timeout')!r}", line=kl(g, "resolve_timeout", 1))
 
         # receivers
-        receivers = d.get("receivers") or []
+        receivers = seq(d.get("receivers"))
         names: dict[str, int] = {}
         rlines = getattr(receivers, "lines", [])
         for i, r in enumerate(receivers if isinstance(receivers, list) else []):
@@ -135,7 +135,7 @@ class AlertmanagerSchema(Check):
             else:
                 names[str(name)] = line
             for kind, allowed in NOTIFIERS.items():
-                for j, n in enumerate(r.get(kind) or []):
+                for j, n in enumerate(seq(r.get(kind))):
                     nl = (getattr(r.get(kind), "lines", []) or [line])[min(j, len(getattr(r.get(kind), "lines", []) or [line]) - 1)]
                     yield from unknown(n, allowed, kind, nl)
                     if isinstance(n, dict):
@@ -163,7 +163,7 @@ class AlertmanagerSchema(Check):
             if route.get("continue"):
                 yield f(target, "cannot have continue in root route", line=kl(route, "continue", 1))
             intervals = {str(t.get("name")) for key in ("time_intervals", "mute_time_intervals")
-                         for t in (d.get(key) or []) if isinstance(t, dict)}
+                         for t in (seq(d.get(key))) if isinstance(t, dict)}
             for r, _parents in routes(route):
                 rl = getattr(r, "line", 1)
                 yield from unknown(r, ROUTE, "route", rl)
@@ -191,32 +191,32 @@ class AlertmanagerSchema(Check):
                         for label, value in mr.items():
                             if not regex_ok(value):
                                 yield f(target, f'invalid regexp value for "{label}"', line=kl(mr, label, rl))
-                for m in r.get("matchers") or []:
+                for m in seq(r.get("matchers")):
                     err = matcher_ok(m)
                     if err:
                         yield f(target, err, line=kl(r, "matchers", rl))
                 for k in ("mute_time_intervals", "active_time_intervals"):
-                    for name in r.get(k) or []:
+                    for name in seq(r.get(k)):
                         if str(name) not in intervals:
                             yield f(target, f'undefined time interval "{name}" used in route', line=kl(r, k, rl))
         # time intervals (weekdays, months, days, times as amtool parses them)
         for key in ("time_intervals", "mute_time_intervals"):
-            for t in d.get(key) or []:
+            for t in seq(d.get(key)):
                 if not isinstance(t, dict):
                     continue
-                for ti in t.get("time_intervals") or []:
+                for ti in seq(t.get("time_intervals")):
                     for field_name, msg in time_interval_errors(ti):
                         yield f(target, msg, line=kl(ti, field_name, kl(t, "time_intervals", 1)), name=str(t.get("name") or ""),
                                 hint="weekdays: sunday..saturday, months: january..december or 1..12, days_of_month: "
                                      "1..31 or -31..-1, times: HH:MM with start before end, ranges as start:end")
         # inhibit rules
-        ilines = getattr(d.get("inhibit_rules") or [], "lines", [])
-        for i, ir in enumerate(d.get("inhibit_rules") or []):
+        ilines = getattr(seq(d.get("inhibit_rules")), "lines", [])
+        for i, ir in enumerate(seq(d.get("inhibit_rules"))):
             line = ilines[i] if i < len(ilines) else 1
             yield from unknown(ir, INHIBIT, "inhibit rule", line)
             if not isinstance(ir, dict):
                 continue
-            for label in ir.get("equal") or []:
+            for label in seq(ir.get("equal")):
                 if not (isinstance(label, str) and LABEL_NAME_RE.match(label)):
                     yield f(target, f'"{label}" is not a valid label name', line=kl(ir, "equal", line))
             for k in ("source_match_re", "target_match_re"):
@@ -226,7 +226,7 @@ class AlertmanagerSchema(Check):
                         if not regex_ok(value):
                             yield f(target, f'invalid regexp value for "{label}"', line=kl(mr, label, line))
             for k in ("source_matchers", "target_matchers"):
-                for m in ir.get(k) or []:
+                for m in seq(ir.get(k)):
                     err = matcher_ok(m)
                     if err:
                         yield f(target, err, line=kl(ir, k, line))
@@ -257,7 +257,7 @@ class AlertmanagerSchema(Check):
             if key in n and n.get(key) is not None and not isinstance(n.get(key), bool):
                 yield f(target, f"{kind[:-1]} {key} must be true or false, not {n.get(key)!r}", line=kl(n, key, line), name=receiver)
         if kind == "opsgenie_configs":
-            for resp in n.get("responders") or []:
+            for resp in seq(n.get("responders")):
                 if isinstance(resp, dict) and resp.get("type") is not None and not re.fullmatch(
                         r"team|teams|user|escalation|schedule", str(resp.get("type"))) and "{{" not in str(resp.get("type")):
                     yield f(target, f"opsGenieConfig responder type {resp.get('type')!r} does not match valid options "

@@ -15,7 +15,9 @@ class Durations(RuleCheck):
     example_good = "groups:\n  - name: example\n    rules:\n      - alert: Down\n        expr: up == 0\n        for: 90s\n"
 
     def check_rule(self, rule, project):
+        out: list = []
         for k in ("for", "keep_firing_for"):
             if rule.data.get(k) is not None and parse_duration(rule.data.get(k)) is None:  # `for: null` = no `for`
-                yield self.finding(rule.target, f"invalid duration in '{k}': {rule.data.get(k)!r}", rule=rule,
-                                   line=rule.key_line(k), hint="use a duration such as 30s, 5m, 1h30m (no fractions, no spaces)")
+                out.append(self.finding(rule.target, f"invalid duration in '{k}': {rule.data.get(k)!r}", rule=rule,
+                                        line=rule.key_line(k), hint="use a duration such as 30s, 5m, 1h30m (no fractions, no spaces)"))
+        return out

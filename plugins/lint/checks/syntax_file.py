@@ -23,13 +23,21 @@ class FileSyntax(Check):
         for t in project.targets:
             if t.kind == "dashboard":
                 continue
-            stack = [t.data]
-            while stack:
-                n = stack.pop()
-                if isinstance(n, dict):
-                    for key, line in getattr(n, "dups", ()):
-                        yield Finding(check=self.id, severity=self.severity, file=t.display, line=line, column=None,
-                                      message=f'mapping key "{key}" already defined', hint="remove or rename the repeated key")
-                    stack.extend(v for v in n.values() if isinstance(v, (dict, list)))
-                elif isinstance(n, list):
-                    stack.extend(v for v in n if isinstance(v, (dict, list)))
+            for key, line in _repeated_keys(t):
+                yield Finding(check=self.id, severity=self.severity, file=t.display, line=line, column=None,
+                              message=f'mapping key "{key}" already defined', hint="remove or rename the repeated key")
+
+
+def _repeated_keys(t):
+    """(key, line) of each repeated key: recorded while the YAML was read, else found by walking the data."""
+    if getattr(t, "dups", None) is not None:
+        yield from t.dups
+        return
+    stack = [t.data]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, dict):
+            yield from getattr(n, "dups", ())
+            stack.extend(v for v in n.values() if isinstance(v, (dict, list)))
+        elif isinstance(n, list):
+            stack.extend(v for v in n if isinstance(v, (dict, list)))

@@ -7,6 +7,7 @@ import re
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.checks._common import kl
 from aetherops_plugins.lint.loader import parse_duration
+from aetherops_plugins.lint.shapes import STR, List, Map, seq, shape_errors
 
 TOP = {"global", "scrape_configs", "scrape_config_files", "rule_files", "alerting", "remote_write", "remote_read", "storage",
        "tracing", "runtime", "otlp"}
@@ -45,8 +46,6 @@ _RE2_UNSUPPORTED = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P?=|\(\?>|\\Z|\(\?\(")
 
 def _shape():
     """The declared shape of a Prometheus 2.42 config, with the message promtool gives for each null entry."""
-    from aetherops_plugins.lint.shapes import STR, List, Map
-
     strings = List(STR, "[]string")
     relabel = Map("relabel.Config", {"source_labels": List(STR, "model.LabelNames")})
 
@@ -101,8 +100,6 @@ class PrometheusSchema(Check):
     example_good = "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: api\n  - job_name: web\n"
 
     def check(self, target, project):
-        from aetherops_plugins.lint.shapes import shape_errors
-
         d = target.data
         f = self.finding
         decode = list(shape_errors(d, _SHAPE))
@@ -126,7 +123,7 @@ class PrometheusSchema(Check):
             if gi and gt and gt > gi and "scrape_timeout" in g:
                 yield f(target, "global scrape timeout greater than scrape interval", line=kl(g, "scrape_timeout"))
         seen = {}
-        scs = d.get("scrape_configs") or []
+        scs = seq(d.get("scrape_configs"))
         lines = getattr(scs, "lines", [])
         for i, sc in enumerate(scs if isinstance(scs, list) else []):
             if not isinstance(sc, dict):
@@ -196,7 +193,7 @@ class PrometheusSchema(Check):
                             hint="static_configs entries have targets and labels")
             # like Prometheus (ScrapeConfig.UnmarshalYAML): URLs in targets are refused only when no relabel
             # config could rewrite __address__ (the blackbox_exporter pattern puts probe URLs there)
-            for t in [] if sc.get("relabel_configs") else st.get("targets") or []:
+            for t in [] if sc.get("relabel_configs") else seq(st.get("targets")):
                 if not _HOSTPORT.match(str(t)):
                     yield f(target, f'"{t}" is not a valid hostname', line=kl(st, "targets", sl), name=name,
                             hint="targets are host:port; put the scheme in `scheme:` and the path in `metrics_path:`")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aetherops_plugins.lint.api import Check
+from aetherops_plugins.lint.api import RuleCheck
 from aetherops_plugins.lint.checks._common import kl
 from aetherops_plugins.lint.shapes import yaml_type
 
@@ -23,16 +23,15 @@ RULE_KEYS = {"record", "alert", "expr", "for", "keep_firing_for", "labels", "ann
 K8S_KEYS = {"apiVersion", "kind", "metadata", "spec"}
 
 
-class RuleSchema(Check):
+class RuleSchema(RuleCheck):
     id = "syntax/rules-schema"
     severity = "error"
-    kinds = ("rules",)
     summary = "Rule files follow Prometheus' rule file format (known fields, required fields, valid names)."
     why = "Prometheus refuses to load the whole file, and keeps running the old rules, when one field is wrong."
     example_bad = "groups:\n  - name: example\n    rules:\n      - record: job:up:sum\n        expr: sum by (job) (up)\n        for: 5m\n"
     example_good = "groups:\n  - name: example\n    rules:\n      - record: job:up:sum\n        expr: sum by (job) (up)\n"
 
-    def check(self, target, project):
+    def check_target(self, target, project):
         data = target.data
         f = self.finding
         if target.groups_key_path == ("spec", "groups"):
@@ -88,53 +87,53 @@ class RuleSchema(Check):
                     if not isinstance(r, dict):
                         yield f(target, f"rule {ri + 1} is not a mapping: cannot unmarshal {yaml_type(r)} into rulefmt.RuleNode",
                                 line=rlines[ri], name=group.name, hint="a rule is a mapping with `alert:` or `record:` and `expr:`")
-        for rule in target.rules:
-            yield from self.rule(rule)
 
-    def rule(self, rule):
+    def check_rule(self, rule, project):
+        out: list = []
         f = self.finding
         d = rule.data
         for k in d:
             if k not in RULE_KEYS:
-                yield f(rule.target, f"field {k} not found in type rulefmt.RuleNode", rule=rule, line=rule.key_line(k),
-                        hint=f"rules have only {', '.join(sorted(RULE_KEYS))}")
+                out.append(f(rule.target, f"field {k} not found in type rulefmt.RuleNode", rule=rule, line=rule.key_line(k),
+                             hint=f"rules have only {', '.join(sorted(RULE_KEYS))}"))
         if "record" in d and "alert" in d:
-            yield f(rule.target, "only one of 'record' and 'alert' must be set", rule=rule,
-                    hint="split it into a recording rule and an alerting rule")
+            out.append(f(rule.target, "only one of 'record' and 'alert' must be set", rule=rule,
+                         hint="split it into a recording rule and an alerting rule"))
         elif not rule.type:
-            yield f(rule.target, "one of 'record' or 'alert' must be set", rule=rule, hint="add `alert: Name` or `record: level:metric:op`")
+            out.append(f(rule.target, "one of 'record' or 'alert' must be set", rule=rule, hint="add `alert: Name` or `record: level:metric:op`"))
         expr = d.get("expr")
         if expr is None or (isinstance(expr, str) and not expr.strip()):
-            yield f(rule.target, "field 'expr' must be set in rule", rule=rule, hint="add the PromQL expression as `expr:`")
+            out.append(f(rule.target, "field 'expr' must be set in rule", rule=rule, hint="add the PromQL expression as `expr:`"))
         elif not isinstance(expr, (str, int, float)):
-            yield f(rule.target, "expr must be a string", rule=rule, line=rule.key_line("expr"))
+            out.append(f(rule.target, "expr must be a string", rule=rule, line=rule.key_line("expr")))
         if rule.type == "record":
             for k in ("for", "keep_firing_for", "annotations"):
                 if k in d:
-                    yield f(rule.target, f"invalid field '{k}' in recording rule", rule=rule, line=rule.key_line(k),
-                            hint=f"remove `{k}` (only alerting rules have it)")
+                    out.append(f(rule.target, f"invalid field '{k}' in recording rule", rule=rule, line=rule.key_line(k),
+                                 hint=f"remove `{k}` (only alerting rules have it)"))
             if not METRIC_NAME.match(rule.name):
-                yield f(rule.target, f"invalid recording rule name: {rule.name}", rule=rule,
-                        hint="recording rule names are metric names: letters, digits, _ and :")
+                out.append(f(rule.target, f"invalid recording rule name: {rule.name}", rule=rule,
+                             hint="recording rule names are metric names: letters, digits, _ and :"))
         elif rule.type == "alert" and not rule.name:
-            yield f(rule.target, "alert name must not be empty", rule=rule)
+            out.append(f(rule.target, "alert name must not be empty", rule=rule))
         labels = d.get("labels")
         if labels is not None and not isinstance(labels, dict):
-            yield f(rule.target, "labels must be a mapping", rule=rule, line=rule.key_line("labels"))
+            out.append(f(rule.target, "labels must be a mapping", rule=rule, line=rule.key_line("labels")))
         elif labels:
             for k, v in labels.items():
                 if not isinstance(k, str) or not LABEL_NAME.match(k) or k == "__name__":
-                    yield f(rule.target, f"invalid label name: {k}", rule=rule, line=kl(labels, k, rule.line),
-                            hint="label names are letters, digits and _, not starting with a digit, and not __name__")
+                    out.append(f(rule.target, f"invalid label name: {k}", rule=rule, line=kl(labels, k, rule.line),
+                                 hint="label names are letters, digits and _, not starting with a digit, and not __name__"))
                 if isinstance(v, (dict, list)):
-                    yield f(rule.target, f"label {k} must be a string", rule=rule, line=kl(labels, k, rule.line))
+                    out.append(f(rule.target, f"label {k} must be a string", rule=rule, line=kl(labels, k, rule.line)))
         ann = d.get("annotations")
         if ann is not None and not isinstance(ann, dict):
-            yield f(rule.target, "annotations must be a mapping", rule=rule, line=rule.key_line("annotations"))
+            out.append(f(rule.target, "annotations must be a mapping", rule=rule, line=rule.key_line("annotations")))
         elif ann:
             for k, v in ann.items():
                 if not isinstance(k, str) or not LABEL_NAME.match(k):
-                    yield f(rule.target, f"invalid annotation name: {k}", rule=rule, line=kl(ann, k, rule.line),
-                            hint="annotation names follow the label name rules")
+                    out.append(f(rule.target, f"invalid annotation name: {k}", rule=rule, line=kl(ann, k, rule.line),
+                                 hint="annotation names follow the label name rules"))
                 if isinstance(v, (dict, list)):
-                    yield f(rule.target, f"annotation {k} must be a string", rule=rule, line=kl(ann, k, rule.line))
+                    out.append(f(rule.target, f"annotation {k} must be a string", rule=rule, line=kl(ann, k, rule.line)))
+        return out

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aetherops_plugins.lint.api import RuleCheck
 from aetherops_plugins.lint.checks._common import kl
+from aetherops_plugins.lint.templates import check_template
+
+#: the same template text (a summary shared by hundreds of alerts) is parsed once
+_check_template = lru_cache(maxsize=4096)(check_template)
 
 
 class Templates(RuleCheck):
@@ -18,8 +24,7 @@ class Templates(RuleCheck):
                     "        annotations:\n          summary: '{{ $labels.instance }} is down'\n")
 
     def check_rule(self, rule, project):
-        from aetherops_plugins.lint.templates import check_template
-
+        out: list = []
         for section in ("labels", "annotations"):
             values = rule.data.get(section)
             if not isinstance(values, dict):
@@ -27,8 +32,11 @@ class Templates(RuleCheck):
             for k, v in values.items():
                 if not isinstance(v, str) or ("{{" not in v and "}}" not in v):
                     continue
-                err = check_template(v, str(rule.name))  # promtool's own words: __alert_<name>:<line>: ...
+                # most templates are valid and shared by many alerts: parse each distinct text once; the error names the
+                # alert like promtool (__alert_<name>:<line>: ...), so an invalid one is parsed again with the name
+                err = _check_template(v, "") and check_template(v, str(rule.name))
                 if err:
-                    yield self.finding(rule.target, f'{section[:-1]} "{k}": template: {err}', rule=rule,
-                                       line=kl(values, k, rule.line),
-                                       hint="variables are $labels, $value, $externalLabels, $externalURL; functions as in the Prometheus template reference")
+                    out.append(self.finding(rule.target, f'{section[:-1]} "{k}": template: {err}', rule=rule,
+                                            line=kl(values, k, rule.line),
+                                            hint="variables are $labels, $value, $externalLabels, $externalURL; functions as in the Prometheus template reference"))
+        return out

@@ -251,3 +251,38 @@ def _walk(n, f: Facts, func):
         known, excl, filters, rate, _ = _walk(n.expr, f, func)
         return known, excl, filters, rate, False
     return None, _EMPTY, False, False, False
+
+
+# ------------------------------------------------------------------ the common simple case, without the parser
+#: words the PromQL lexer reads as keywords (or numbers): never a metric or label name in the fast path
+_KEYWORDS = frozenset("""and or unless atan2 by without on ignoring group_left group_right bool offset start end sum avg count
+min max group stddev stdvar topk bottomk count_values quantile limitk limit_ratio inf nan""".split())
+_SIMPLE = re.compile(r'\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{([^{}"\\]*(?:"[^"\\\n]*"[^{}"\\]*)*)\})?\s*'
+                     r"(?:(==|!=|>=|<=|>|<)\s*(bool\s+)?[-+]?(?:\d{1,15}(?:\.\d{0,15})?|\.\d{1,15})(?:[eE][-+]?\d{1,2})?\s*)?")
+_MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(!=|=)\s*"([^"\\\n]*)"\s*')
+
+
+def simple_facts(expr: str) -> Facts | None:
+    """The facts of ``name{l="v", ...}`` optionally compared to a number (``job:errors:ratio_rate5m > 0.05``), the
+    most common alert expression, read without the parser (about 13 µs saved each); None for anything else (regex
+    matchers, escapes, keywords, functions...), which goes to the parser. ``ast`` is parsed if a check asks for it."""
+    m = _SIMPLE.fullmatch(expr)
+    if m is None:
+        return None
+    name, inside, op, rb = m.groups()
+    if name.lower() in _KEYWORDS:
+        return None
+    matchers = []
+    if inside is not None and inside.strip():
+        for part in inside.split(","):
+            mm = _MATCHER.fullmatch(part)
+            if mm is None or mm.group(1) in _KEYWORDS or mm.group(1) == "__name__":
+                return None
+            matchers.append((mm.group(1), mm.group(2), mm.group(3)))
+    facts = Facts(expr)
+    facts.selectors.append(Selector(name, tuple(matchers), None, None))
+    facts.labels = (None, _NAME_ONLY)
+    if op:
+        facts.binops.append((op, bool(rb)))
+        facts.filters = not rb
+    return facts

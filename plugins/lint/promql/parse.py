@@ -10,7 +10,7 @@ import re
 
 import promql_parser as P
 
-from aetherops_plugins.lint.promql.facts import Facts, collect
+from aetherops_plugins.lint.promql.facts import Facts, collect, simple_facts
 from aetherops_plugins.lint.promql.positions import describe_at, error_offset
 
 try:  # functions Prometheus 2.x knows that promql-parser dropped
@@ -126,6 +126,10 @@ def parse(expr: str):
 
 
 def _analyze_uncached(expr: str):
+    if len(expr) < 300:
+        simple = simple_facts(expr)
+        if simple is not None:
+            return simple
     depth = nesting(expr)
     if depth > MAX_NESTING:
         return TooComplex(f"expression nests deeper than the parser's limit ({depth} operators and nesting levels, "
