@@ -64,34 +64,12 @@ class ProphetStyle:
         return None
 
     def forecast(self, timestamps: Sequence[float], values: Sequence[float], options: dict[str, Any]) -> dict[str, Any]:
-        import numpy as np
-
-        from aetherops_plugins.anomaly.model import fit
+        from aetherops_plugins.anomaly.model import forecast
 
         t, y, history, score_from = _split(timestamps, values, options)
-        settings = _settings(options)
-        width = float(options.get("interval_width", 0.99))
-        th, yh = t[history], y[history]
-        model = fit(th, yh, settings, step=options.get("step"))
-        expected = model.predict(t)
-        lo, hi = model.band(width)
-        mode = options.get("_calibrate", "holdout")
-        if mode == "holdout":
-            horizon = max(float(t.max()) - score_from, 0.0)
-            span = float(th.max() - th.min())
-            cut = float(th.max()) - min(max(horizon, 0.05 * span), 0.25 * span)
-            early = th < cut
-            if early.sum() >= 24 and (~early).sum() >= 6:
-                from aetherops_plugins.anomaly.model import _normal_quantile, _robust_scale
-
-                err = yh[~early] - fit(th[early], yh[early], settings, step=options.get("step"), orders=model.orders).predict(th[~early])
-                z = _normal_quantile(0.5 + width / 2)
-                half = abs(float(np.median(err))) + z * _robust_scale(err - np.median(err))
-                lo, hi = min(lo, -half), max(hi, half)
-        elif mode == "level":
-            tail = th >= th.max() - 0.05 * (th.max() - th.min())
-            expected = expected + float(np.median(yh[tail] - model.predict(th[tail])))
-        return {"expected": expected, "lower": expected + lo, "upper": expected + hi}
+        expected, lower, upper = forecast(t[history], y[history], t, _settings(options), width=float(options.get("interval_width", 0.99)),
+                                          step=options.get("step"), horizon=max(float(t.max()) - score_from, 0.0))
+        return {"expected": expected, "lower": lower, "upper": upper}
 
     def detect(self, timestamps, values, options):
         import numpy as np
@@ -127,8 +105,8 @@ class Prophet:
         import pandas as pd
         from prophet import Prophet as _Prophet
 
-        for name in ("prophet", "cmdstanpy"):  # after the import: cmdstanpy sets its own level on import
-            logging.getLogger(name).setLevel(logging.ERROR)
+        for name in ("prophet", "cmdstanpy"):  # cmdstanpy sets up its own INFO logging lazily, on its first use
+            logging.getLogger(name).disabled = True
 
         from aetherops_plugins.anomaly.model import seasonal_orders
 

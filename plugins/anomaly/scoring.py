@@ -4,8 +4,10 @@
   ``anomaly check QUERY`` does per series).
 - :func:`walk_forward` scores every point after a warm-up in chunks, refitting before each chunk on the
   history that precedes it (``anomaly check --csv``, and the benchmark).
-- :func:`group` turns flagged points into anomalies: runs of at least ``min_consecutive`` consecutive
-  flagged samples on the same side of the band (missing samples neither break nor extend a run).
+- :func:`group` turns flagged points into anomalies: one starts with ``min_consecutive`` consecutive flagged
+  samples on the same side of the band and ends when as many samples in a row are back inside it (or one is
+  flagged on the other side): the same hysteresis both ways, so one episode that dips back into the band for a
+  sample or two is one anomaly, not several. Missing samples neither break nor extend anything.
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ def walk_forward(engine, t, y, options: dict[str, Any], *, warmup: int, chunk: f
 
 
 def group(t, y, flags: list[dict[str, Any]], *, min_consecutive: int = 1, direction: str = "both") -> list[dict[str, Any]]:
-    """Anomalies: runs of at least ``min_consecutive`` consecutive scored samples flagged on the same side."""
+    """Anomalies: ``min_consecutive`` flagged samples in a row on one side start one, as many in-band samples end it."""
     import numpy as np
 
     t = np.asarray(t, dtype=float)
@@ -111,26 +113,40 @@ def group(t, y, flags: list[dict[str, Any]], *, min_consecutive: int = 1, direct
         side[i] = s
         info[i] = flag
     anomalies = []
-    order = np.flatnonzero(present)
-    run: list[int] = []
 
-    def close() -> None:
-        if len(run) >= min_consecutive:
-            peak = max(run, key=lambda j: abs(float(info[j].get("score", 0.0))))
-            p = info[peak]
-            anomalies.append({"start": float(t[run[0]]), "end": float(t[run[-1]]), "points": len(run),
-                              "direction": "above" if side[peak] > 0 else "below", "peak_at": float(t[peak]),
-                              "peak": float(y[peak]), "expected": _num(p.get("expected")), "lower": _num(p.get("lower")),
-                              "upper": _num(p.get("upper")), "score": _num(p.get("score"))})
+    def close(run: list[int]) -> None:
+        peak = max(run, key=lambda j: abs(float(info[j].get("score", 0.0))))
+        p = info[peak]
+        anomalies.append({"start": float(t[run[0]]), "end": float(t[run[-1]]), "points": len(run),
+                          "direction": "above" if side[peak] > 0 else "below", "peak_at": float(t[peak]),
+                          "peak": float(y[peak]), "expected": _num(p.get("expected")), "lower": _num(p.get("lower")),
+                          "upper": _num(p.get("upper")), "score": _num(p.get("score"))})
 
-    for i in order:
-        if run and side[i] != side[run[-1]]:
-            close()
-            run = []
-        if side[i]:
-            run.append(int(i))
-    if run:
-        close()
+    active: list[int] = []  # the flagged samples of the anomaly going on
+    pending: list[int] = []  # consecutive flagged samples that may start one
+    quiet = 0  # samples back inside the band since the active anomaly's last flag
+    for i in np.flatnonzero(present):
+        s = int(side[i])
+        if active:
+            if s == side[active[-1]]:
+                active.append(int(i))
+                quiet = 0
+                continue
+            quiet += 1
+            if s == 0 and quiet < min_consecutive:
+                continue
+            close(active)  # back in the band long enough, or flagged on the other side
+            active, quiet = [], 0
+        if s == 0:
+            pending = []
+            continue
+        if pending and side[pending[-1]] != s:
+            pending = []
+        pending.append(int(i))
+        if len(pending) >= min_consecutive:
+            active, pending = pending, []
+    if active:
+        close(active)
     return anomalies
 
 
