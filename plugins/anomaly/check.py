@@ -122,6 +122,8 @@ def run_check_command(ctx, opts: CheckOptions) -> None:
     modes = [m for m, given in (("QUERY", opts.query), ("--csv", opts.csv), ("--all", opts.run_all)) if given]
     if len(modes) != 1:
         raise UsageError("give one of QUERY, --csv FILE or --all" + (f" (not {' and '.join(modes)})" if modes else ""))
+    if not 0.5 <= opts.interval_width < 1:  # click's FloatRange lets NaN through
+        raise UsageError(f"--interval-width {opts.interval_width}: expected a number in [0.5, 1), such as 0.99")
     if opts.plot and opts.run_all:
         raise UsageError("--plot draws one check: use it with QUERY or --csv, not --all")
     model = {"daily_order": opts.daily_order, "weekly_order": opts.weekly_order, "changepoints": opts.changepoints}

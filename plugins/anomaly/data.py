@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 MISSING = {"", "nan", "null", "none", "na", "-"}
+FIRST, LAST = -62135596800.0, 253402300799.0  #: 0001-01-01 .. 9999-12-31T23:59:59Z, what a datetime can show
 MAX_POINTS = 10_000  #: Prometheus refuses range queries of more than 11,000 points per series
 
 
@@ -39,9 +40,10 @@ def parse_timestamp(text: str) -> float:
     except ValueError:
         number = None
     if number is not None:
-        if not math.isfinite(number):
-            raise ValueError(f"timestamp {value!r} is not a time")
-        return number / 1000.0 if abs(number) > 1e11 else number
+        seconds = number / 1000.0 if abs(number) > 1e11 else number
+        if not FIRST <= seconds <= LAST:  # also NaN and infinities
+            raise ValueError(f"timestamp {value!r} is not a time between the years 1 and 9999")
+        return seconds
     iso = value[:-1] + "+00:00" if value[-1:] in ("Z", "z") else value
     try:
         moment = datetime.fromisoformat(iso)
