@@ -9,7 +9,9 @@ Both engines run as ``aetherops anomaly check --csv`` runs them, with the same s
 each series (NAB's probation; 14 days for the synthetic ones) is warm-up, then the model is refit on up to
 14 days of history before each stretch and scores it; flags persisting --min-consecutive samples are
 anomalies. A stretch is a day (the command's default), or a twelfth of the scored part when that is longer
-(--refits 12), so that Prophet's run over months-long NAB files stays within minutes. Counting is window-based: an anomaly that overlaps a labelled window finds it (each
+(--refits 12), so that Prophet's run over months-long NAB files stays within minutes.
+
+Counting is window-based: an anomaly that overlaps a labelled window finds it (each
 window counts once, recall = windows found / windows), an anomaly outside every window is a false positive
 (precision = windows found / (windows found + false positives)).
 
