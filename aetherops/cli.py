@@ -17,9 +17,13 @@ import click
 from aetherops import __version__
 from aetherops.errors import ExitCode
 
-FORMATS = ("text", "json")  # also aetherops.output.FORMATS; not imported from there to keep --help cheap
+FORMATS = ("text", "json", "yaml")  # also aetherops.output.FORMATS; not imported from there to keep --help cheap
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _VALUE_OPTIONS = {"-p", "--profile", "--profiles-dir", "--plugin", "--no-plugin", "-o", "--output"}
+#: keys of click's ``Context.meta`` (shared by the whole command line) where the profile options land
+META_PROFILES = "aetherops.profiles"
+META_ALL_PROFILES = "aetherops.all_profiles"
+FLEET_ATTRIBUTE = "aetherops_fleet"
 
 
 def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str):
@@ -43,43 +47,139 @@ def _set_output(ctx: click.Context, param: click.Parameter, value: str | None) -
         obj.output.format = value
 
 
-def _set_profile(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    """Callback of the per-command ``-p/--profile``: ``aetherops health -p prod`` works like ``aetherops -p prod health``."""
-    if value is None:
+def _set_profile(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> None:
+    """Callback of the per-command ``-p/--profile``: ``aetherops health -p prod`` works like ``aetherops -p prod health``;
+    given more than once, it replaces the global ones (fleet fan-out)."""
+    if not value:
+        return
+    from aetherops.context import Context
+
+    ctx.meta[META_PROFILES] = tuple(value)
+    obj = ctx.find_object(Context)
+    if obj is not None:
+        obj.profile_name = value[0]
+
+
+def _set_all_profiles(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[META_ALL_PROFILES] = True
+
+
+def _set_no_headers(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value:
         return
     from aetherops.context import Context
 
     obj = ctx.find_object(Context)
     if obj is not None:
-        obj.profile_name = value
+        obj.output.headers = False
 
 
 def _output_option() -> click.Option:
     return click.Option(["-o", "--output"], type=click.Choice(FORMATS), default=None, expose_value=False,
-                        callback=_set_output, is_eager=True, help="Result format: text (default) or json.")
+                        callback=_set_output, is_eager=True, help="Result format: text (default), json or yaml.")
 
 
-def _add_common_options(command: click.Command) -> None:
-    """Give every command (groups and their subcommands too) ``-o/--output`` and ``-p/--profile``,
-    unless the plugin already uses those names."""
+def _add_common_options(command: click.Command, fleet: bool = False) -> None:
+    """Give every command (groups and their subcommands too) ``-o/--output``, ``--no-headers`` and ``-p/--profile``
+    (and fleet commands ``--all-profiles``; ``fleet``: the group above is one), unless the plugin already uses
+    those names; make each callback fleet-aware (:func:`_fleet_callback`)."""
     names = {opt for param in command.params for opt in getattr(param, "opts", []) + getattr(param, "secondary_opts", [])}
     if "--output" not in names:
         command.params.append(_output_option())
+    if "--no-headers" not in names:
+        command.params.append(click.Option(["--no-headers"], is_flag=True, default=False, expose_value=False,
+                                           callback=_set_no_headers, is_eager=True,
+                                           help="Print tables without their header row."))
     if not names & {"-p", "--profile"}:
-        command.params.append(click.Option(["-p", "--profile"], metavar="NAME", default=None, expose_value=False,
+        command.params.append(click.Option(["-p", "--profile"], metavar="NAME", multiple=True, expose_value=False,
                                            callback=_set_profile, is_eager=True, shell_complete=_complete_profiles,
                                            help="Profile to use (same as the global -p)."))
+    own = getattr(command, FLEET_ATTRIBUTE, None)
+    fleet = fleet if own is None else bool(own)
+    if fleet and "--all-profiles" not in names:
+        command.params.append(click.Option(["--all-profiles"], is_flag=True, default=False, expose_value=False,
+                                           callback=_set_all_profiles, is_eager=True,
+                                           help="Run across every profile (same as the global --all-profiles)."))
+    _fleet_callback(command)
     if isinstance(command, click.Group):
         for sub in command.commands.values():
-            _add_common_options(sub)
+            _add_common_options(sub, fleet)
+
+
+def _fleet_capable(command: click.Command, click_ctx: click.Context | None) -> bool:
+    """A command runs across profiles when it (or the nearest group above it that says) has ``aetherops_fleet = True``."""
+    flag = getattr(command, FLEET_ATTRIBUTE, None)
+    while flag is None and click_ctx is not None and click_ctx.parent is not None:
+        flag = getattr(click_ctx.command, FLEET_ATTRIBUTE, None)
+        click_ctx = click_ctx.parent
+    return bool(flag)
+
+
+def _fleet_requested(click_ctx: click.Context) -> bool:
+    """Whether the command line asks for a fan-out: ``-p`` with two or more names, or ``--all-profiles``."""
+    meta = click_ctx.meta
+    if meta.get(META_ALL_PROFILES):
+        if meta.get(META_PROFILES):
+            raise click.UsageError("give -p NAME or --all-profiles, not both", ctx=click_ctx)
+        return True
+    return len(set(meta.get(META_PROFILES) or ())) > 1
+
+
+def _fleet_profiles(click_ctx: click.Context) -> tuple[str, ...]:
+    """The profiles to fan out over: the ``-p`` names in their order, or every profile (``--all-profiles``)."""
+    if click_ctx.meta.get(META_ALL_PROFILES):
+        from aetherops.context import Context
+        from aetherops.fleet import all_profile_names
+
+        return tuple(all_profile_names(click_ctx.find_object(Context)))
+    return tuple(dict.fromkeys(click_ctx.meta.get(META_PROFILES) or ()))
+
+
+def _not_fleet(click_ctx: click.Context, path: str) -> click.UsageError:
+    root = click_ctx.find_root().command
+    fleet = sorted(name for name, cmd in getattr(root, "commands", {}).items() if getattr(cmd, FLEET_ATTRIBUTE, False))
+    return click.UsageError(f"'{path}' runs on one profile at a time: give one -p NAME (commands that run across "
+                            f"profiles: {', '.join(fleet) or 'none'})", ctx=click_ctx)
+
+
+def _fleet_callback(command: click.Command) -> None:
+    """Wrap ``command``'s callback: with several profiles (``-p A -p B``, ``--all-profiles``) a fleet command runs
+    once per profile (:func:`aetherops.fleet.fan_out`), any other command is a usage error; with one profile,
+    the callback runs as it is."""
+    original = command.callback
+    if original is None or getattr(original, "_aetherops_fleet_wrapper", False):
+        return
+    import functools
+
+    @functools.wraps(original)
+    def callback(*args, **kwargs):
+        click_ctx = click.get_current_context()
+        if not _fleet_requested(click_ctx):
+            return original(*args, **kwargs)
+        if isinstance(command, click.Group) and click_ctx.invoked_subcommand is not None:
+            sub = command.get_command(click_ctx, click_ctx.invoked_subcommand)
+            if sub is not None and not _fleet_capable(sub, click_ctx):
+                raise _not_fleet(click_ctx, f"{click_ctx.command_path} {click_ctx.invoked_subcommand}")
+            return original(*args, **kwargs)  # the group's own part, once; its subcommand fans out
+        if not _fleet_capable(command, click_ctx):
+            raise _not_fleet(click_ctx, click_ctx.command_path)
+        from aetherops.fleet import fan_out
+
+        return fan_out(click_ctx, original, args, kwargs, _fleet_profiles(click_ctx))
+
+    callback._aetherops_fleet_wrapper = True  # type: ignore[attr-defined]
+    command.callback = callback
 
 
 def build_cli(pm) -> click.Group:
     """Build the root click group and let every plugin add its commands."""
 
     @click.group(context_settings=CONTEXT_SETTINGS, help=__doc__.split("\n\n")[0].strip())
-    @click.option("-p", "--profile", "profile", metavar="NAME", envvar="AETHEROPS_PROFILE",
-                  shell_complete=_complete_profiles, help="Environment profile to use [env: AETHEROPS_PROFILE].")
+    @click.option("-p", "--profile", "profile", metavar="NAME", multiple=True, shell_complete=_complete_profiles,
+                  help="Environment profile to use [env: AETHEROPS_PROFILE]; repeat it to run a fleet command "
+                       "across several profiles.")
+    @click.option("--all-profiles", is_flag=True, help="Run a fleet command across every profile.")
     @click.option("--profiles-dir", type=click.Path(file_okay=False), envvar="AETHEROPS_PROFILES_DIR",
                   help="Look for profiles here first [env: AETHEROPS_PROFILES_DIR].")
     @click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
@@ -87,18 +187,29 @@ def build_cli(pm) -> click.Group:
     @click.option("--no-plugin", "blocked", multiple=True, metavar="NAME", help="Do not load this plugin (repeatable).")
     @click.option("-o", "--output", type=click.Choice(FORMATS), default="text", show_default=True,
                   help="Result format, also accepted after any command.")
+    @click.option("--no-headers", is_flag=True, help="Print tables without their header row (also after any command).")
     @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
     @click.version_option(__version__, "-V", "--version", prog_name="aetherops")
     @click.pass_context
-    def cli(ctx: click.Context, profile, profiles_dir, plugins, blocked, output, debug):
+    def cli(ctx: click.Context, profile, all_profiles, profiles_dir, plugins, blocked, output, no_headers, debug):
         """aetherops: operate a Prometheus + Alertmanager + Grafana stack."""
         from aetherops.context import Context
 
-        context = Context(pm, profile_name=profile, profiles_dir=profiles_dir, output_format=output, debug=debug)
+        # only -p counts for a fan-out, so --all-profiles works with AETHEROPS_PROFILE set in the shell; without -p,
+        # AETHEROPS_PROFILE (one name, never split on spaces) is the selected profile, as an explicit choice
+        ctx.meta[META_PROFILES] = tuple(profile)
+        ctx.meta[META_ALL_PROFILES] = all_profiles
+        selected = profile[0] if profile else (os.environ.get("AETHEROPS_PROFILE") or None)
+        context = Context(pm, profile_name=selected, profiles_dir=profiles_dir, output_format=output, debug=debug)
+        context.output.headers = not no_headers
         ctx.obj = context
         ctx.call_on_close(context.close)
 
-    cli.help = "Operate a Prometheus + Alertmanager + Grafana stack. Every command comes from a plugin; see `aetherops plugins`."
+    cli.help = ("Operate a Prometheus + Alertmanager + Grafana stack. Every command comes from a plugin; see `aetherops plugins`."
+                "\n\nResults: -o text|json|yaml (JSON keys are snake_case; docs/json.md). Piped, tables print one row per "
+                "line at their natural width; --no-headers drops the header row. Fleet: `-p A -p B CMD` or "
+                "`--all-profiles CMD` runs a fleet command on each profile at once, adding a PROFILE column "
+                "(a `profile` key in JSON); the exit code is the worst of the profiles'.")
     _register_commands(pm, cli)
     for command in cli.commands.values():
         _add_common_options(command)

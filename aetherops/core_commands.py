@@ -58,18 +58,25 @@ def profiles_group():
 @profiles_group.command("list")
 @pass_context
 def profiles_list(ctx: Context):
-    """Every profile visible, where it comes from, and whether it loads (exit 4 if any does not)."""
-    from aetherops.errors import ConfigError
+    """Every profile visible, where it comes from, and whether it loads with every secret reference
+    resolvable (exit 4 if any does not)."""
+    from aetherops.errors import ConfigError, Exit, ExitCode
 
     store = ctx.profiles
     default = store.default_name()
     rows = []
+    from aetherops.profiles import builtin_profiles_dir
+
+    shipped = builtin_profiles_dir().resolve()
+    failed = False
     for name, path in sorted(store.available().items()):
         try:
-            store.load(name)
-            status, error = "ok", None
+            problems = store.load(name).secret_problems()
+            status, error = ("unresolved", _problems_text(problems)) if problems else ("ok", None)
+            # a profile shipped with aetherops (local) names files `sandbox up` writes: not this profile dir's fault
+            failed = failed or (bool(problems) and path.resolve().parent != shipped)
         except ConfigError as exc:
-            status, error = "error", exc.format_message()
+            status, error, failed = "error", exc.format_message(), True
         rows.append({"name": name, "default": name == default, "path": str(path), "status": status, "error": error})
 
     def text() -> None:
@@ -77,15 +84,27 @@ def profiles_list(ctx: Context):
                          [("default", ""), ("name", "NAME"), ("status", "STATUS"), ("path", "FILE")])
 
     ctx.output.result(rows, text)
-    if any(r["status"] != "ok" for r in rows):
-        raise SystemExit(4)  # so CI can validate a profiles dir with `aetherops profiles list`
+    if failed:
+        raise Exit(ExitCode.CONFIG)  # so CI can validate a profiles dir with `aetherops profiles list`
+
+
+def _problems_text(problems: list[dict]) -> str:
+    """The first unresolved secret reference (file:line: message), and how many more."""
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return problems[0]["text"] + more
+
+
+_PROBLEM_KEYS = ("key", "reference", "kind", "problem", "path", "line")
 
 
 @profiles_group.command("show")
 @click.argument("name", required=False)
 @pass_context
 def profiles_show(ctx: Context, name: str | None):
-    """Show a profile, merged, with defaults filled in and secrets redacted."""
+    """Show a profile, merged, with defaults filled in and secrets redacted.
+
+    Every secret reference (token_env, *_file, ${VAR}) that cannot be resolved here is reported
+    (JSON: ``unresolved``) and the command exits 4; secret values are never shown."""
     profile = ctx.load_profile(name) if name else ctx.profile
     known = set(ctx.profiles.sections)
     for key in profile.data:
@@ -95,8 +114,9 @@ def profiles_show(ctx: Context, name: str | None):
             close = difflib.get_close_matches(key, sorted(known), n=1)
             hint = f"did you mean '{close[0]}'?" if close else "its plugin may not be installed"
             ctx.output.warn(f"profile '{profile.name}': no loaded plugin reads section '{key}' ({hint})")
+    problems = profile.secret_problems()
     data = {"name": profile.name, "path": str(profile.path) if profile.path else None, "description": profile.description,
-            "profile": profile.redacted()}
+            "profile": profile.redacted(), "unresolved": [{k: p[k] for k in _PROBLEM_KEYS} for p in problems]}
 
     def text() -> None:
         import yaml
@@ -107,3 +127,11 @@ def profiles_show(ctx: Context, name: str | None):
         ctx.output.line(yaml.safe_dump(profile.redacted(), sort_keys=False, allow_unicode=True).rstrip())
 
     ctx.output.result(data, text)
+    if problems:
+        from aetherops.errors import ConfigError
+
+        for problem in problems[1:]:
+            ctx.output.warn(problem["text"])
+        first = problems[0]
+        more = f" ({len(problems) - 1} more above)" if len(problems) > 1 else ""
+        raise ConfigError(f"{first['message']}{more}", path=first["path"], line=first["line"])

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILTIN_PLUGINS = ("anomaly", "backup", "burnrate", "dashboards", "health", "lint", "maintenance", "probe", "sandbox")
+BUILTIN_PLUGINS = ("alerts", "anomaly", "backup", "burnrate", "dashboards", "health", "lint", "maintenance", "probe", "sandbox")
 
 
 def _builtin_pm():

@@ -140,6 +140,23 @@ def _service_fields(**extra: Field) -> dict[str, Field]:
     return fields
 
 
+def _peer_urls(value: list) -> str | None:
+    """Each an http:// or https:// URL with a host and no credentials."""
+    from urllib.parse import urlsplit
+
+    for item in value:
+        try:
+            parts = urlsplit(str(item))
+            parts.port  # noqa: B018 - raises ValueError for a bad port
+        except ValueError as exc:
+            return f"has an invalid URL {str(item)!r} ({exc})"
+        if not isinstance(item, str) or parts.scheme not in ("http", "https") or not parts.hostname:
+            return f"must list http:// or https:// URLs with a host, not {item!r}"
+        if parts.username is not None or parts.password is not None:
+            return f"has a URL with credentials in it ({parts.hostname}); use auth.username with auth.password_env"
+    return None
+
+
 CORE_SECTIONS: tuple[ProfileSection, ...] = (
     ProfileSection(
         "prometheus",
@@ -152,7 +169,9 @@ CORE_SECTIONS: tuple[ProfileSection, ...] = (
     ),
     ProfileSection(
         "alertmanager",
-        _service_fields(config_file=Field(str, None, "alertmanager.yml the server runs from.")),
+        _service_fields(config_file=Field(str, None, "alertmanager.yml the server runs from."),
+                        urls=Field(list, [], "Every peer of one Alertmanager gossip cluster (HA); reads fail over to the next "
+                                   "peer. `url`, when given too, is tried first.", validator=_peer_urls)),
         "Alertmanager (v2 API).",
     ),
     ProfileSection("grafana", _service_fields(org_id=Field(int, None, "Grafana organisation id (X-Grafana-Org-Id).")), "Grafana."),
@@ -181,10 +200,6 @@ class _Lines:
 
 
 def _load_yaml(path: Path) -> tuple[Any, _Lines]:
-    import yaml
-
-    from aetherops import yamlsafe
-
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -195,6 +210,82 @@ def _load_yaml(path: Path) -> tuple[Any, _Lines]:
         what = "a binary file, not YAML" if b"\0" in raw[:8192] else f"not valid UTF-8 at byte {exc.start}"
         raise ConfigError(f"profile is {what}", path=path) from None
     lines = _Lines(path)
+    cache = _ParseCache(path, raw)
+    cached = cache.load()
+    if cached is not None:
+        data, lines.by_path = cached
+        return data, lines
+    data, lines = _parse_yaml(path, text, lines)
+    cache.save(data, lines)
+    return data, lines
+
+
+class _ParseCache:
+    """The parsed form of one profile file (data and key lines), kept in the user cache dir and keyed by the
+    file's content (size and CRC-32), so a command that only reads a profile does not import PyYAML at all
+    (about 8 ms of the 0.1 s ``aetherops maintenance`` takes). Only files that hold no inline secret are cached:
+    they are refused when loaded anyway, and a refused value must never land in a file. The cache holds what
+    the file holds, before ``${VAR}`` expansion, so no secret from the environment either.
+    ``AETHEROPS_NO_PROFILE_CACHE=1`` turns it off; any problem with it means parsing the YAML, as without it."""
+
+    VERSION = 1
+
+    def __init__(self, path: Path, raw: bytes):
+        import zlib
+
+        self.key = [self.VERSION, len(raw), zlib.crc32(raw)]
+        self.file = None
+        if os.environ.get("AETHEROPS_NO_PROFILE_CACHE", "").lower() not in ("1", "true", "yes"):
+            from aetherops.plugins import _cache_file  # the user cache dir the entry-point cache uses
+
+            ident = zlib.crc32(os.fsencode(os.path.abspath(path)))
+            self.file = os.path.join(os.path.dirname(_cache_file()), f"profile-{ident:08x}.marshal")
+
+    def load(self) -> tuple[Any, dict] | None:
+        if self.file is None:
+            return None
+        import marshal
+
+        try:
+            with open(self.file, "rb") as fh:
+                cached = marshal.load(fh)
+            if cached["key"] == self.key and isinstance(cached["data"], dict) and isinstance(cached["lines"], dict):
+                return cached["data"], cached["lines"]
+        except (OSError, ValueError, EOFError, KeyError, TypeError):
+            pass
+        return None
+
+    def save(self, data: Any, lines: _Lines) -> None:
+        if self.file is None or not isinstance(data, dict):
+            return
+        try:
+            merged = _MergedLines(lines)
+            _refuse_inline_secrets(data, (), merged)
+            _refuse_unsafe_urls(data, (), merged)
+        except ConfigError:
+            return
+        import marshal
+
+        try:
+            blob = marshal.dumps({"key": self.key, "data": data, "lines": lines.by_path})
+        except ValueError:  # a value marshal does not take (a YAML timestamp): parse this file each time
+            return
+        try:
+            os.makedirs(os.path.dirname(self.file), mode=0o700, exist_ok=True)
+            tmp = f"{self.file}.{os.getpid()}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+            os.replace(tmp, self.file)
+        except OSError:
+            pass
+
+
+def _parse_yaml(path: Path, text: str, lines: _Lines) -> tuple[Any, _Lines]:
+    import yaml
+
+    from aetherops import yamlsafe
+
     try:
         node = yamlsafe.compose(text)
     except yamlsafe.InputError as exc:
@@ -314,6 +405,9 @@ class Profile:
     missing: dict[str, list[str]] = field(default_factory=dict, repr=False)
     #: the declarations the profile was validated against, by section name
     declared: dict[str, ProfileSection] = field(default_factory=dict, repr=False)
+    #: ``${VAR}`` references in secret positions whose variable is unset (the value is None in ``data``):
+    #: reported by :meth:`secret_problems`, an error when a client for that service is built
+    unresolved: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def section(self, name: str) -> Any:
         """The section as a :class:`Section` (attributes and dict access, defaults filled in, values valid);
@@ -333,14 +427,18 @@ class Profile:
         return Section(name, value if isinstance(value, dict) else {}, declared)
 
     def has_service(self, name: str) -> bool:
-        return bool(self.data.get(name, {}).get("url"))
+        section = self.data.get(name, {})
+        return bool(section.get("url") or section.get("urls"))
 
     def service(self, name: str) -> ServiceConfig:
         """Resolve a service section (prometheus/alertmanager/grafana) for a client."""
         section = self.data.get(name) or {}
-        url = section.get("url")
+        url = section.get("url") or next(iter(section.get("urls") or []), None)  # alertmanager.urls: an HA cluster
         if not url:
             raise ConfigError(f"profile '{self.name}' has no {name}.url", path=self.path)
+        for problem in self.unresolved:
+            if problem["keypath"][0] == name:
+                raise ConfigError(problem["message"], path=problem["path"], line=problem["line"])
         tls = section.get("tls") or {}
         verify: bool | str = tls.get("verify", True)
 
@@ -402,6 +500,30 @@ class Profile:
         """The profile data with every secret hidden (for ``profiles show``)."""
         return redact_data(self.data)
 
+    def secret_problems(self) -> list[dict[str, Any]]:
+        """Every secret reference that cannot be resolved here, reported the same way whatever its form
+        (``<name>_env: VAR``, ``<name>_file: PATH``, ``<name>: ${VAR}``): ``{key, reference, kind, problem,
+        path, line, message}``; ``message`` is one line (no secret value: only names and paths).
+        Nothing is raised: ``profiles show`` / ``profiles list`` report them and exit 4."""
+        found = [dict(p) for p in self.unresolved]
+        for keypath, key, ref in _secret_references(self.data, ()):
+            kind = "env" if key.endswith("_env") else "file"
+            if kind == "env":
+                if os.environ.get(str(ref)) is not None:
+                    continue
+                problem = f"environment variable {ref} is not set"
+            else:
+                secret_path = _resolve_path(ref, self.path)
+                try:
+                    with secret_path.open("rb"):
+                        pass
+                    continue
+                except OSError as exc:
+                    problem = f"cannot read secret file {secret_path}: {exc.strerror or exc}"
+            path, line = self._where(keypath + (key,))
+            found.append(_unresolved(keypath + (key,), str(ref), kind, problem, path, line))
+        return sorted(found, key=lambda p: p["key"])
+
 
 def _resolve_path(value: str, profile_path: Path | None) -> Path:
     path = Path(os.path.expanduser(str(value)))
@@ -409,6 +531,36 @@ def _resolve_path(value: str, profile_path: Path | None) -> Path:
         # relative paths are relative to the current directory, like every CLI
         path = Path.cwd() / path
     return path
+
+
+#: mappings whose ``<x>_env`` / ``<x>_file`` keys are secret references whatever ``<x>`` is
+_SECRET_MAPPINGS = ("auth", "contact_point_secrets")
+
+
+def _secret_references(value: Any, keypath: tuple) -> Iterable[tuple[tuple, str, Any]]:
+    """(keypath of the mapping, key, value) of every ``<secret>_env`` / ``<secret>_file`` reference."""
+    if isinstance(value, dict):
+        in_secrets = any(str(k) in _SECRET_MAPPINGS for k in keypath)
+        for key, item in value.items():
+            key = str(key)
+            base, sep, suffix = key.rpartition("_")
+            if sep and suffix in ("env", "file") and item not in (None, "") and isinstance(item, (str, int)) \
+                    and (in_secrets or is_secret_key(base)):
+                yield keypath, key, item
+            else:
+                yield from _secret_references(item, keypath + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _secret_references(item, keypath + (i,))
+
+
+def _unresolved(keypath: tuple, reference: str, kind: str, problem: str, path, line) -> dict[str, Any]:
+    dotted = ".".join(map(str, keypath))
+    shown = reference if kind != "${VAR}" else "${" + reference + "}"
+    message = f"secret reference {dotted} ({shown}): {problem}"
+    where = f"{path}:{line}: " if path and line else (f"{path}: " if path else "")
+    return {"key": dotted, "reference": shown, "kind": kind, "problem": problem, "path": str(path) if path else None,
+            "line": line, "message": message, "text": where + message, "keypath": keypath}
 
 
 def _secret(auth: Mapping, base: str, where, profile_path, label: str = "auth") -> str | None:
@@ -502,8 +654,11 @@ class ProfileStore:
         for d in self.dirs:
             for suffix in PROFILE_SUFFIXES:
                 candidate = d / f"{name}{suffix}"
-                if candidate.is_file():
-                    return candidate
+                try:
+                    if candidate.is_file():
+                        return candidate
+                except (OSError, ValueError):  # a name too long for the file system, or with a NUL: no such profile
+                    continue
         return None
 
     def available(self) -> dict[str, Path]:
@@ -535,11 +690,12 @@ class ProfileStore:
         raw, lines = self._load_merged(name, chain=())
         path = self.find(name)
         _refuse_inline_secrets(raw, (), lines)
-        raw = _expand_env(raw, (), lines)
+        unresolved: list[dict[str, Any]] = []
+        raw = _expand_env(raw, (), lines, unresolved)
         _refuse_unsafe_urls(raw, (), lines)
         data = self._validate(raw, lines)
         return Profile(name=name, path=path, data=data, lines=lines, description=str(raw.get("description") or ""),
-                       missing=self.missing_required(raw), declared=dict(self.sections))
+                       missing=self.missing_required(raw), declared=dict(self.sections), unresolved=unresolved)
 
     def _load_merged(self, name: str, chain: tuple[str, ...]):
         if name in chain:
@@ -630,12 +786,24 @@ def _deep_merge(base: Any, override: Any) -> Any:
     return override
 
 
-def _expand_env(value: Any, keypath: tuple, lines: _MergedLines) -> Any:
+def _secret_position(keypath: tuple) -> bool:
+    """A value that holds a secret: a secret-looking key, or a credential header."""
+    if not keypath:
+        return False
+    last = str(keypath[-1])
+    return is_secret_key(last) or (len(keypath) >= 2 and keypath[-2] == "headers" and is_secret_header(last))
+
+
+def _expand_env(value: Any, keypath: tuple, lines: _MergedLines, unresolved: list | None = None) -> Any:
+    """Expand ``${VAR}``. An unset variable is a ConfigError, except in a secret position when ``unresolved``
+    is given: there it is recorded and the value becomes None, so a profile with a missing secret still loads
+    (``profiles show`` reports it, ``health`` fails only that service)."""
     if isinstance(value, dict):
-        return {k: _expand_env(v, keypath + (k,), lines) for k, v in value.items()}
+        return {k: _expand_env(v, keypath + (k,), lines, unresolved) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand_env(v, keypath + (i,), lines) for i, v in enumerate(value)]
+        return [_expand_env(v, keypath + (i,), lines, unresolved) for i, v in enumerate(value)]
     if isinstance(value, str) and "${" in value:
+        missing: list[str] = []
 
         def replace(match: re.Match) -> str:
             name, default = match.group(1), match.group(2)
@@ -645,6 +813,9 @@ def _expand_env(value: Any, keypath: tuple, lines: _MergedLines) -> Any:
                 result = str(state_dir()).replace("\\", "/")
             elif default is not None:
                 result = default
+            elif unresolved is not None and _secret_position(keypath):
+                missing.append(name)
+                return ""
             else:
                 path, line = lines.where(keypath)
                 raise ConfigError(f"environment variable {name} is not set (used in {'.'.join(map(str, keypath))})", path=path, line=line)
@@ -652,7 +823,13 @@ def _expand_env(value: Any, keypath: tuple, lines: _MergedLines) -> Any:
                 register_secret(result)
             return result
 
-        return _ENV_REF.sub(replace, value)
+        expanded = _ENV_REF.sub(replace, value)
+        if missing:
+            path, line = lines.where(keypath)
+            unresolved.append(_unresolved(keypath, missing[0], "${VAR}", f"environment variable {missing[0]} is not set",
+                                          path, line))
+            return None
+        return expanded
     return value
 
 

@@ -6,6 +6,8 @@ Run from the project root:  python benchmarks/dashboards.py  [--dashboards 1000]
 
 The double runs in a child process (so its CPU time is not the GIL's); the push is the engine the command
 calls, in this process, with its requests counted on the client. Prints the numbers; asserts nothing.
+Also printed: the client's CPU per dashboard (this process: reading files, planning, HTTP) and the load
+average, since on a shared 2-core machine other work stretches the wall time of the same CPU.
 """
 
 from __future__ import annotations
@@ -66,18 +68,20 @@ def main() -> None:
 
         client.request = request
         print(f"cores: {os.cpu_count()}  dashboards: {args.dashboards}  folders: {args.folders}  "
-              f"latency: {args.latency_ms:g} ms  concurrency: {engine.WORKERS}")
+              f"latency: {args.latency_ms:g} ms  concurrency: {engine.WORKERS}  "
+              f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg()) if hasattr(os, 'getloadavg') else 'n/a'}")
         try:
             for label in ("first push", "second push (no-op)"):
                 before = counted[0]
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 report = engine.push(client, root, folder=None, bindings={}, dry_run=False, diff=False, force=False,
                                      url=url)
                 wall = time.perf_counter() - start
+                cpu_ms = (time.process_time() - cpu) * 1000 / args.dashboards
                 requests = counted[0] - before
                 limit = requests * args.latency_ms / 1000 / engine.WORKERS
                 print(f"{label:<20} {wall:6.2f} s  {requests:5d} requests  limit {limit:5.2f} s  "
-                      f"ratio {wall / limit:4.2f}x  {report.counts()}")
+                      f"ratio {wall / limit:4.2f}x  client cpu {cpu_ms:.2f} ms/dashboard  {report.counts()}")
         finally:
             client.close()
             child.terminate()

@@ -1,4 +1,4 @@
-"""aetherops lint vs promtool check rules on one 10,000-rule file (half recording rules, half alerts with annotations).
+"""aetherops lint vs promtool check rules on three 10,000-rule files (realistic, many findings, short rules).
 
 Run from the project root: ``python benchmarks/lint.py [--rules N] [--repeat K]``. Prints the wall time of
 ``aetherops lint`` (a subprocess of the console script, every offline check on) and of ``promtool check rules`` on
@@ -51,6 +51,28 @@ def generate(n: int, findings: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
+def generate_short(n: int) -> str:
+    """The light shape where promtool is fast: ``n`` short rules, half recording rules dividing two rates, half alerts on
+    them with a short summary and a runbook_url but no description (so about one finding per alert)."""
+    out = ["groups:"]
+    per_group = 50
+    for g in range(max(1, n // per_group)):
+        out += [f"  - name: short-{g}", "    rules:"]
+        for i in range(0, per_group, 2):
+            k = g * per_group + i
+            out += [f"      - record: job:m{k}_errors:ratio_rate5m",
+                    f"        expr: sum by (job) (rate(m{k}_errors_total[5m])) / sum by (job) (rate(m{k}_requests_total[5m]))",
+                    f"      - alert: M{k}Errors",
+                    f"        expr: job:m{k}_errors:ratio_rate5m > 0.05",
+                    "        for: 10m",
+                    "        labels:",
+                    "          severity: warning",
+                    "        annotations:",
+                    "          summary: Errors on {{ $labels.job }}",
+                    f"          runbook_url: https://runbooks.example.com/M{k}Errors"]
+    return "\n".join(out) + "\n"
+
+
 def timed(cmd: list[str]) -> tuple[float, int, str]:
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors="replace")
@@ -68,10 +90,15 @@ def main() -> int:
         return 1
     promtool = shutil.which("promtool")
     ratios: list[tuple[str, float]] = []
+    print(f"cores: {os.cpu_count()} (aetherops lint uses up to {min(4, os.cpu_count() or 1)} processes on big files; "
+          "promtool is one Go process using every core)")
     with tempfile.TemporaryDirectory(prefix="aetherops-lint-bench-") as tmp:
-        for label, findings in (("issue's file (no findings)", False), ("many-findings file", True)):
-            path = Path(tmp) / ("findings.yml" if findings else "rules.yml")
-            path.write_text(generate(args.rules, findings), encoding="utf-8")
+        shapes = (("issue's file (no findings)", "rules.yml", lambda n: generate(n, False)),
+                  ("many-findings file", "findings.yml", lambda n: generate(n, True)),
+                  ("short rules (light)", "short.yml", generate_short))
+        for label, name, make in shapes:
+            path = Path(tmp) / name
+            path.write_text(make(args.rules), encoding="utf-8")
             print(f"== {label}: {args.rules} rules, {path.stat().st_size / 1e6:.1f} MB, "
                   f"{sum(1 for _ in path.open(encoding='utf-8'))} lines")
             ours, theirs = [], []

@@ -9,6 +9,8 @@ The target server (asyncio, one process) and blackbox_exporter run as child proc
 - the real command `python -m aetherops probe` in a child process (startup + 1,000 probes), locally and
   with --exporter (the same command, probing through blackbox_exporter),
 - the probing alone, in this process, through the engine the command runs (local and exporter routes).
+Also printed: aetherops' CPU per probe (in-process: this process's CPU time over the best run) and the
+load average, since on a shared 2-core machine other work stretches the wall time of the same CPU.
 Prints the numbers; asserts nothing.
 """
 
@@ -126,7 +128,9 @@ def main() -> None:
         engine_local()  # warm-up (DNS caches, page cache, the exporter's first requests)
         cli_local = best_of(args.runs, command())
         cli_exporter = best_of(args.runs, command("--exporter"))
+        cpu_started = time.process_time()
         probe_local = best_of(args.runs, engine_local)
+        cpu_per_probe_ms = (time.process_time() - cpu_started) * 1000.0 / args.runs / args.targets
         probe_exporter = best_of(args.runs, engine_exporter)
     finally:
         exporter.stop()
@@ -136,13 +140,15 @@ def main() -> None:
     limit = slow * args.latency_ms / 1000.0 / args.concurrency
     limit_all = args.targets * args.latency_ms / 1000.0 / args.concurrency
     print(f"cores: {os.cpu_count()}  targets: {args.targets} ({slow} answering after {args.latency_ms:g} ms)  "
-          f"concurrency: {args.concurrency}  best of {args.runs}")
+          f"concurrency: {args.concurrency}  best of {args.runs}  load average: "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg()) if hasattr(os, 'getloadavg') else 'n/a'}")
     print(f"physical limit (sum of latencies / concurrency):  {limit:.3f} s"
           f"   (every target at {args.latency_ms:g} ms: {limit_all:.3f} s)")
     print(f"probing, in-process   aetherops: {probe_local:.3f} s   via blackbox_exporter /probe: {probe_exporter:.3f} s   "
-          f"ratio exporter/aetherops: {probe_exporter / probe_local:.2f}x   aetherops/limit: {probe_local / limit:.2f}x")
+          f"ratio exporter/aetherops: {probe_exporter / probe_local:.2f}x   aetherops/limit: {probe_local / limit:.2f}x   "
+          f"cpu {cpu_per_probe_ms:.3f} ms/probe")
     print(f"whole command         aetherops probe: {cli_local:.3f} s   aetherops probe --exporter: {cli_exporter:.3f} s   "
-          f"ratio: {cli_exporter / cli_local:.2f}x")
+          f"ratio: {cli_exporter / cli_local:.2f}x   aetherops probe/limit: {cli_local / limit:.2f}x (with Python's startup)")
 
 
 if __name__ == "__main__":

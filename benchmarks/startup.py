@@ -47,11 +47,34 @@ def main() -> None:
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
     results = medians(cases, args.runs, env)
     base = results["python -c pass"]
-    print(f"startup benchmark, median of {args.runs} runs")
+    load = ", load average %.1f" % os.getloadavg()[0] if hasattr(os, "getloadavg") else ""
+    print(f"startup benchmark, median of {args.runs} runs, {os.cpu_count()} CPUs{load}")
     for name, ms in results.items():
         print(f"  {name:<28} {ms:8.1f} ms   {ms / base:5.2f}x python -c pass")
     ratio = results["aetherops --help"] / base
     print(f"aetherops --help / python -c pass = {ratio:.2f} (target <= 3.0: {'met' if ratio <= 3.0 else 'NOT met'})")
+    breakdown(cases["aetherops --help"], env)
+
+
+#: the top-level imports of `aetherops --help` worth watching (python -X importtime, cumulative microseconds)
+WATCHED = ("site", "__editable___aetherops_0_1_0_finder", "aetherops", "pluggy", "click", "aetherops.cli", "aetherops.plugins")
+
+
+def breakdown(argv: list[str], env: dict, runs: int = 7) -> None:
+    """Where `aetherops --help` spends its import time: the smallest of `runs` readings per module (an editable
+    install pays setuptools' finder, which imports pathlib, inside `site`; a wheel install does not)."""
+    best: dict[str, int] = {}
+    for _ in range(runs):
+        done = subprocess.run([sys.executable, "-X", "importtime", *argv[1:]] if argv[0] == sys.executable else
+                              [sys.executable, "-X", "importtime", argv[0], *argv[1:]],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, check=False)
+        for line in done.stderr.splitlines():
+            parts = line.split("|")
+            if len(parts) == 3 and parts[2].strip() in WATCHED:
+                name, cumulative = parts[2].strip(), int(parts[1])
+                best[name] = min(best.get(name, cumulative), cumulative)
+    print("import time of `aetherops --help` (cumulative, best of %d): " % runs
+          + ", ".join(f"{name} {best[name] / 1000:.1f} ms" for name in WATCHED if name in best))
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ def test_usage_error_is_exit_2_in_one_line(aetherops_cli):
     bad_option = aetherops_cli("health", "--service", "nope")
     assert bad_option.exit_code == 2 and len(bad_option.stderr.splitlines()) == 1
     assert "'aetherops health --help'" in bad_option.stderr
-    assert aetherops_cli("-o", "yaml", "plugins").exit_code == 2
+    assert aetherops_cli("-o", "xml", "plugins").exit_code == 2
 
 
 def test_ctrl_c_is_exit_130(aetherops_cli, plugin_module):

@@ -309,7 +309,7 @@ def test_restore_md_sections_follow_the_components():
                          "cp -a 'prometheus/snapshot/snap1' '/var/lib/prom'", "sudo systemctl start prometheus"]
     ps = _commands(text, "powershell")
     assert "aetherops -p ops restore . --only configs --configs-to ..\\restored-configs" in ps
-    assert ps[-4:] == ["Stop-Service prometheus", "Rename-Item '/var/lib/prom' '/var/lib/prom.before-restore'",
+    assert ps[-4:] == ["Stop-Service prometheus", "Move-Item -LiteralPath '/var/lib/prom' -Destination '/var/lib/prom.before-restore'",
                        "Copy-Item -Recurse 'prometheus\\snapshot\\snap1' '/var/lib/prom'", "Start-Service prometheus"]
     assert "Snapshot `snap1` is inside this backup." in text
     assert text.endswith("## Skipped components\n\n- `grafana`: no url\n- `alertmanager`: down\n")

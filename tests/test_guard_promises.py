@@ -33,8 +33,8 @@ def test_rerun_with_fewer_minutes_keeps_the_later_end(alertmanager_server, profi
     assert short.json()["action"] == "extended" and short.json()["id"] == long.json()["id"]
     assert "its end is kept" in short.stderr
     (silence,) = httpx.get(f"{alertmanager_server.url}/api/v2/silences", timeout=10).json()
-    assert engine.parse_time(silence["endsAt"]) == engine.parse_time(long.json()["endsAt"])
-    assert engine.parse_time(short.json()["endsAt"]) == engine.parse_time(long.json()["endsAt"])
+    assert engine.parse_time(silence["endsAt"]) == engine.parse_time(long.json()["ends_at"])
+    assert engine.parse_time(short.json()["ends_at"]) == engine.parse_time(long.json()["ends_at"])
 
 
 # ---------------------------------------------------------------- key-based masking

@@ -263,10 +263,10 @@ def test_an_archive_is_checked_extracted_and_cleaned_up(world, tmp_path):
 def test_an_archive_whose_sha256_differs_is_refused(world, tmp_path):
     archive = _archive(tmp_path, make_backup(tmp_path / "src", {"grafana": {}}))
     (archive.parent / (archive.name + ".sha256")).write_text("0" * 64 + "  x\n", encoding="utf-8")
-    # trust-backup: restore and verify share archive.open_archive, which refuses with ArchiveError (exit 4, config).
+    # trust-backup: restore and verify share archive.open_archive, which refuses with ArchiveError (exit 1, as verify).
     with pytest.raises(ArchiveError) as info:
         rs.run_restore(prod_ctx(), archive, dry_run=True)
-    assert info.value.exit_code == ExitCode.CONFIG
+    assert info.value.exit_code == ExitCode.FINDINGS  # like backup verify of it (issue 15)
     assert info.value.format_message() == (f"{archive}: sha256 differs from {archive.name}.sha256; "
                                            "the archive was changed or damaged")
     assert world.safety_calls == []  # refused before any safety backup or restore step
@@ -279,7 +279,7 @@ def test_an_archive_without_one_backup_inside_is_refused(world, tmp_path):
     archive = _archive(tmp_path, empty)
     with pytest.raises(ArchiveError) as info:
         rs.run_restore(prod_ctx(), archive, dry_run=True)
-    assert info.value.exit_code == ExitCode.CONFIG
+    assert info.value.exit_code == ExitCode.FINDINGS
     assert info.value.format_message() == f"{archive}: not an aetherops backup archive (no empty/MANIFEST.json)"
 
 

@@ -268,7 +268,7 @@ def test_promql_error_positions_match_promtool(tmp_path):
     import subprocess
 
     from aetherops.testing.servers import require_binary
-    from aetherops_plugins.lint.promql import PromQLError, _analyze_uncached
+    from aetherops_plugins.lint.promql.parse import PromQLError, _analyze_uncached
 
     require_binary("promtool")
     disagree = []
@@ -558,20 +558,23 @@ def test_parallel_shards_find_the_same_as_one_process(tmp_path, monkeypatch):
     spec = importlib.util.spec_from_file_location("bench_lint", Path(__file__).resolve().parent.parent / "benchmarks" / "lint.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    text = bench.generate(3200).replace("for: 10m", "for: 10s", 40).replace("[5m]", "[1m]", 30)
+    text = bench.generate(3200).replace("for: 10m", "for: 0s", 40).replace("[5m]", "[1m]", 300)
     (tmp_path / "big.yml").write_text(text, encoding="utf-8")
+    from aetherops_plugins.lint import parallel
+
     monkeypatch.setattr(engine, "PARALLEL_MIN_RULES", 1000)
     calls = []
-    real = engine._run_shard
-    monkeypatch.setattr(engine, "_run_shard", lambda shard, n: calls.append(n) or real(shard, n))
-    parallel = [f.to_dict() for f in lint([tmp_path]).findings]
+    real = parallel.shard_count
+    monkeypatch.setattr(parallel, "shard_count", lambda size, min_size: calls.append(real(size, min_size)) or calls[-1])
+    settings = {"scrape_interval": "30s"}
+    parallel = [f.to_dict() for f in lint([tmp_path], settings=settings).findings]
     import os
     import threading
 
     if (os.cpu_count() or 1) > 1 and hasattr(os, "fork") and threading.active_count() == 1:
         assert calls and calls[0] > 1  # the main process did one shard of several
     monkeypatch.setattr(engine, "PARALLEL_MIN_RULES", 10**9)
-    sequential = [f.to_dict() for f in lint([tmp_path]).findings]
+    sequential = [f.to_dict() for f in lint([tmp_path], settings=settings).findings]
     assert parallel == sequential and len(parallel) >= 60
 
 
@@ -709,8 +712,8 @@ def test_for_null_is_accepted_like_promtool(tmp_path):
     p = _rule_file(tmp_path, "up == 0", extra="        for: null\n")
     findings = lint([p]).findings
     assert not [f for f in findings if f.severity == "error"]
-    assert [f.message for f in findings if f.check == "alerts/for"] == [
-        "alert has no `for`: it fires on the first evaluation (one bad scrape, a restart)"]
+    assert [(f.severity, f.message) for f in findings if f.check == "alerts/for"] == [
+        ("info", "alert has no `for`: it fires on the first evaluation that matches")]
 
 
 AM_TI_BASE = "route:\n  receiver: r\n  routes:\n  - receiver: r\n    active_time_intervals: [biz]\nreceivers:\n  - name: r\n"
@@ -959,18 +962,18 @@ def test_traffic_guard_with_recorded_rates_and_denominator_guards(tmp_path, expr
 @pytest.mark.parametrize("expr, words", [("1 +", "unexpected end of input"), ("x{a=}", 'unexpected "}"'),
                                          ("foo bar", 'unexpected identifier "bar"')])
 def test_bare_invalid_promql_query_message_says_what_is_wrong(expr, words):
-    from aetherops_plugins.lint.promql import PromQLError, _analyze_uncached
+    from aetherops_plugins.lint.promql.parse import PromQLError, _analyze_uncached
 
     err = _analyze_uncached(expr)
     assert isinstance(err, PromQLError) and words in err.message and err.message != "invalid promql query"
 
 
-def test_rate_range_positions_follow_each_selector(tmp_path):
+def test_rate_range_is_one_finding_per_rule_at_the_first_short_call(tmp_path):
     expr = "rate(x_total[1m]) / rate(x_total[30s]) > 1"
     p = _rule_file(tmp_path, f"'{expr}'")
-    cols = sorted(f.column for f in lint([p]).findings if f.check == "promql/rate-range")
-    first = 16 + expr.find("x_total")
-    assert cols == [first, 16 + expr.find("x_total", first - 16 + 1)]
+    found = [f for f in lint([p], settings={"scrape_interval": "30s"}).findings if f.check == "promql/rate-range"]
+    assert [(f.column, f.message) for f in found] == [
+        (16 + expr.find("x_total"), "rate(x_total[1m]), rate(x_total[30s]): ranges shorter than 4x the scrape interval (30s)")]
 
 
 def test_loading_a_rule_file_allocates_memory_proportional_to_it(tmp_path):

@@ -24,7 +24,7 @@ CHECK_ACTIVE = (
     "s = json.load(urllib.request.urlopen(sys.argv[1] + '/api/v2/silences'))\n"
     "sys.exit(0 if any(x['status']['state'] == 'active' and x['comment'] == sys.argv[2] for x in s) else 9)\n"
 )
-JSON_KEYS = {"action", "id", "startsAt", "endsAt", "matchers", "createdBy", "comment", "previousId", "dryRun", "warnings"}
+JSON_KEYS = {"action", "id", "starts_at", "ends_at", "matchers", "created_by", "comment", "previous_id", "dry_run", "warnings"}
 
 
 # ---------------------------------------------------------------- helpers
@@ -227,15 +227,16 @@ def test_create_is_seen_by_amtool_with_json_keys(am, aetherops_cli):
     assert result.exit_code == 0, result
     data = result.json()
     assert set(data) == JSON_KEYS
-    assert data["action"] == "created" and data["dryRun"] is False and data["previousId"] is None
-    assert data["createdBy"] == "alice" and data["comment"] == "deploy 42"
-    assert {"name": "service", "value": "crm-.*", "isRegex": True, "isEqual": True} in data["matchers"]
+    assert data["action"] == "created" and data["dry_run"] is False and data["previous_id"] is None
+    assert data["created_by"] == "alice" and data["comment"] == "deploy 42"
+    assert {"name": "service", "value": "crm-.*", "is_regex": True, "is_equal": True} in data["matchers"]
 
     seen = json.loads(amtool(am, "silence", "query", "-o", "json"))
     assert [s["id"] for s in seen] == [data["id"]]
     silence = seen[0]
     assert silence["createdBy"] == "alice" and silence["comment"] == "deploy 42"
-    assert m.normalize(silence["matchers"]) == m.normalize(data["matchers"])
+    assert m.normalize(silence["matchers"]) == m.normalize(
+        [{"name": x["name"], "value": x["value"], "isRegex": x["is_regex"], "isEqual": x["is_equal"]} for x in data["matchers"]])
     assert ends_between(silence["endsAt"], before, after, 1800)
     assert before - dt.timedelta(seconds=1) <= engine.parse_time(silence["startsAt"]) <= after  # active at once
     # amtool's own filter syntax finds it by matcher too
@@ -266,9 +267,9 @@ def test_list_shows_amtool_silences(am, aetherops_cli):
     rows = result.json()
     assert [r["id"] for r in rows] == [made]
     row = rows[0]
-    assert row["state"] == "active" and row["createdBy"] == "bob" and row["comment"] == "from amtool"
-    assert row["matchersText"] == 'service=~"crm-.*", severity="critical"'
-    assert 600 - elapsed - 1 <= row["endsInSeconds"] <= 600  # amtool's 10 minutes, counted down since it ran
+    assert row["state"] == "active" and row["created_by"] == "bob" and row["comment"] == "from amtool"
+    assert row["matchers_text"] == 'service=~"crm-.*", severity="critical"'
+    assert 600 - elapsed - 1 <= row["ends_in_seconds"] <= 600  # amtool's 10 minutes, counted down since it ran
 
     text = aetherops_cli("maintenance", "list")
     assert made in text.stdout and "bob" in text.stdout and "from amtool" in text.stdout and expired not in text.stdout
@@ -282,7 +283,7 @@ def test_list_shows_amtool_silences(am, aetherops_cli):
 def test_rerun_extends_instead_of_stacking(am, aetherops_cli):
     first = aetherops_cli("maintenance", "--minutes", "30", "--author", "alice", "--match", 'a="1"', "--match", 'b=~"x.*"', "-o", "json")
     assert first.exit_code == 0, first
-    moved_on = engine.parse_time(first.json()["endsAt"]) - dt.timedelta(minutes=30) + dt.timedelta(seconds=1.1)
+    moved_on = engine.parse_time(first.json()["ends_at"]) - dt.timedelta(minutes=30) + dt.timedelta(seconds=1.1)
     while engine.now() < moved_on:  # a later run asks for a later end
         time.sleep(0.05)
     # same set of matchers, other order and quoting
@@ -292,7 +293,7 @@ def test_rerun_extends_instead_of_stacking(am, aetherops_cli):
     assert again.json()["id"] == first.json()["id"]
     silences = active(am)
     assert len(silences) == 1
-    assert seconds_between(first.json()["endsAt"], silences[0]["endsAt"]) >= 1.0
+    assert seconds_between(first.json()["ends_at"], silences[0]["endsAt"]) >= 1.0
     # another author or another matcher set is another silence
     other = aetherops_cli("maintenance", "--minutes", "30", "--author", "bob", "--match", 'a="1"', "--match", 'b=~"x.*"', "-o", "json")
     more = aetherops_cli("maintenance", "--minutes", "30", "--author", "alice", "--match", 'a="1"', "-o", "json")
@@ -307,7 +308,7 @@ def test_extend_by_id_and_prefix(am, aetherops_cli):
     after = engine.now()
     assert result.exit_code == 0, result
     data = result.json()
-    assert data["action"] == "extended" and data["id"] == made["id"] and data["previousId"] is None
+    assert data["action"] == "extended" and data["id"] == made["id"] and data["previous_id"] is None
     silence = active(am)[0]
     assert silence["id"] == made["id"]
     assert ends_between(silence["endsAt"], before, after, 5400)
@@ -326,7 +327,7 @@ def test_extending_an_expired_silence_reports_the_new_id(am, aetherops_cli):
     result = aetherops_cli("maintenance", "extend", made["id"], "--minutes", "15", "-o", "json")
     assert result.exit_code == 0, result
     data = result.json()
-    assert data["previousId"] == made["id"] and data["id"] != made["id"]
+    assert data["previous_id"] == made["id"] and data["id"] != made["id"]
     assert [s["id"] for s in active(am)] == [data["id"]]
 
 
@@ -384,7 +385,7 @@ def test_dry_run_sends_nothing(am, aetherops_cli):
     result = aetherops_cli("maintenance", "--minutes", "30", "--match", "a=1", "--dry-run", "-o", "json")
     assert result.exit_code == 0, result
     data = result.json()
-    assert data["dryRun"] is True and data["action"] == "create" and data["id"] is None
+    assert data["dry_run"] is True and data["action"] == "create" and data["id"] is None
     assert data["request"]["method"] == "POST" and data["request"]["url"] == f"{am.url}/api/v2/silences"
     assert data["request"]["body"]["matchers"] == [{"name": "a", "value": "1", "isRegex": False, "isEqual": True}]
     assert server_silences(am) == []
@@ -392,7 +393,7 @@ def test_dry_run_sends_nothing(am, aetherops_cli):
     assert text.exit_code == 0 and "dry run" in text.stdout and "POST" in text.stdout
     run = aetherops_cli("maintenance", "run", "--minutes", "5", "--dry-run", "-o", "json", "--", sys.executable, "-c", "raise SystemExit(7)")
     assert run.exit_code == 0, run  # the command was not run (it would exit 7)
-    assert run.json()["dryRun"] is True and run.json()["command"][-1] == "raise SystemExit(7)"
+    assert run.json()["dry_run"] is True and run.json()["command"][-1] == "raise SystemExit(7)"
     assert run.json()["request"]["method"] == "POST" and run.json()["request"]["body"]["matchers"][0]["name"] == "alertname"
     assert server_silences(am) == []
 
@@ -407,11 +408,11 @@ def test_dry_run_sends_nothing(am, aetherops_cli):
         assert result.exit_code == 0, result
         data = result.json()
         data = data[0] if isinstance(data, list) else data
-        assert (data["action"], data["id"], data["dryRun"]) == (action, made["id"], True), args
+        assert (data["action"], data["id"], data["dry_run"]) == (action, made["id"], True), args
         assert (data["request"]["method"], data["request"]["url"]) == request, args
         if request is post:  # the body that would update the silence in place: its id, later end
             assert data["request"]["body"]["id"] == made["id"]
-            assert engine.parse_time(data["request"]["body"]["endsAt"]) > engine.parse_time(made["endsAt"])
+            assert engine.parse_time(data["request"]["body"]["endsAt"]) > engine.parse_time(made["ends_at"])
     assert server_silences(am) == before
     would = aetherops_cli("maintenance", "--minutes", "30", "--match", "a=1", "--dry-run", "-o", "json").json()
     assert would["action"] == "extend" and would["id"] == made["id"]
@@ -538,7 +539,7 @@ def test_run_passes_the_exit_code_through_and_expires(am, aetherops_cli):
                            sys.executable, "-c", "import sys; sys.exit(7)")
     assert result.exit_code == 7, result
     data = result.json()
-    assert data["exitCode"] == 7 and data["expired"] is True and data["command"][0] == sys.executable
+    assert data["exit_code"] == 7 and data["expired"] is True and data["command"][0] == sys.executable
     assert state_of(am, data["id"]) == "expired"
 
 
@@ -614,7 +615,7 @@ def test_run_interrupted_reports_the_commands_own_code_and_expires(am, child, co
     assert "Traceback" not in err
     assert f"the command exited {code}" in err and "interrupted" in err
     data = json.loads(out)
-    assert data["exitCode"] == code and data["interrupted"] is True and data["expired"] is True
+    assert data["exit_code"] == code and data["interrupted"] is True and data["expired"] is True
     silences = server_silences(am)
     assert len(silences) == 1 and silences[0]["status"]["state"] == "expired", silences
 
@@ -659,7 +660,7 @@ def test_ctrl_c_on_a_terminal_reaches_the_command_in_the_foreground_group(am, tm
     assert proc.returncode == 5, (out, err)
     code, pid = (int(x) for x in sender.read_text().split())
     assert code == 0x80 and pid != proc.pid, sender.read_text()  # SI_KERNEL: it got the Ctrl-C itself, not a forwarded one
-    assert json.loads(out)["exitCode"] == 5 and json.loads(out)["interrupted"] is True
+    assert json.loads(out)["exit_code"] == 5 and json.loads(out)["interrupted"] is True
     assert [s["status"]["state"] for s in server_silences(am)] == ["expired"]
 
 
@@ -746,7 +747,7 @@ def test_pending_silences_listed_with_all_and_ended_by_mine(am, aetherops_cli):
     assert aetherops_cli("maintenance", "list", "-o", "json").json() == []
     rows = aetherops_cli("maintenance", "list", "--all", "-o", "json").json()
     assert [(r["id"], r["state"]) for r in rows] == [(pending, "pending")]
-    assert rows[0]["endsIn"].startswith("starts in")
+    assert rows[0]["ends_in"].startswith("starts in")
     ended = aetherops_cli("maintenance", "end", "--mine", "--author", "carol", "-o", "json")
     assert ended.exit_code == 0 and [o["id"] for o in ended.json()] == [pending], ended
     assert state_of(am, pending) == "expired"

@@ -24,6 +24,7 @@ import httpx
 import pytest
 import yaml
 
+from aetherops.testing.h2server import H2Server
 from aetherops.testing.servers import free_port, require_binary, start_blackbox
 
 pytestmark = pytest.mark.servers
@@ -175,6 +176,7 @@ def lab(tmp_path_factory):
     server_ctx.load_cert_chain(cert, key)
     http = _serve_http()
     https = _serve_http(server_ctx)
+    h2 = H2Server(cert, key).start()  # HTTPS offering h2 and http/1.1 by ALPN (as nginx or Go do)
     banner_handler = type("Banner", (_BannerHandler,), {"context": server_ctx})
     banner = _TCPServer(("127.0.0.1", 0), banner_handler)
     threading.Thread(target=banner.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
@@ -210,6 +212,12 @@ def lab(tmp_path_factory):
         "https_wrong_name": {"http": {"preferred_ip_protocol": "ip4",
                                       "tls_config": {**tls_trusted, "server_name": "not-in-the-cert.example"}}},
         "https_insecure": {"http": {"preferred_ip_protocol": "ip4", "tls_config": {"insecure_skip_verify": True}}},
+        "https_v2_only": {"http": {"preferred_ip_protocol": "ip4", "tls_config": tls_trusted, "valid_http_versions": ["HTTP/2.0"]}},
+        "https_v11_only": {"http": {"preferred_ip_protocol": "ip4", "tls_config": tls_trusted, "valid_http_versions": ["HTTP/1.1"]}},
+        "https_no_http2": {"http": {"preferred_ip_protocol": "ip4", "tls_config": tls_trusted, "enable_http2": False}},
+        "https_h2_body": {"http": {"preferred_ip_protocol": "ip4", "tls_config": tls_trusted,
+                                   "fail_if_body_not_matches_regexp": ["status: healthy"],
+                                   "fail_if_header_not_matches": [{"header": "X-Probe", "regexp": "^yes$"}]}},
         "tcp_connect": {"prober": "tcp", "tcp": {"preferred_ip_protocol": "ip4"}},
         "tcp_banner": {"prober": "tcp", "tcp": {"preferred_ip_protocol": "ip4", "query_response": [
             {"expect": "^220 "}, {"send": "HELO probe"}, {"expect": "^250 hello (\\w+)", "send": "HELO ${1}-again"},
@@ -229,13 +237,15 @@ def lab(tmp_path_factory):
     http_targets = [f"http://127.0.0.1:{hp}{p}" for p in ("/ok", "/redirect", "/loop", "/missing", "/error", "/slow",
                                                          "/unhealthy", "/cut", "/chunked", "/empty")]
     http_targets += [f"127.0.0.1:{hp}/ok", f"http://localhost:{hp}/ok", f"http://[::1]:{hp}/ok", f"https://127.0.0.1:{sp}/ok",
-                     f"https://127.0.0.1:{sp}/redirect", f"https://localhost:{sp}/ok"]
+                     f"https://127.0.0.1:{sp}/redirect", f"https://localhost:{sp}/ok",
+                     f"{h2.url}/ok", f"{h2.url}/redirect", f"{h2.url}/missing"]
     tcp_targets = [f"127.0.0.1:{open_sock.getsockname()[1]}", f"127.0.0.1:{closed_port}", f"127.0.0.1:{bp}",
                    f"127.0.0.1:{sp}"]
     info = {"config": config_path, "exporter": exporter, "cert": cert, "key": key, "http": hp, "https": sp,
-            "banner": bp, "closed": closed_port, "modules": modules, "http_targets": http_targets, "tcp_targets": tcp_targets}
+            "banner": bp, "closed": closed_port, "h2": h2, "modules": modules, "http_targets": http_targets, "tcp_targets": tcp_targets}
     yield info
     exporter.stop()
+    h2.stop()
     for server in (http, https, banner):
         server.shutdown()
         server.server_close()
@@ -248,7 +258,9 @@ def exporter_probe(url: str, target: str, module: str) -> dict:
     with httpx.Client(timeout=30, trust_env=False) as client:
         text = client.get(f"{url}/probe", params={"target": target, "module": module}).text
     metrics = parse_metrics(text)
-    return {"success": metrics.get("probe_success") == 1.0, "status_code": int(metrics.get("probe_http_status_code", 0))}
+    version = metrics.get("probe_http_version") or 0
+    return {"success": metrics.get("probe_success") == 1.0, "status_code": int(metrics.get("probe_http_status_code", 0)),
+            "http_version": f"HTTP/{version:.1f}" if version else None}
 
 
 def _pairs(lab):
@@ -271,8 +283,9 @@ def test_every_target_module_pair_agrees_with_blackbox_exporter(lab, aetherops_c
         assert "Traceback" not in result.stderr
         for record in result.json()["probes"]:
             ours[(record["target"], module)] = record
-    def agree(mine, peer):
-        return mine["success"] == peer["success"] and (mine["status_code"] or 0) == peer["status_code"]
+    def agree(mine, peer):  # success, status, and the HTTP version (HTTP/2.0 where h2 was negotiated) when both saw one
+        same_version = not (mine.get("http_version") and peer["http_version"]) or mine["http_version"] == peer["http_version"]
+        return mine["success"] == peer["success"] and (mine["status_code"] or 0) == peer["status_code"] and same_version
 
     # Under load (2 cores shared with other test runs) either side can hit the 2 s timeout on a pair that does
     # 11 round trips: such a pair is probed again by both, one at a time; a real difference stays different.
@@ -290,12 +303,12 @@ def test_every_target_module_pair_agrees_with_blackbox_exporter(lab, aetherops_c
         mine, peer = ours[pair], theirs[pair]
         agree_ = agree(mine, peer)
         rows.append(f"{pair[1]:<18} {pair[0]:<38} {int(peer['success']):>3} {peer['status_code']:>4} "
-                    f"{int(mine['success']):>4} {mine['status_code'] or 0:>4}  {'ok' if agree_ else 'DIFFERENT'}  "
-                    f"{mine['reason'] or ''}")
+                    f"{int(mine['success']):>4} {mine['status_code'] or 0:>4} {mine.get('http_version') or '-':>8}  "
+                    f"{'ok' if agree_ else 'DIFFERENT'}  {mine['reason'] or ''}")
         if not agree_:
             disagreements.append(rows[-1])
     with capsys.disabled():
-        print(f"\n{'module':<18} {'target':<38} {'bb':>3} {'code':>4} {'ours':>4} {'code':>4}  agree  our reason")
+        print(f"\n{'module':<18} {'target':<38} {'bb':>3} {'code':>4} {'ours':>4} {'code':>4} {'version':>8}  agree  our reason")
         print("\n".join(rows))
         print(f"{len(pairs) - len(disagreements)} of {len(pairs)} target x module pairs agree with blackbox_exporter"
               + (f" ({len(set(retried))} probed again after a first difference: {sorted(set(retried))})" if retried else ""))
@@ -303,6 +316,12 @@ def test_every_target_module_pair_agrees_with_blackbox_exporter(lab, aetherops_c
     # the pairs cover both outcomes for both probers, so agreement is not trivial
     assert {r["success"] for r in ours.values()} == {True, False}
     assert any(r["reason"] and "body" in r["reason"] for r in ours.values())
+    # HTTP/2 was really spoken: the h2 server saw both protocols, and both sides report 2.0 where it was negotiated
+    assert {"h2", "http/1.1"} <= set(lab["h2"].protocols)
+    h2_ok = (f"{lab['h2'].url}/ok", "https_v2_only")
+    assert ours[h2_ok]["success"] and ours[h2_ok]["http_version"] == theirs[h2_ok]["http_version"] == "HTTP/2.0"
+    no_h2 = (f"{lab['h2'].url}/ok", "https_no_http2")
+    assert ours[no_h2]["http_version"] == theirs[no_h2]["http_version"] == "HTTP/1.1"
 
 
 def test_phases_certificate_and_reasons(lab, aetherops_cli):
@@ -377,3 +396,92 @@ def test_prometheus_format_matches_the_exporters_names(lab, aetherops_cli):
     assert f'probe_success{{instance="{target}",module="https_trusted"}} 1' in text
     assert f'probe_http_status_code{{instance="{target}",module="https_trusted"}} 200' in text
     assert 'phase="tls"' in text
+
+
+def test_http2_version_in_prometheus_format_matches_the_exporter(lab, aetherops_cli):
+    target = f"{lab['h2'].url}/ok"
+    result = aetherops_cli("probe", "--config", lab["config"], "-m", "https_v2_only", target, "--format", "prometheus")
+    assert result.exit_code == 0, result
+    with httpx.Client(timeout=30, trust_env=False) as client:
+        theirs = client.get(f"{lab['exporter'].url}/probe", params={"target": target, "module": "https_v2_only"}).text
+    assert "probe_http_version 2\n" in theirs
+    assert f'probe_http_version{{instance="{target}",module="https_v2_only"}} 2\n' in result.stdout
+    help_line = next(line for line in theirs.splitlines() if line.startswith("# HELP probe_http_version "))
+    assert help_line in result.stdout.splitlines()
+    # phases stay meaningful over HTTP/2: the handshake is timed as tls, the exchange as processing
+    record = aetherops_cli("probe", "--config", lab["config"], "-m", "https_h2_body", target, "-o", "json").json()["probes"][0]
+    assert record["success"] and record["http_version"] == "HTTP/2.0"
+    assert record["phases_ms"]["tls"] > 0 and record["phases_ms"]["processing"] > 0 and record["phases_ms"]["connect"] > 0
+
+
+def _make_chain(workdir: Path) -> tuple[Path, Path, Path]:
+    """A root CA (1 year), an intermediate (10 days) and a leaf for 127.0.0.1 (30 days): the intermediate
+    expires first. Returns (root certificate, leaf + intermediate chain file, leaf key)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl CLI not installed (needed for a certificate chain)")
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], check=True, capture_output=True, timeout=60, cwd=workdir)
+
+    (workdir / "ca.ext").write_text("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n", encoding="utf-8")
+    (workdir / "leaf.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n", encoding="utf-8")
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "root.key", "-out", "root.pem", "-days", "365",
+        "-subj", "/CN=aetherops test root", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "inter.key", "-out", "inter.csr", "-subj", "/CN=aetherops test intermediate")
+    run("x509", "-req", "-in", "inter.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-out", "inter.pem",
+        "-days", "10", "-extfile", "ca.ext")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost")
+    run("x509", "-req", "-in", "leaf.csr", "-CA", "inter.pem", "-CAkey", "inter.key", "-CAcreateserial", "-out", "leaf.pem",
+        "-days", "30", "-extfile", "leaf.ext")
+    chain = workdir / "chain.pem"
+    chain.write_text((workdir / "leaf.pem").read_text() + (workdir / "inter.pem").read_text(), encoding="utf-8")
+    return workdir / "root.pem", chain, workdir / "leaf.key"
+
+
+def test_cert_expiry_is_the_earliest_of_the_presented_chain_like_the_exporter(tmp_path, aetherops_cli):
+    """The intermediate expires before the leaf: both report the intermediate's date (on every Python >= 3.10)."""
+    require_binary("prometheus-blackbox-exporter")
+    root, chain, key = _make_chain(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(chain, key)
+    server = _serve_http(context)
+    config = {"modules": {"chain": {"prober": "http", "timeout": "5s",
+                                    "http": {"preferred_ip_protocol": "ip4", "tls_config": {"ca_file": str(root)}}}}}
+    (tmp_path / "blackbox.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    exporter = start_blackbox(tmp_path / "exporter", config=config)
+    try:
+        target = f"https://127.0.0.1:{server.server_address[1]}/ok"
+        result = aetherops_cli("probe", "--config", tmp_path / "blackbox.yml", "-m", "chain", target, "-o", "json")
+        assert result.exit_code == 0, result
+        record = result.json()["probes"][0]
+        with httpx.Client(timeout=30, trust_env=False) as client:
+            text = client.get(f"{exporter.url}/probe", params={"target": target, "module": "chain"}).text
+    finally:
+        exporter.stop()
+        server.shutdown()
+        server.server_close()
+    from aetherops_plugins.probe.exporter import parse_metrics
+
+    theirs = parse_metrics(text)
+    assert theirs["probe_success"] == 1.0
+    assert record["tls_earliest_cert_expiry"] == theirs["probe_ssl_earliest_cert_expiry"]
+    assert 9 < record["tls_expiry_days"] <= 10.01  # the intermediate's 10 days, not the leaf's 30
+
+
+def test_http2_faults_are_failed_probes_with_reasons(lab, aetherops_cli):
+    routes = {"/ok": (200, {}, b"fine\n"), "/reset": (200, {"x-test-fault": "reset"}, b"partial\n"),
+              "/cut": (200, {"x-test-fault": "cut"}, b"partial\n"), "/goaway": (200, {"x-test-fault": "goaway"}, b"")}
+    with H2Server(lab["cert"], lab["key"], routes) as server:
+        targets = [f"{server.url}{path}" for path in routes]
+        result = aetherops_cli("probe", "--config", lab["config"], "-m", "https_trusted", *targets, "-o", "json")
+        assert "h2" in server.protocols
+    assert result.exit_code == 1, result
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    records = {r["target"].rsplit("/", 1)[1]: r for r in result.json()["probes"]}
+    assert records["ok"]["success"] and records["ok"]["http_version"] == "HTTP/2.0"
+    assert not records["reset"]["success"] and "reset the HTTP/2 stream" in records["reset"]["reason"]
+    assert not records["cut"]["success"] and "mid-response" in records["cut"]["reason"]
+    assert records["cut"]["status_code"] == 200
+    assert not records["goaway"]["success"] and "GOAWAY" in records["goaway"]["reason"]

@@ -206,6 +206,25 @@ class GrafanaClient:
         path = self._v2_path(api_version, namespace, uid)
         return self._object(self.request("GET", path), f"GET {path}", "spec")
 
+    def dashboard_or_v2(self, uid: str, *, api_version: str | None = None) -> dict:
+        """A dashboard in whichever schema the server stores it: ``{"dashboard", "meta"}`` like :meth:`dashboard`.
+
+        A v2 one (the legacy API answered 406, or ``api_version`` names the /apis version to read it at) comes
+        back as ``{"dashboard": spec, "meta": {"v2": True, "folderUid", "version" (generation),
+        "resourceVersion"}, "resource": the whole /apis object}``, so a planner compares specs and an update
+        sends ``resourceVersion``. 404 (either API) raises :class:`GrafanaError` with status 404."""
+        namespace = None
+        if api_version is None:
+            try:
+                return self.dashboard(uid)
+            except V2Dashboard as v2:
+                api_version, namespace = v2.api_version, v2.namespace
+        resource = self.dashboard_v2(uid, api_version=api_version, namespace=namespace)
+        meta = resource.get("metadata") or {}
+        return {"dashboard": resource.get("spec") or {}, "resource": resource,
+                "meta": {"v2": True, "folderUid": (meta.get("annotations") or {}).get("grafana.app/folder") or "",
+                         "version": meta.get("generation"), "resourceVersion": meta.get("resourceVersion")}}
+
     def save_dashboard_v2(self, resource: dict, *, create: bool) -> dict:
         """Create (POST) or update (PUT, with ``metadata.resourceVersion``) a dashboard resource through ``/apis``."""
         api_version = str(resource.get("apiVersion") or "").rpartition("/")[2] or None

@@ -3,6 +3,7 @@
 Real servers, not mocks: ``prometheus_server``, ``alertmanager_server``,
 ``blackbox_server`` and ``victoriametrics_server`` start the real binaries on free loopback ports in temp
 dirs (missing binaries skip the test, or fail it when ``CI=true``);
+``alertmanager_cluster`` starts a two-peer gossip cluster (HA);
 ``grafana_double`` serves the Grafana API double (``grafana_double_factory``
 starts more, with your settings). ``profile_factory`` writes
 profiles, ``stack_profile`` wires one to all of the servers, and
@@ -107,6 +108,30 @@ def alertmanager_server(tmp_path_factory):
     server = _start(start_alertmanager, tmp_path_factory.mktemp("alertmanager"))
     yield server
     server.stop()
+
+
+@pytest.fixture
+def alertmanager_cluster_factory(tmp_path_factory):
+    """Start real Alertmanager gossip clusters (HA): ``cluster = alertmanager_cluster_factory(config=..., peers=2)``;
+    ``cluster.urls``, ``cluster.peers[i]``, ``cluster.kill(i)``. Every cluster is stopped after the test."""
+    from aetherops.testing.servers import start_alertmanager_cluster
+
+    started = []
+
+    def make(**kwargs):
+        cluster = _start(start_alertmanager_cluster, tmp_path_factory.mktemp("alertmanager-cluster"), **kwargs)
+        started.append(cluster)
+        return cluster
+
+    yield make
+    for cluster in started:
+        cluster.stop()
+
+
+@pytest.fixture
+def alertmanager_cluster(alertmanager_cluster_factory):
+    """A real two-peer Alertmanager gossip cluster of its own for each test (``--cluster.peer`` each other)."""
+    return alertmanager_cluster_factory()
 
 
 @pytest.fixture(scope="session")

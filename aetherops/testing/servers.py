@@ -60,6 +60,8 @@ __all__ = [
     "free_port",
     "start_prometheus",
     "start_alertmanager",
+    "start_alertmanager_cluster",
+    "AlertmanagerCluster",
     "start_blackbox",
     "start_demo_exporter",
     "start_victoriametrics",
@@ -618,7 +620,7 @@ def start_alertmanager(
             f"--config.file={config_path.resolve()}",
             f"--storage.path={data_dir.resolve()}",
             f"--web.listen-address={listen}",
-            "--cluster.listen-address=",
+            *([] if any(str(a).startswith("--cluster.listen-address=") for a in extra_args) else ["--cluster.listen-address="]),
             *extra_args,
         ]
 
@@ -635,6 +637,117 @@ def start_alertmanager(
         ready_timeout=ready_timeout,
         reload_supported=True,
     )
+
+
+@dataclass
+class AlertmanagerCluster:
+    """Alertmanager peers of one gossip cluster (see :func:`start_alertmanager_cluster`).
+
+    ``peers`` are :class:`RunningServer` objects (``peers[0].url``...), ``urls`` their base URLs, ``cluster_ports``
+    their gossip ports. :meth:`kill` stops one peer hard (a crash: no gossip leave); :meth:`stop` stops them all.
+    """
+
+    peers: list[RunningServer]
+    cluster_ports: list[int]
+
+    @property
+    def urls(self) -> list[str]:
+        return [p.url for p in self.peers]
+
+    def kill(self, index: int) -> None:
+        """SIGKILL peer ``index`` (TerminateProcess on Windows) and wait for it: a peer that crashed."""
+        process = self.peers[index].process
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+    def stop(self, timeout: float = 2) -> None:
+        """Stop every peer. A clustered Alertmanager can take many seconds to leave the gossip after SIGTERM:
+        each is killed after ``timeout`` seconds (their state is in a temp dir and thrown away)."""
+        for peer in self.peers:
+            if peer.process.poll() is None:
+                try:
+                    peer.process.terminate()
+                except OSError:
+                    pass
+        deadline = time.monotonic() + timeout
+        for peer in self.peers:
+            try:
+                peer.process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                peer.process.kill()
+                peer.process.wait()
+
+    def wait_gossip(self, timeout: float = 30) -> None:
+        """Wait until every running peer's ``/api/v2/status`` says ``ready`` (settled) with all running peers as members."""
+        running = [p for p in self.peers if p.is_running()]
+        deadline = time.monotonic() + timeout
+        with _http_client(timeout=2.0) as client:
+            while True:
+                members = []
+                for peer in running:
+                    try:
+                        response = client.request("GET", f"{peer.url}/api/v2/status")
+                        body = json.loads(response.text) if response.status_code == 200 else {}
+                    except Exception:  # noqa: BLE001 - not ready yet
+                        body = {}
+                    cluster = body.get("cluster") or {}
+                    # "settling" until the member list has been stable for a few gossip rounds
+                    members.append(len(cluster.get("peers") or []) if cluster.get("status") == "ready" else 0)
+                if members and all(n >= len(running) for n in members):
+                    return
+                if time.monotonic() >= deadline:
+                    raise ServerStartError("alertmanager-cluster", f"peers see {members} members, not {len(running)}, "
+                                           f"after {timeout:g}s", running[0].log_path, running[0].log_tail())
+                time.sleep(0.1)
+
+    def __enter__(self) -> AlertmanagerCluster:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+def start_alertmanager_cluster(
+    workdir: Path | str,
+    *,
+    peers: int = 2,
+    host: str = "127.0.0.1",
+    config: Mapping[str, Any] | str | None = None,
+    gossip_interval: str = "50ms",
+    pushpull_interval: str = "1s",
+    extra_args: Sequence[str] = (),
+    ready_timeout: float = 60,
+) -> AlertmanagerCluster:
+    """Start ``peers`` Alertmanagers forming one gossip cluster (HA), each in ``workdir/peer-N``.
+
+    Each gets its own ``--storage.path``, web port and ``--cluster.listen-address`` (free loopback ports) and
+    ``--cluster.peer`` = every other peer; gossip and push-pull intervals are short (``gossip_interval``,
+    ``pushpull_interval``) so a silence made on one peer is listed by the others within a second and the
+    cluster settles fast. All share ``config`` (default :data:`DEFAULT_ALERTMANAGER_CONFIG`). Returns once
+    every peer is ready and sees all the others (``/api/v2/status`` ``cluster.peers``).
+    """
+    workdir = Path(workdir)
+    host = _check_loopback(host)
+    ports = [free_port(host) for _ in range(peers)]
+    while len(set(ports)) < peers:  # the OS handed the same free port twice
+        ports = [free_port(host) for _ in range(peers)]
+    started: list[RunningServer] = []
+    try:
+        for index, port in enumerate(ports):
+            others = [f"--cluster.peer={_hostport(host, p)}" for p in ports if p != port]
+            started.append(start_alertmanager(
+                workdir / f"peer-{index}", host=host, config=config, ready_timeout=ready_timeout,
+                extra_args=[f"--cluster.listen-address={_hostport(host, port)}", f"--cluster.advertise-address={_hostport(host, port)}",
+                            *others, f"--cluster.gossip-interval={gossip_interval}",
+                            f"--cluster.pushpull-interval={pushpull_interval}", "--cluster.settle-timeout=5s",
+                            "--cluster.reconnect-interval=1s", *extra_args]))
+        cluster = AlertmanagerCluster(started, ports)
+        cluster.wait_gossip(ready_timeout)
+        return cluster
+    except BaseException:
+        AlertmanagerCluster(started, ports).stop()
+        raise
 
 
 # --------------------------------------------------------------------------- blackbox_exporter

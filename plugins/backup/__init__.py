@@ -75,6 +75,15 @@ def aetherops_backup_components(context):
     return [GrafanaComponent(), PrometheusComponent(), AlertmanagerComponent(), SilencesComponent(), ConfigsComponent()]
 
 
+def _complete_components(click_ctx, param, incomplete):
+    """Shell completion of --only/--exclude: the component names of every loaded plugin, with their description."""
+    from aetherops.completion import quietly
+    from aetherops_plugins.backup.engine import collect_components
+
+    return quietly(lambda context: [(name, getattr(c, "description", None)) for name, c in sorted(collect_components(context).items())])(
+        click_ctx, param, incomplete)
+
+
 def _concurrency(ctx: Context, value: int | None) -> int:
     if value:
         return value
@@ -85,8 +94,10 @@ def _concurrency(ctx: Context, value: int | None) -> int:
 @click.group("backup", invoke_without_command=True)
 @click.option("--dir", "dir_", metavar="DIR", type=click.Path(file_okay=False),
               help="Backups root (default: the profile's backup.dir, else ./backups).")
-@click.option("--only", multiple=True, metavar="NAMES", help="Only these components (comma-separated or repeated).")
-@click.option("--exclude", multiple=True, metavar="NAMES", help="Leave these components out.")
+@click.option("--only", multiple=True, metavar="NAMES", help="Only these components (comma-separated or repeated).",
+              shell_complete=_complete_components)
+@click.option("--exclude", multiple=True, metavar="NAMES", help="Leave these components out.",
+              shell_complete=_complete_components)
 @click.option("--archive/--no-archive", default=None, help="Also write <timestamp>.tar.gz and its .sha256.")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=None, metavar="N",
               help=f"Parallel Grafana requests (default: backup.concurrency, {DEFAULT_CONCURRENCY}).")
@@ -303,11 +314,16 @@ def backup_prune(ctx: Context, keep, dir_, include_safety, dry_run):
 # ---------------------------------------------------------------------- restore
 @click.command("restore")
 @click.argument("path", type=click.Path(exists=True, path_type=str))
-@click.option("--only", multiple=True, metavar="NAMES", help="Only these components (e.g. grafana, configs, silences).")
+@click.option("--only", multiple=True, metavar="NAMES", help="Only these components (e.g. grafana, configs, silences).",
+              shell_complete=_complete_components)
 @click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
 @click.option("--diff", is_flag=True, help="With the plan, a unified diff of each dashboard that differs.")
 @click.option("--force", is_flag=True, help="Overwrite dashboards changed on the server since the backup (and config originals).")
 @click.option("--folder-map", multiple=True, metavar="OLD=NEW", help="Restore folder uid OLD as NEW (repeatable).")
+@click.option("--uid", "dashboard_uids", multiple=True, metavar="UID",
+              help="Restore only this Grafana dashboard (repeatable; with the folders on its path and the library panels it uses).")
+@click.option("--folder", "folder_uids", multiple=True, metavar="FOLDER",
+              help="Restore only the Grafana dashboards of this folder, by uid or title, subfolders included (repeatable).")
 @click.option("--to-profile", metavar="NAME", help="Restore into this profile's stack (default: the backup's own profile; "
               "datasource uids mapped by its backup.datasource_uid_map).")
 @click.option("--configs-to", type=click.Path(file_okay=False), metavar="DIR", help="Write the backed-up config files under DIR.")
@@ -319,8 +335,8 @@ def backup_prune(ctx: Context, keep, dir_, include_safety, dry_run):
                    "editable ones stay editable, API-provisioned ones stay locked), api (all locked in the UI), none "
                    "(all editable). Default: the profile's backup.grafana_provenance.")
 @pass_context
-def restore_command(ctx: Context, path, only, dry_run, diff, force, folder_map, to_profile, configs_to, concurrency, safety_dir,
-                    grafana_provenance):
+def restore_command(ctx: Context, path, only, dry_run, diff, force, folder_map, dashboard_uids, folder_uids, to_profile, configs_to,
+                    concurrency, safety_dir, grafana_provenance):
     """Restore a backup made by `aetherops backup` (a folder or its .tar.gz).
 
     Checksums are verified first; a backup that fails them is refused. Each dashboard is planned as
@@ -335,10 +351,17 @@ def restore_command(ctx: Context, path, only, dry_run, diff, force, folder_map, 
     from aetherops_plugins.backup.engine import parse_names
     from aetherops_plugins.backup.restore import parse_folder_map, run_restore
 
-    result = run_restore(ctx, Path(path), only=parse_names(only), dry_run=dry_run, force=force, diff=diff,
+    names = parse_names(only)
+    options: dict = {"grafana_provenance": grafana_provenance} if grafana_provenance else {}
+    if dashboard_uids or folder_uids:  # one dashboard or folder: the grafana component only
+        if names and names != ["grafana"]:
+            raise click.UsageError("--uid and --folder restore Grafana dashboards: use them without --only, or with --only grafana")
+        names = ["grafana"]
+        options.update(dashboard_uids=list(dashboard_uids), folder_uids=list(folder_uids))
+    result = run_restore(ctx, Path(path), only=names, dry_run=dry_run, force=force, diff=diff,
                          folder_map=parse_folder_map(folder_map), to_profile=to_profile,
                          configs_to=Path(configs_to) if configs_to else None, concurrency=_concurrency(ctx, concurrency),
-                         safety_dir=safety_dir, options={"grafana_provenance": grafana_provenance} if grafana_provenance else None)
+                         safety_dir=safety_dir, options=options or None)
     for warning in result["warnings"]:
         ctx.output.warn(warning)
 

@@ -143,7 +143,26 @@ def _safe_rel(relpath: str | os.PathLike) -> PurePosixPath:
 def _json_bytes(data: Any, compact: bool = False) -> bytes:
     if compact:  # the C encoder: ten times faster than indent=2, which only has a pure-Python implementation
         return (json.dumps(data, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":")) + "\n").encode("utf-8")
+    pretty = _orjson_bytes(data)
+    if pretty is not None:
+        return pretty
     return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+
+
+def _orjson_bytes(data: Any) -> bytes | None:
+    """Indented, sorted JSON through orjson (the same text as ``json.dumps(indent=2, sort_keys=True)`` for what a
+    backup holds, 50x faster: pretty-printed dashboards cost no more than one-line ones); None without orjson or
+    for what it does not take (non-string keys, integers past 64 bits): then the json module writes it."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - a dependency; the json module is the fallback
+        return None
+    option = (orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATETIME
+              | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS)
+    try:
+        return orjson.dumps(data, default=str, option=option)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
 
 
 class BackupJob:
@@ -345,17 +364,49 @@ class BackupJob:
         return self._record(rel, size, digest)
 
     def copy_tree(self, source: str | os.PathLike, relpath: str | os.PathLike, *, link: bool = True) -> int:
-        """Copy a directory tree in, hard-linking files where possible; returns the number of files."""
+        """Copy a directory tree in, hard-linking files where possible; returns the number of files.
+
+        When the files are really copied (no hard link: another filesystem, or ``link=False``) a progress bar in
+        MiB is shown on a terminal (``progress``): a TSDB snapshot can be gigabytes. Linking takes no time."""
         source = Path(source)
         base = _safe_rel(relpath)
-        n = 0
-        for dirpath, _dirnames, filenames in os.walk(source):
+        files: list[tuple[Path, PurePosixPath]] = []
+        for dirpath, dirnames, filenames in os.walk(source):
+            dirnames.sort()
             for filename in sorted(filenames):
                 src = Path(dirpath) / filename
-                rel = base.joinpath(*src.relative_to(source).parts)
+                files.append((src, base.joinpath(*src.relative_to(source).parts)))
+        if not files:
+            return 0
+        first_src, first_rel = files[0]
+        self.copy_file(first_src, first_rel, link=link)
+        if link and _same_file(first_src, self.root.joinpath(*first_rel.parts)):
+            for src, rel in files[1:]:
+                self.copy_file(src, rel, link=True)
+            return len(files)
+        sizes = [_size(src) for src, _ in files[1:]]
+        with self.progress(max(1, -(-sum(sizes) // MIB)), f"{self.name}: copying {base.as_posix()} (MiB, no hard link)") as advance:
+            for (src, rel), size in zip(files[1:], sizes):
                 self.copy_file(src, rel, link=link)
-                n += 1
-        return n
+                advance(size / MIB)
+        return len(files)
+
+
+MIB = 1024 * 1024
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _private_mode(source_mode: int | None) -> int:

@@ -4,8 +4,10 @@
 Opening is strict, because an archive may come from anywhere: the ``.sha256`` beside it must match,
 every member must be a regular file or a folder (no symlink, hard link, fifo or device) under one
 top folder, with a confined relative name (:func:`aetherops_plugins.backup.paths.check_relpath`), and
-no name twice. Members are checked before anything is extracted and written one by one, 0600 in a
-0700 temp folder. Any problem is an :class:`ArchiveError`: one line, exit 4.
+no name twice. Members are checked before anything is extracted, then each one passes tarfile's ``data``
+filter (PEP 706) or, on a Python without it, :func:`safe_member`'s same rules in code, and is written one by
+one, 0600 in a 0700 temp folder. Any problem is an :class:`ArchiveError`: one line, exit 1 (a damaged
+backup, like a folder whose files fail their checksums), the same for ``backup verify`` and ``restore``.
 """
 
 from __future__ import annotations
@@ -16,17 +18,20 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from aetherops.errors import ConfigError
+from aetherops.errors import FindingsError
 from aetherops_plugins.backup.api import CHUNK, open_private, sha256_file
 from aetherops_plugins.backup.paths import UnsafePathError, check_relpath, make_private_dirs, safe_join
 
 ARCHIVE_SUFFIX = ".tar.gz"
+#: prefix of the temp folders archives are extracted to: short, so that <%TEMP%>/<prefix>XXXXXXXX/<backup>/<file>
+#: stays below Windows' 260 characters with a long %TEMP% (see MAX_DASHBOARD_REL in components/grafana.py)
+TEMP_PREFIX = "aeo-"
 SIDECAR_SUFFIX = ".sha256"
 _READ_ERRORS = (tarfile.TarError, EOFError, zlib.error, OSError, ValueError)
 
 
-class ArchiveError(ConfigError):
-    """An archive that cannot be trusted or read (exit 4)."""
+class ArchiveError(FindingsError):
+    """An archive that cannot be trusted or read (exit 1: the backup is damaged, as ``backup verify`` says)."""
 
 
 def sidecar_of(path: Path) -> Path:
@@ -63,7 +68,7 @@ def open_archive(path: Path, workdir: Path, *, sidecar: dict[str, Any] | None = 
             members = tar.getmembers()  # reads the whole archive: a truncated one fails here
             top = _check_members(path, members)
             for member in members:
-                _extract(tar, member, workdir)
+                _extract(tar, safe_member(member, workdir), workdir)
     except ArchiveError:
         raise
     except UnsafePathError as exc:
@@ -95,6 +100,47 @@ def _check_members(path: Path, members: list[tarfile.TarInfo]) -> str:
     if len(tops) != 1:
         raise ArchiveError(f"{path}: not an aetherops backup archive (members under {len(tops)} top folders)")
     return tops.pop()
+
+
+def safe_member(member: tarfile.TarInfo, dest: Path) -> tarfile.TarInfo:
+    """``member`` as it may be extracted below ``dest``, or ArchiveError.
+
+    The rules of tarfile's ``data`` extraction filter (PEP 706), applied in code so that every Python
+    follows them, stricter where a backup allows less (any absolute name, drive or ``..`` is refused, not
+    rewritten; no link at all): the target stays inside ``dest``; no link, device or fifo; no set-uid,
+    set-gid or sticky bit nor group/other write; owner read/write; no owner names or ids. Where this Python
+    has ``tarfile.data_filter`` the member then passes it too."""
+    safe = _data_filter_rules(member, Path(dest))
+    data_filter = getattr(tarfile, "data_filter", None)
+    if data_filter is not None:
+        try:
+            return data_filter(safe, os.fspath(dest))
+        except tarfile.FilterError as exc:  # pragma: no cover - the rules above refuse more
+            raise ArchiveError(f"member {member.name!r} refused by the data filter: {exc}") from None
+    return safe
+
+
+def _data_filter_rules(member: tarfile.TarInfo, dest: Path) -> tarfile.TarInfo:
+    import copy
+
+    try:
+        check_relpath(member.name, what="archive member")
+    except UnsafePathError as exc:
+        raise ArchiveError(exc.format_message()) from None
+    if not (member.isreg() or member.isdir()):
+        raise ArchiveError(f"member {member.name!r} is a {_kind(member)}; only files and folders are accepted")
+    real_dest = os.path.realpath(dest)
+    target = os.path.realpath(os.path.join(real_dest, member.name))
+    if os.path.commonpath([real_dest, target]) != real_dest:
+        raise ArchiveError(f"member {member.name!r} would be extracted outside {dest}")
+    safe = copy.copy(member)
+    mode = member.mode & 0o755  # no set-uid, set-gid, sticky, group/other write
+    safe.mode = (mode | 0o600) if member.isreg() else (mode | 0o700)
+    if member.isreg() and not mode & 0o100:
+        safe.mode &= ~0o111  # a file nobody may execute stays so
+    safe.uid = safe.gid = 0
+    safe.uname = safe.gname = ""
+    return safe
 
 
 def _kind(member: tarfile.TarInfo) -> str:

@@ -420,7 +420,7 @@ def verify_path(target: Path) -> dict[str, Any]:
 def _verify_archive(path: Path) -> dict[str, Any]:
     import tempfile
 
-    from aetherops_plugins.backup.archive import ArchiveError, check_sidecar, open_archive
+    from aetherops_plugins.backup.archive import TEMP_PREFIX, ArchiveError, check_sidecar, open_archive
     from aetherops_plugins.backup.manifest import verify_backup
 
     def failed(error: str) -> dict[str, Any]:
@@ -431,7 +431,7 @@ def _verify_archive(path: Path) -> dict[str, Any]:
         info = check_sidecar(path)
     except OSError as exc:
         return failed(f"cannot read archive: {exc.strerror or exc}")
-    tmp = Path(tempfile.mkdtemp(prefix="aetherops-verify-"))
+    tmp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
     try:
         try:
             folder = open_archive(path, tmp, sidecar=info)

@@ -489,7 +489,8 @@ def restore_markdown(manifest: dict[str, Any], final_path: Path | None = None) -
             "```", "",
             "```powershell",
             "Stop-Service prometheus",
-            f"Rename-Item '{data_dir}' '{data_dir}.before-restore'",
+            # Rename-Item takes a bare new name, not a path: Move-Item renames with a full path
+            f"Move-Item -LiteralPath '{data_dir}' -Destination '{data_dir}.before-restore'",
             f"Copy-Item -Recurse '{src_win}' '{data_dir}'",
             "Start-Service prometheus",
             "```", "",

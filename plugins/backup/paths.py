@@ -111,3 +111,28 @@ def make_private_dirs(root: str | os.PathLike, target: str | os.PathLike) -> Non
         except FileExistsError:
             if is_link(current) or not current.is_dir():
                 raise
+
+
+# ---------------------------------------------------------------------------------------- portable file names
+#: device names Windows reserves in every folder, whatever the extension (``nul.json`` is the NUL device too)
+WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", "conin$", "conout$", "clock$",
+                              *(f"com{i}" for i in "123456789¹²³"), *(f"lpt{i}" for i in "123456789¹²³")})
+#: longest name :func:`portable_name` returns (longer ones keep their start and a hash of the whole)
+MAX_NAME = 64
+
+
+def portable_name(name: str, *, max_len: int = MAX_NAME) -> str:
+    """``name`` (a Grafana uid) as a file or folder name valid on Windows, macOS and Linux alike: only letters,
+    digits, ``-``, ``_`` and ``.``; no leading or trailing dot or space; not a reserved device name (``con``,
+    ``nul``, ``com1``... with or without an extension, any case: prefixed with ``_``); at most ``max_len``
+    characters (the start of the name and 8 hex digits of its sha256). Never empty."""
+    import hashlib
+
+    text = str(name)
+    keep = "".join(c if (c.isascii() and c.isalnum()) or c in "-_." else "_" for c in text).strip(". ") or "_"
+    if keep.split(".", 1)[0].lower() in WINDOWS_RESERVED:
+        keep = "_" + keep
+    if len(keep) > max_len:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        keep = keep[: max_len - 9].rstrip(". ") + "~" + digest
+    return keep

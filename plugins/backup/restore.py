@@ -31,13 +31,13 @@ def parse_folder_map(values: tuple[str, ...] | list[str]) -> dict[str, str]:
 
 def _open_backup(path: Path, workdir: list[Path]) -> Path:
     """A backup folder, or a ``.tar.gz`` made by ``--archive`` (checked and extracted by
-    ``archive.open_archive``, the same code ``backup verify`` uses: ArchiveError, exit 4)."""
+    ``archive.open_archive``, the same code ``backup verify`` uses: ArchiveError, exit 1)."""
     if path.is_dir():
         return path
     if path.is_file() and path.name.endswith(".tar.gz"):
-        from aetherops_plugins.backup.archive import open_archive
+        from aetherops_plugins.backup.archive import TEMP_PREFIX, open_archive
 
-        tmp = Path(tempfile.mkdtemp(prefix="aetherops-restore-"))
+        tmp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
         workdir.append(tmp)
         return open_archive(path, tmp)
     raise click.BadParameter(f"{path} is neither a backup folder nor a .tar.gz archive", param_hint="PATH")

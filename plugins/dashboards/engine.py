@@ -39,14 +39,21 @@ SHARING_KEYS = ("__inputs", "__requires", "__elements")
 
 @dataclass
 class LocalDashboard:
-    """One dashboard file: where it is, which folder path it goes to ("" = General), its content."""
+    """One dashboard file: where it is, which folder path it goes to ("" = General), its content.
+
+    A Grafana 12 v2 resource file (``apiVersion: dashboard.grafana.app/v2...``, ``kind: Dashboard``,
+    ``metadata.name``, ``spec``) has ``schema`` "v2", ``resource`` the file's object and ``dashboard`` its spec."""
 
     path: Path
     folder: str
     dashboard: dict
+    schema: str = "v1"
+    resource: dict | None = None
 
     @property
     def uid(self) -> str:
+        if self.resource is not None:
+            return str((self.resource.get("metadata") or {}).get("name") or "")
         return str(self.dashboard.get("uid") or "")
 
     @property
@@ -72,6 +79,30 @@ class Report:
 def stable_json(dashboard: dict) -> str:
     """The one way dashboards are written: normalised, sorted keys, 2-space indent, trailing newline."""
     return json.dumps(normalize(dashboard), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+#: ``apiVersion`` prefix of a Grafana 12 dashboard resource (``dashboard.grafana.app/v2beta1``).
+V2_API_PREFIX = "dashboard.grafana.app/v2"
+#: Labels the server assigns (a database id): never written to a file.
+V2_SERVER_LABELS = frozenset({"grafana.app/deprecatedInternalID"})
+
+
+def is_v2_resource(data: Any) -> bool:
+    """A Grafana 12 v2 dashboard resource: ``apiVersion`` dashboard.grafana.app/v2..., ``kind`` Dashboard, a ``spec``."""
+    return (isinstance(data, dict) and str(data.get("apiVersion") or "").startswith(V2_API_PREFIX)
+            and data.get("kind", "Dashboard") == "Dashboard" and isinstance(data.get("spec"), dict))
+
+
+def v2_file_resource(resource: dict, uid: str) -> dict:
+    """What a pulled v2 dashboard's file holds: apiVersion, kind, metadata.name (and the labels people set), the
+    normalised spec. Annotations (folder: the directory says it; message, updatedBy, timestamps: per save) and the
+    server's bookkeeping (resourceVersion, generation, uid, namespace, status) are left out, so a file changes
+    only when the dashboard does."""
+    meta = resource.get("metadata") or {}
+    labels = {k: v for k, v in (meta.get("labels") or {}).items() if k not in V2_SERVER_LABELS}
+    return {"apiVersion": resource.get("apiVersion"), "kind": "Dashboard",
+            "metadata": {"name": meta.get("name") or uid, **({"labels": labels} if labels else {})},
+            "spec": normalize(resource.get("spec") or {})}
 
 
 def bind_inputs(dashboard: dict, bindings: dict[str, str], path: Path) -> dict:
@@ -132,19 +163,33 @@ def read_tree(root: Path, *, folder: str | None = None, bindings: dict[str, str]
             raise ConfigError("not a dashboard (a JSON object is expected)", path=path)
         if "__inputs" in data:
             data = bind_inputs(data, bindings or {}, path)
+        resource = None
+        if is_v2_resource(data):  # Grafana 12's v2 schema: the uid is metadata.name, the dashboard is the spec
+            resource = data
+            if not isinstance(resource.get("metadata") or {}, dict):
+                raise ConfigError("the v2 dashboard's metadata must be an object", path=path)
+            resource["metadata"] = meta = dict(resource.get("metadata") or {})
+            for part in ("annotations", "labels"):
+                if not isinstance(meta.get(part) or {}, dict):
+                    raise ConfigError(f"the v2 dashboard's metadata.{part} must be an object", path=path)
+            data = resource["spec"]
+            key, uid = "metadata.name", meta.get("name")
+        else:
+            key, uid = "uid", data.get("uid")
         if not isinstance(data.get("title"), str) or not data["title"].strip():
             raise ConfigError("the dashboard has no title", path=path)
-        uid = data.get("uid")
         if uid in (None, ""):
-            uid = data["uid"] = uid_for_path(rel.with_suffix("").as_posix())
+            uid = uid_for_path(rel.with_suffix("").as_posix())
+            (meta if resource is not None else data)[key.rpartition(".")[2]] = uid
             if write_uids:
                 pending.append((path, uid))
         if not isinstance(uid, str):
-            raise ConfigError("the dashboard's uid must be a string", path=path)
+            raise ConfigError(f"the dashboard's {key} must be a string", path=path)
         if uid in seen:
             raise ConfigError(f"duplicate uid {uid} (also in {seen[uid]})", path=path)
         seen[uid] = path
-        found.append(LocalDashboard(path, folder if folder is not None else "/".join(rel.parts[:-1]), data))
+        found.append(LocalDashboard(path, folder if folder is not None else "/".join(rel.parts[:-1]), data,
+                                    schema="v2" if resource is not None else "v1", resource=resource))
     for path, uid in pending:
         _write_uid(path, uid)
     return found
@@ -153,6 +198,10 @@ def read_tree(root: Path, *, folder: str | None = None, bindings: dict[str, str]
 def _write_uid(path: Path, uid: str) -> None:
     """Put ``uid`` into the file (first key of the dashboard, inside an envelope if there is one), rest kept."""
     data = json.loads(path.read_text(encoding="utf-8"))
+    if is_v2_resource(data):
+        data["metadata"] = {"name": uid, **{k: v for k, v in (data.get("metadata") or {}).items() if k != "name"}}
+        write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return
     target = data["dashboard"] if isinstance(data.get("dashboard"), dict) else data
     updated = {"uid": uid, **{k: v for k, v in target.items() if k != "uid"}}
     if target is data:
@@ -218,7 +267,7 @@ def fetch_state(client, uids: list[str]) -> ServerState:
 
     def one(uid: str) -> tuple[str, dict | None]:
         try:
-            return uid, client.dashboard(uid)
+            return uid, client.dashboard_or_v2(uid)  # Grafana 12 v2 ones through /apis: spec, generation, resourceVersion
         except ServiceError as exc:
             if exc.status == 404:
                 return uid, None
@@ -311,10 +360,16 @@ def plan_push(local: list[LocalDashboard], state: ServerState, record: Record, *
     for d in local:
         current = state.dashboards.get(d.uid)
         version = None
-        if current is not None and record.pushed.get(d.uid) == fingerprint(current.get("dashboard") or {}):
-            version = (current.get("dashboard") or {}).get("version", (current.get("meta") or {}).get("version"))
+        pushed = record.pushed.get(d.uid)
+        if current is not None and pushed is not None:
+            cur, meta = current.get("dashboard") or {}, current.get("meta") or {}
+            # the same content in the same folder is unchanged whatever its version: no fingerprint to compute
+            same = (meta.get("folderUid") or "") == uids[d.folder] and normalize(cur) == normalize(d.dashboard)
+            if same or pushed == fingerprint(cur):
+                version = cur.get("version", meta.get("version"))
         wanted.append(WantedDashboard(uid=d.uid, title=d.title, folder_uid=uids[d.folder], dashboard=normalize(d.dashboard),
-                                      version=version, label=f"{d.folder or 'General'}/{d.title}"))
+                                      version=version, label=f"{d.folder or 'General'}/{d.title}", schema=d.schema,
+                                      resource=d.resource))
     created = [i.uid for i in folder_items if i.action == "create"]
     items = folder_items + plan_dashboards(wanted, state, force=force, planned_folders=created, message=message)
     return items + (plan_prune(local, state, uids, keep) if prune else [])
@@ -353,10 +408,12 @@ def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dr
     ``lint_checks``: the lint plugin's checks; a file with an error finding is reported and not pushed."""
     local = read_tree(root, folder=folder, bindings=bindings, write_uids=write_uids and not dry_run)
     refused = lint_errors(lint_checks, root) if lint_checks else {}
+    # Path.resolve costs a few stat calls per file: only when lint refused something
+    held = [(d, refused[d.path.resolve()]) for d in local if d.path.resolve() in refused] if refused else []
     lint_rows = [{"kind": "dashboard", "name": f"{d.folder or 'General'}/{d.title}", "uid": d.uid, "action": "error",
-                  "reason": refused[d.path.resolve()]} for d in local if d.path.resolve() in refused]
-    held_back = {d.uid for d in local if d.path.resolve() in refused}  # in DIR all the same: never pruned
-    local = [d for d in local if d.path.resolve() not in refused]
+                  "reason": reason} for d, reason in held]
+    held_back = {d.uid for d, _ in held}  # in DIR all the same: never pruned
+    local = [d for d in local if d.uid not in held_back]
     record = Record(url)
     state = fetch_state(client, [d.uid for d in local])
     recover_record(client, local, state, record)
@@ -364,7 +421,10 @@ def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dr
     fps = {d.uid: fingerprint(d.dashboard) for d in local}
     for item in items:
         if item.kind == "dashboard" and item.changes and isinstance(item.body, dict):
-            item.body["message"] = _tag(message, fps[item.uid])
+            if item.extra.get("schema") == "v2":  # /apis keeps the version message in an annotation
+                item.body["metadata"].setdefault("annotations", {})["grafana.app/message"] = _tag(message, fps[item.uid])
+            else:
+                item.body["message"] = _tag(message, fps[item.uid])
     report = Report(rows=list(lint_rows))
     rows = {id(i): _row(i, diff) for i in items}
     if not dry_run:
@@ -391,13 +451,12 @@ def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dr
         for item in [i for i in items if i.action == "delete"]:
             if _delete(client, item, rows[id(item)], report):
                 record.pushed.pop(item.uid, None)
-        by_uid = {d.uid: d for d in local}
         for item, ok in landed:
             if ok:
-                record.pushed[item.uid] = fingerprint(by_uid[item.uid].dashboard)
+                record.pushed[item.uid] = fps[item.uid]
         for item in items:  # an unchanged dashboard is as good as pushed: a later repo edit is an update
             if item.kind == "dashboard" and item.action == "unchanged":
-                record.pushed[item.uid] = fingerprint(by_uid[item.uid].dashboard)
+                record.pushed[item.uid] = fps[item.uid]
         record.save()
     for item in items:
         row = rows[id(item)]
@@ -469,8 +528,12 @@ def pull(client, root: Path, *, folder: str | None, uids: tuple[str, ...], url: 
     rows = []
     taken: set[Path] = set()
     for entry in listing:
-        dashboard = (client.dashboard(entry["uid"]).get("dashboard") or {})
-        text = stable_json(dashboard)
+        doc = client.dashboard_or_v2(entry["uid"])
+        dashboard = doc.get("dashboard") or {}
+        if "resource" in doc:  # stored in Grafana 12's v2 schema: the file is the resource, as push reads it back
+            text = json.dumps(v2_file_resource(doc["resource"], entry["uid"]), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        else:
+            text = stable_json(dashboard)
         path = existing.get(entry["uid"])
         if path is None:
             sub = Path(*dir_path(entry["folder"]).split("/")) if entry["folder"] else Path()

@@ -50,3 +50,6 @@ def health(ctx: Context, services: tuple[str, ...]):
         raise Exit(ExitCode.SERVICE)
     if not all(r["ok"] for r in results):
         raise Findings()
+
+
+health.aetherops_fleet = True  # `aetherops -p a -p b health` / `--all-profiles` checks every stack at once (docs/plugins/fleet.md)

@@ -7,7 +7,7 @@ import threading
 import time
 
 from aetherops.context import Context
-from aetherops.errors import ServiceError
+from aetherops.errors import ConfigError, ServiceError
 
 SERVICES = ("prometheus", "alertmanager", "grafana", "blackbox")
 
@@ -58,14 +58,33 @@ def check_one(ctx: Context, service: str) -> dict:
     return result
 
 
+def _config_failure(ctx: Context, service: str, exc: ConfigError) -> dict:
+    """The row of a service that cannot even be asked: its secret is missing, its TLS file is absent..."""
+    url = (ctx.profile.data.get(service) or {}).get("url")
+    return {"service": service, "url": url, "ok": False, "reachable": False, "version": None, "latency_ms": None,
+            "error": exc.format_message()}
+
+
 def check_services(ctx: Context, services=None) -> list[dict]:
-    """Check the services in parallel (one slow service does not delay the others)."""
+    """Check the services in parallel (one slow service does not delay the others).
+
+    A service whose client cannot be built (a secret reference that does not resolve, a missing TLS file)
+    is that service's failed row; the others are still checked. When every service fails so, the first
+    error is raised (exit 4)."""
     wanted = [s for s in (services or SERVICES) if ctx.profile.has_service(s)]
-    for s in wanted:  # build clients (and resolve secrets) up front: config errors exit 4 before any request
-        ctx.client(s)
-    # daemon threads, not a ThreadPoolExecutor: Ctrl-C must end the command now, not after every timeout and retry
     results: dict[str, dict] = {}
-    threads = [threading.Thread(target=lambda s=s: results.__setitem__(s, check_one(ctx, s)), daemon=True) for s in wanted]
+    errors: list[ConfigError] = []
+    for s in wanted:  # build clients (and resolve secrets) up front, before any request
+        try:
+            ctx.client(s)
+        except ConfigError as exc:
+            results[s] = _config_failure(ctx, s, exc)
+            errors.append(exc)
+    if wanted and len(errors) == len(wanted):
+        raise errors[0]
+    # daemon threads, not a ThreadPoolExecutor: Ctrl-C must end the command now, not after every timeout and retry
+    threads = [threading.Thread(target=lambda s=s: results.__setitem__(s, check_one(ctx, s)), daemon=True)
+               for s in wanted if s not in results]
     for thread in threads:
         thread.start()
     for thread in threads:

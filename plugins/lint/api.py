@@ -70,6 +70,21 @@ class Finding:
         raw = "\x1f".join((self.check, self.file, self.name or "", self.message))
         return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
 
+    @property
+    def occurrences(self) -> int:
+        """How many times this finding was made: more than 1 when it is inside YAML text used again through aliases
+        (``*name``, ``<<: *name``): it is reported once, at the anchored text, with the count."""
+        return self.extra.get("occurrences", 1)
+
+    def display_message(self) -> str:
+        """The message as shown: with the count and the alias when it was found at several uses of anchored text."""
+        n = self.occurrences
+        if n == 1:
+            return self.message
+        uses = self.extra.get("alias_uses") or []
+        return (f"{self.message} (x{n}: shared through YAML alias *{self.extra.get('alias')}, used at line"
+                f"{'s' if len(uses) > 1 else ''} {', '.join(map(str, uses))})")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "check": self.check,
@@ -81,6 +96,7 @@ class Finding:
             "group": self.group,
             "message": self.message,
             "hint": self.hint,
+            "occurrences": self.occurrences,
             "fingerprint": self.fingerprint(),
         }
 

@@ -52,21 +52,36 @@ def _overrides(raw) -> dict[str, str]:
     return out
 
 
-def run_command(ctx, *, paths, fmt, disable, enable, severity_threshold, baseline_file, write_baseline, online, list_checks) -> None:
+def _change(ref: str, paths):
+    """What changed since ``ref`` in the git work tree of the first path (UsageError when git cannot say)."""
+    from pathlib import Path
+
+    from aetherops_plugins.lint.ci import GitError, changes_since
+
+    try:
+        return changes_since(ref, Path(paths[0]).resolve())
+    except GitError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def run_command(ctx, *, paths, fmt, disable, enable, severity_threshold, baseline_file, write_baseline, online, list_checks,
+                changed_since=None) -> None:
     from aetherops_plugins.lint import baseline as baseline_mod
     from aetherops_plugins.lint import formats
     from aetherops_plugins.lint.engine import Options, reaches, run
     from aetherops_plugins.lint.loader import ReadError
 
+    # `-o yaml` prints the --format json document as YAML; an explicit --format json stays JSON
+    structured = "yaml" if fmt is None and ctx.output.format == "yaml" else "json"
     fmt = fmt or ("json" if ctx.output.json else "text")
     checks = collect_checks(ctx)
     if list_checks:
         rows = [{"id": c.id, "severity": c.severity, "kinds": ",".join(c.kinds), "online": bool(getattr(c, "online", False)),
                  "summary": getattr(c, "summary", "")} for c in checks]
         if fmt == "json":
-            Output("json").result(rows)
+            Output(structured).result(rows)
         else:
-            out = Output("text")
+            out = Output("text", headers=ctx.output.headers)
             out.table(rows, [("id", "CHECK"), ("severity", "SEVERITY"), ("kinds", "KINDS"), ("summary", "WHAT")])
         return
     settings = _settings(ctx, bool(paths))
@@ -99,10 +114,18 @@ def run_command(ctx, *, paths, fmt, disable, enable, severity_threshold, baselin
         for pattern in sorted(patterns):
             if not any(_matches(cid, [pattern]) for cid in ids):
                 ctx.output.warn(f"{where}: {pattern!r} matches no check (see aetherops lint --list-checks)")
+    change = _change(changed_since, paths) if changed_since else None  # a bad ref fails before the linting
     try:
         report = run(opts, checks)
     except ReadError as exc:
         raise ConfigError(str(exc)) from None
+    if change is not None:
+        from aetherops_plugins.lint.ci import filter_report
+
+        kept = filter_report(report, change)
+        removed = kept["removed_recording_rules"]
+        ctx.output.note(f"changes since {changed_since}: {kept['changed_rules']} rule(s) changed"
+                        + (f", {kept['dependent_rules']} rule(s) use removed recording rule(s) {', '.join(removed)}" if removed else ""))
 
     if write_baseline:
         n = baseline_mod.write(write_baseline, report.findings)
@@ -110,17 +133,21 @@ def run_command(ctx, *, paths, fmt, disable, enable, severity_threshold, baselin
         return
     for message in report.warnings:
         ctx.output.warn(message)
-    for name in report.unknown:
-        ctx.output.note(f"{name}: not recognised as a rule file, Alertmanager/Prometheus config or dashboard; skipped")
     if not report.targets and not report.findings:  # almost always a typo in a CI path
+        for name, reason in report.skipped:
+            ctx.output.note(f"{name}: {reason}; not linted")
         raise ConfigError(f"no rule, config or dashboard files found under {', '.join(paths)}")
     if fmt == "json":
-        Output("json").result(formats.to_json(report))
+        Output(structured).result(formats.to_json(report))
     elif fmt == "sarif":
         Output("json").result(formats.to_sarif(report, checks))
     elif fmt == "github":
         echo_lines(formats.github_lines(report))
         s = formats.summary(report)
+        for note in report.notes:
+            ctx.output.note(note)
+        for name, reason in report.skipped:
+            ctx.output.note(f"{name}: {reason}; not linted")
         ctx.output.note(f"{s['errors']} error(s), {s['warnings']} warning(s), {s['info']} info in {s['files']} file(s)")
     else:
         _write_text(formats.text_lines(report))

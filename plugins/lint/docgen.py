@@ -20,6 +20,19 @@ def _anchor(check_id: str) -> str:
     return check_id.replace("/", "")
 
 
+def _policies_section() -> str:
+    """The ``lint.policies`` reference (the example is the policies module's own)."""
+    from aetherops_plugins.lint.policies import EXAMPLE
+
+    return ("### Policies (`lint.policies`)\n\n"
+            "A policy applies to the rules it `match`es (every condition must hold; no `match`: every rule) and states what "
+            "they must or must not have. Each kind of requirement is reported by its own check, so it can be disabled or "
+            "given another severity like any check: `rules/label` (require), `rules/reject` (forbid), `rules/for`, "
+            "`promql/aggregate` and `promql/selector` (pint's rule/label, rule/reject, rule/for, promql/aggregate and "
+            "promql/selector). `aetherops profiles validate` names a policy's mistake (policy, key, bad regex) before any "
+            "lint runs.\n\n```yaml\n" + EXAMPLE + "```\n")
+
+
 def _check_section(c) -> str:
     lang, filename = KIND_FILES[c.example_kind]
     lines = [f"### `{c.id}`", "", f"**Severity:** {c.severity} · **Looks at:** {', '.join(c.kinds)}"
@@ -87,14 +100,25 @@ def render() -> str:
       "| `--baseline FILE` | ignore the findings recorded in FILE |\n"
       "| `--write-baseline FILE` | record every current finding in FILE and exit 0 |\n"
       "| `--online` | also run the online checks against the profile's Prometheus |\n"
-      "| `--list-checks` | list every check (built-in and from plugins) |\n")
+      "| `--list-checks` | list every check (built-in and from plugins) |\n"
+      "| `--changed-since REF` | CI mode: report only findings on rules changed since the git ref REF, and on rules that use a recording rule the change removed or renamed |\n")
     w("### Exit codes\n")
     w("| code | when |\n| --- | --- |\n| 0 | no finding at or above the threshold |\n| 1 | a finding at or above the threshold |\n"
       "| 2 | bad command line |\n| 3 | `--online` and the Prometheus API cannot be reached or answers with an error |\n"
       "| 4 | a path cannot be read, a path yields no rule, config or dashboard file (`no rule, config or dashboard files "
       "found under PATH`: almost always a typo in a CI path), a baseline file is invalid, or the profile is invalid |\n")
     w("FIFOs, devices and broken symbolic links found in a directory are skipped with a warning; an empty file named "
-      "explicitly is a `syntax/file` warning (\"empty file\").\n")
+      "explicitly is a `syntax/file` warning (\"empty file\"). Every file passed or found and not linted (not recognised, "
+      "empty, not a regular file) is listed at the end of the report (`not linted`; JSON `not_linted`). A file that is a "
+      "rule file but for a misspelt top-level key (`group:`, `Groups:`, or rule groups under another key) is linted as one, "
+      "in a directory too, and gets promtool's error (`field group not found in type rulefmt.RuleGroups`).\n")
+    w("### YAML anchors and aliases\n")
+    w("Text used again through an alias (`labels: *page`, `<<: *defaults`) is checked at every use, but a finding inside "
+      "the anchored text is reported once, where the text is, with the number of times it was found and the lines of "
+      "the aliases: `severity 'page' is not one of critical, warning, info (x3: shared through YAML alias *page, used at "
+      "lines 13, 17)`. JSON findings carry `occurrences` (1 for an ordinary finding). A finding about a rule itself (a "
+      "missing annotation, say) is reported at each rule. Alias expansion is bounded like promtool's: a file whose aliases "
+      "expand to far more values than it holds (a \"billion laughs\" bomb) or nest too deep is one `syntax/file` error.\n")
     w("## Profile settings (`lint:`)\n")
     w("```yaml\nlint:\n  paths: [rules/, alertmanager/alertmanager.yml, prometheus/prometheus.yml, dashboards/]\n"
       "  disable: [alerts/annotations]\n  severity_overrides: {promql/regex-literal: \"off\", alerts/for: error}\n"
@@ -104,6 +128,7 @@ def render() -> str:
         tname = getattr(field.type, "__name__", str(field.type))
         w(f"| `{key}` | {tname} | `{field.default!r}` | {field.description} |")
     w("")
+    w(_policies_section())
     w("## Output\n")
     w("**text** (default) groups findings by file: `line:column`, severity, check id, message, `[rule name]` and a `hint:` line, "
       "then a summary line.\n")
@@ -112,10 +137,15 @@ def render() -> str:
       "              \"suppressed\": 2, \"baselined\": 0, \"seconds\": 0.08},\n  \"findings\": [\n"
       "    {\"check\": \"syntax/promql\", \"severity\": \"error\", \"file\": \"rules/api.yml\", \"line\": 12, \"column\": 31,\n"
       "     \"name\": \"HighErrorRate\", \"group\": \"api\", \"message\": \"could not parse expression: ...\",\n"
-      "     \"hint\": \"fix the PromQL at this position ...\", \"fingerprint\": \"3f0c5d9a1b2e4f60\"}\n  ],\n"
-      "  \"unrecognised\": [\"values.yaml\"],\n  \"checks\": [\"syntax/file\", \"...\"]\n}\n```\n")
+      "     \"hint\": \"fix the PromQL at this position ...\", \"occurrences\": 1, \"fingerprint\": \"3f0c5d9a1b2e4f60\"}\n  ],\n"
+      "  \"unrecognised\": [\"values.yaml\"],\n"
+      "  \"not_linted\": [{\"file\": \"values.yaml\", \"reason\": \"not recognised as a rule file, ...\"}],\n"
+      "  \"notes\": [\"promql/rate-range: no scrape interval known ...\"],\n  \"checks\": [\"syntax/file\", \"...\"]\n}\n```\n")
     w("`line`/`column` are 1-based (null when unknown); `name` is the rule, alert, group, receiver or panel concerned; "
-      "`fingerprint` identifies the finding independently of its line (what the baseline stores).\n")
+      "`fingerprint` identifies the finding independently of its line (what the baseline stores); `occurrences` counts a "
+      "finding inside YAML text used through aliases. `notes` are what a check says once for the run (e.g. that no scrape "
+      "interval is known, so `promql/rate-range` did not run); the text format prints them, and the files not linted, "
+      "after the findings.\n")
     w("**github** prints workflow commands (`::error file=...,line=...,col=...,title=CHECK NAME::message`), which GitHub Actions "
       "shows as annotations on the pull request. **sarif** prints a SARIF 2.1.0 log (one run, tool `aetherops-lint`, a rule per "
       "check) for code-scanning UIs.\n")
@@ -148,7 +178,7 @@ def render() -> str:
       "as references, not inline secrets).\n")
     w("Very large expressions: an expression with more than 500 operators and nesting levels (e.g. 250 alternatives "
       "joined by `or`) is not handed to the PromQL parser, which overflows its stack (a crash, at about 4,200 chained "
-      "operators); it gets one `syntax/promql` warning, \"expression too large/deep to analyse\", and the checks that "
+      "operators); it gets one `syntax/promql` error at the position where the limit is crossed, and the checks that "
       "read the expression skip that rule.\n")
     for c in checks:
         w(_check_section(c))
@@ -169,6 +199,16 @@ def render() -> str:
       "      - run: pip install aetherops\n      - run: aetherops lint monitoring/ --format github\n"
       "      - run: aetherops lint monitoring/ --format sarif > lint.sarif\n        if: always()\n"
       "      - uses: github/codeql-action/upload-sarif@v3\n        if: always()\n        with: {sarif_file: lint.sarif}\n```\n")
+    w("### Pull requests: only the change's findings (`--changed-since`)\n")
+    w("`aetherops lint --changed-since REF` lints the whole repository (cross-file checks need every file) and keeps only the "
+      "findings on rules whose lines changed since the git ref `REF` (committed, staged, unstaged and untracked changes), "
+      "findings outside rules on changed lines, and findings on rules anywhere that use a recording rule the change removed "
+      "or renamed (recorded at `REF`, recorded nowhere now): the pull request shows its own problems and what it breaks, not "
+      "the repository's old ones (pint's `ci` mode). It works with every `--format`; a ref git does not know, or a path outside "
+      "a git work tree, exits 2. In GitHub Actions check out enough history for the base branch "
+      "(`fetch-depth: 0`):\n")
+    w(_both("aetherops lint monitoring/ --changed-since origin/main --format github",
+            "aetherops lint monitoring\\ --changed-since origin/main --format github"))
     w("GitLab CI:\n")
     w("```yaml\nlint:monitoring:\n  image: python:3.12\n  script:\n    - pip install aetherops\n"
       "    - aetherops lint monitoring/ --format json > lint.json || (cat lint.json; exit 1)\n  artifacts:\n    when: always\n"
@@ -197,7 +237,8 @@ def render() -> str:
       "`name`, `type`, `expr`, `labels`, `annotations`, `for_seconds`, `line`, `key_line(key)`, `expr_position(offset)` and "
       "`facts`, the PromQL analysis shared by every check: `selectors`, `calls`, `binops`, `aggs`, `labels`, `filters`, `ast`). "
       "`kinds = (\"project\",)` makes the check run once with the `Project` (every target, `recorded` names, `alerts`, "
-      "`scrape_jobs`, `scrape_interval`, `settings`, and `online` when `--online`). A check may also yield plain dicts "
+      "`scrape_jobs`, `scrape_interval` — None when unknown: do not guess —, `settings`, and `online` when `--online`; "
+      "`project.note(message)` says something once for the whole run). A check may also yield plain dicts "
       "(`message`, and optionally `line`, `column`, `rule`, `hint`, `severity`). Ids must be unique across plugins; a check "
       "that raises is reported as an error finding of that check instead of stopping lint.\n")
     w("## Speed\n")

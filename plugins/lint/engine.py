@@ -31,7 +31,11 @@ class Report:
     targets: list[Target]
     unknown: list[str]
     checks_run: list[str]
+    #: (file, reason) of every file passed or found and not linted
+    skipped: list = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: what checks said once for the run (``Project.note``)
+    notes: list[str] = field(default_factory=list)
     collected: int = 0  #: files read
     suppressed: int = 0
     baselined: int = 0
@@ -133,6 +137,11 @@ def _run_check(c, kinds, by_kind, project) -> list[Finding]:
     return out
 
 
+def _per_rule(c) -> bool:
+    """A RuleCheck that looks at one rule at a time (not online, ``check`` not overridden)."""
+    return isinstance(c, RuleCheck) and not getattr(c, "online", False) and type(c).check is RuleCheck.check
+
+
 def _coerce(check, target, item) -> Finding:
     """A finding given as a dict (``message`` plus optional ``line``, ``column``, ``rule``/``name``, ``hint``, ``severity``, ``file``)."""
     if not isinstance(item, dict) or "message" not in item:
@@ -144,60 +153,52 @@ def _coerce(check, target, item) -> Finding:
                    hint=item.get("hint"), group=item.get("group"))
 
 
-#: rules above which per-rule checks are spread over worker processes (where fork exists)
+#: rules above which per-rule checks are spread over forked worker processes (see parallel.split_run)
 PARALLEL_MIN_RULES = 3000
-_SHARD_STATE: tuple | None = None
 
 
-def _run_shard(shard: int, nshards: int) -> list[Finding]:
-    checks, targets, project = _SHARD_STATE  # type: ignore[misc]
-    saved = [t.rules for t in targets]
-    try:
-        for t in targets:
-            n = len(t.rules)
-            t.rules = t.rules[n * shard // nshards:n * (shard + 1) // nshards]
-        out: list[Finding] = []
-        for c in checks:
-            out.extend(_run_check(c, ("rules",), {"rules": targets}, project))
-        return out
-    finally:
-        for t, rules in zip(targets, saved):
-            t.rules = rules
+def run_rule_checks(checks: list, targets: list[Target], project: Project) -> list[Finding]:
+    """Per-rule checks over every rule of ``targets``: rules are independent, so big inputs are cut into shards."""
+    from aetherops_plugins.lint.parallel import split_run
 
-
-def _worker(args) -> list[Finding]:
-    return _run_shard(*args)
-
-
-def run_sharded(checks: list, targets: list[Target], project: Project) -> list[Finding]:
-    """Run per-rule checks over every rule; split across processes when there are many rules."""
-    global _SHARD_STATE
-    import multiprocessing
-    import os
-
-    total = sum(len(t.rules) for t in targets)
-    workers = min(4, os.cpu_count() or 1)
-    _SHARD_STATE = (checks, targets, project)
     for name in ("rules", "alerts", "recorded", "alert_names", "scrape_jobs", "scrape_interval", "evaluation_interval"):
         getattr(project, name)  # computed once, before any fork
-    try:
-        import threading
+    rules = [r for t in targets for r in t.rules]
 
-        if (not checks or total < PARALLEL_MIN_RULES or workers < 2 or "fork" not in multiprocessing.get_all_start_methods()
-                or threading.active_count() > 1):  # forking a process with threads can deadlock
-            return _run_shard(0, 1)
-        import gc
+    def shard(k: int, n: int) -> list[tuple[list[Finding], list[str]]]:
+        part = rules[len(rules) * k // n:len(rules) * (k + 1) // n]
+        before = len(project.notes)
+        out: list[Finding] = []
+        for c in checks:
+            out.extend(_check_rules(c, part, project))
+        return [(out, project.notes[before:])]  # notes said in a child process come back with its findings
 
-        gc.freeze()  # the workers must not copy every page by walking objects for garbage collection
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(workers - 1) as pool:
-            pending = pool.map_async(_worker, [(k, workers) for k in range(1, workers)])
-            out = _run_shard(0, workers)
-            for part in pending.get():
-                out.extend(part)
-        return out
-    finally:
-        _SHARD_STATE = None
+    findings: list[Finding] = []
+    for part, notes in split_run(shard, len(rules), min_size=PARALLEL_MIN_RULES):
+        findings.extend(part)
+        for message in notes:
+            project.note(message)
+    return findings
+
+
+def _check_rules(c: RuleCheck, rules: list, project: Project) -> list[Finding]:
+    """``c`` over ``rules`` (a crash is a finding, as in :func:`_run_check`)."""
+    out: list[Finding] = []
+    rtype = c.rule_type
+    check_rule = c.check_rule
+    for rule in rules:
+        if rtype is not None and rule.type != rtype:
+            continue
+        try:
+            for item in check_rule(rule, project) or ():
+                out.append(item if isinstance(item, Finding) else _coerce(c, rule.target, item))
+        except AetheropsError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one broken (third-party) check must not stop lint
+            out.append(Finding(check=c.id, severity="error", file=rule.target.display, line=rule.line, name=rule.name,
+                               message=f"check crashed: {type(exc).__name__}: {exc}", hint="report this to the check's author"))
+            break  # once is enough: the same crash on every rule would bury the other findings
+    return out
 
 
 def run(opts: Options, checks: list) -> Report:
@@ -215,7 +216,7 @@ def run(opts: Options, checks: list) -> Report:
 def _run(opts: Options, checks: list) -> Report:
     started = time.perf_counter()
     loaded = LoadResult()
-    files = collect_files(opts.paths, loaded.warnings)
+    files = collect_files(opts.paths, loaded.warnings, loaded.skipped)
     explicit = {Path(raw) for raw in opts.paths}
     for p in files:
         load_file(p, loaded, explicit=p in explicit)
@@ -227,9 +228,9 @@ def _run(opts: Options, checks: list) -> Report:
     for t in loaded.targets:
         by_kind.setdefault(t.kind, []).append(t)
     # per-rule checks are independent: on big inputs they run in shards, in forked workers too
-    per_rule = [c for c in selected if isinstance(c, RuleCheck) and not getattr(c, "online", False)]
+    per_rule = [c for c in selected if _per_rule(c)]
     others = [c for c in selected if c not in per_rule]
-    findings: list[Finding] = run_sharded(per_rule, by_kind.get("rules", []), project)
+    findings: list[Finding] = run_rule_checks(per_rule, by_kind.get("rules", []), project)
     for c in others:
         findings.extend(_run_check(c, c.kinds, by_kind, project))
     # severities, suppression, baseline
@@ -242,12 +243,16 @@ def _run(opts: Options, checks: list) -> Report:
     baseline = dict(raw_baseline) if isinstance(raw_baseline, dict) else dict.fromkeys(raw_baseline)
     if baseline:
         findings.sort(key=Finding.sort_key)  # the first occurrences are the baselined ones, deterministically
-    seen = set()
+    seen: dict = {}
+    aliased = _alias_spans(loaded.targets)
     for f in findings:
         key = (f.check, f.file, f.line, f.column, f.message)
-        if key in seen:
+        first = seen.get(key)
+        if first is not None:  # the same finding again: text shared through a YAML alias, checked at each use
+            if first is not _DROPPED and f.line is not None and f.file in aliased:
+                _count_alias_use(first, aliased[f.file], f.line)
             continue
-        seen.add(key)
+        seen[key] = _DROPPED
         if f.check in overrides:
             f.severity = overrides[f.check]
         if f.severity == "off":
@@ -264,11 +269,38 @@ def _run(opts: Options, checks: list) -> Report:
                         baseline[fp] = left - 1
                     baselined += 1
                     continue
+        seen[key] = f
         kept.append(f)
     kept.sort(key=Finding.sort_key)
     return Report(findings=kept, files=sorted({t.display for t in loaded.targets} | {f.file for f in kept}),
-                  targets=loaded.targets, unknown=loaded.unknown, warnings=loaded.warnings, collected=len(files), checks_run=[c.id for c in selected], suppressed=suppressed,
+                  targets=loaded.targets, unknown=loaded.unknown, warnings=loaded.warnings, notes=project.notes, skipped=loaded.skipped, collected=len(files), checks_run=[c.id for c in selected], suppressed=suppressed,
                   baselined=baselined, seconds=time.perf_counter() - started)
+
+
+_DROPPED = object()
+
+
+def _alias_spans(targets: list[Target]) -> dict[str, list]:
+    """file -> [(anchor, first line, last line, [use lines])] for files whose YAML uses aliases."""
+    out: dict[str, list] = {}
+    for t in targets:
+        if t.aliases and t.display not in out:
+            spans: dict = {}
+            for anchor, start, end, use in t.aliases:
+                spans.setdefault((anchor, start, end), []).append(use)
+            out[t.display] = [(a, s, e, uses) for (a, s, e), uses in spans.items()]
+    return out
+
+
+def _count_alias_use(f: Finding, spans: list, line: int) -> None:
+    """Record on ``f`` that it was found once more through the anchored text around ``line`` (innermost anchor)."""
+    inside = [(e - s, a, uses) for a, s, e, uses in spans if s <= line <= e]
+    if not inside:
+        return
+    _, anchor, uses = min(inside)
+    f.extra["occurrences"] = f.extra.get("occurrences", 1) + 1
+    f.extra["alias"] = anchor
+    f.extra["alias_uses"] = uses
 
 
 def reaches(findings: list[Finding], threshold: str) -> bool:

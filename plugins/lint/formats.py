@@ -23,7 +23,8 @@ def summary(report: Report) -> dict[str, Any]:
 def to_json(report: Report) -> dict[str, Any]:
     """The ``--format json`` document (stable; documented in docs/lint.md)."""
     return {"version": JSON_VERSION, "summary": summary(report), "findings": [f.to_dict() for f in report.findings],
-            "unrecognised": report.unknown, "checks": report.checks_run}
+            "unrecognised": report.unknown, "not_linted": [{"file": f, "reason": r} for f, r in report.skipped],
+            "notes": report.notes, "checks": report.checks_run}
 
 
 def text_lines(report: Report, colour: bool = False) -> list[tuple[str, str | None]]:
@@ -38,7 +39,8 @@ def text_lines(report: Report, colour: bool = False) -> list[tuple[str, str | No
             current = f.file
         where = f"{f.line or '-'}:{f.column}" if f.column else f"{f.line or '-'}"
         name = f" [{f.name}]" if f.name else ""
-        out.append((f"  {where:<8} {f.severity:<8} {f.check:<34} {f.message}{name}", _COLOUR.get(f.severity)))
+        message = f.message if "occurrences" not in f.extra else f.display_message()
+        out.append((f"  {where:<8} {f.severity:<8} {f.check:<34} {message}{name}", _COLOUR.get(f.severity)))
         if f.hint:
             out.append((f"  {'':<8} {'':<8} {'':<34} hint: {f.hint}", None))
     s = summary(report)
@@ -52,6 +54,11 @@ def text_lines(report: Report, colour: bool = False) -> list[tuple[str, str | No
         tail += " (" + ", ".join(extra) + ")"
     if report.findings:
         out.append(("", None))
+    for note in report.notes:
+        out.append((f"note: {note}", None))
+    if report.skipped:
+        out.append((f"not linted ({len(report.skipped)} file{'s' if len(report.skipped) > 1 else ''}):", None))
+        out.extend((f"  {name}: {reason}", None) for name, reason in report.skipped)
     out.append((tail + f" [{report.seconds:.2f}s]", None))
     return out
 
@@ -74,7 +81,7 @@ def github_lines(report: Report) -> list[str]:
         if f.column:
             props.append(f"col={f.column}")
         props.append(f"title={_gh_escape_prop(f.check + (' ' + f.name if f.name else ''))}")
-        msg = f.message + (f"\nhint: {f.hint}" if f.hint else "")
+        msg = f.display_message() + (f"\nhint: {f.hint}" if f.hint else "")
         out.append(f"::{_GITHUB_LEVEL.get(f.severity, 'warning')} {','.join(props)}::{_gh_escape_data(msg)}")
     return out
 
@@ -120,7 +127,7 @@ def to_sarif(report: Report, checks: list) -> dict[str, Any]:
             "ruleId": f.check,
             "ruleIndex": index.get(f.check, 0),
             "level": _SARIF_LEVEL.get(f.severity, "warning"),
-            "message": {"text": f.message + (f" (hint: {f.hint})" if f.hint else "")},
+            "message": {"text": f.display_message() + (f" (hint: {f.hint})" if f.hint else "")},
             "locations": [{"physicalLocation": {"artifactLocation": _artifact(f.file), "region": region}}],
             "partialFingerprints": {"aetherops/v1": f.fingerprint()},
         }

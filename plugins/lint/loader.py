@@ -210,6 +210,8 @@ class Target:
     rules: list = field(default_factory=list)
     #: base of rule groups (``spec`` for a PrometheusRule)
     groups_key_path: tuple = ("groups",)
+    #: (anchor, first line, last line, use line) of each YAML alias used in the file (see yamlpos.load_documents)
+    aliases: list = field(default_factory=list)
 
     @property
     def alerts(self) -> list[Rule]:
@@ -251,6 +253,8 @@ class Project:
     targets: list
     settings: dict = field(default_factory=dict)
     online: Any = None  # an OnlineContext when --online
+    #: what checks said once for the whole run (:meth:`note`), shown after the findings
+    notes: list = field(default_factory=list)
 
     def of_kind(self, kind: str) -> list[Target]:
         return [t for t in self.targets if t.kind == kind]
@@ -299,8 +303,9 @@ class Project:
         return out
 
     @cached_property
-    def scrape_interval(self) -> float:
-        """The scrape interval: profile ``lint.scrape_interval``, else the linted prometheus.yml's, else 1m."""
+    def scrape_interval(self) -> float | None:
+        """The scrape interval: profile ``lint.scrape_interval``, else the linted prometheus.yml's ``global.scrape_interval``
+        (Prometheus' default 1m when it has none); None when neither is known (checks must not guess)."""
         configured = parse_duration(self.settings.get("scrape_interval")) if self.settings.get("scrape_interval") else None
         if configured:
             return configured
@@ -310,7 +315,12 @@ class Project:
                 d = parse_duration(g.get("scrape_interval"))
                 if d:
                     return d
-        return 60.0
+        return 60.0 if self.prometheus_configs else None
+
+    def note(self, message: str) -> None:
+        """Say ``message`` once at the end of the run (e.g. a check that could not run for lack of a setting)."""
+        if message not in self.notes:
+            self.notes.append(message)
 
     @cached_property
     def evaluation_interval(self) -> float:
@@ -325,12 +335,12 @@ class Project:
 
 
 # ------------------------------------------------------------------ finding files
-def collect_files(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
+def collect_files(paths: list[str], warnings: list[str] | None = None, skipped: list | None = None) -> list[Path]:
     """Files named, and lintable files under directories named (sorted, hidden dirs skipped).
 
     Non-regular files (FIFOs, devices) and broken symlinks are skipped with a warning in ``warnings`` (reading a FIFO
     would hang; one dangling link in a repository must not stop the run). A named path that does not exist is a
-    :class:`ReadError`.
+    :class:`ReadError`. ``skipped`` gets ``(path, reason)`` for each of those.
     """
     out: list[Path] = []
     seen: set = set()
@@ -348,12 +358,16 @@ def collect_files(paths: list[str], warnings: list[str] | None = None) -> list[P
                         if not fp.is_file():
                             what = "a broken symbolic link" if fp.is_symlink() and not fp.exists() else "not a regular file"
                             warns.append(f"{fp.as_posix()}: {what}; skipped")
+                            if skipped is not None:
+                                skipped.append((fp.as_posix(), what))
                             continue
                         seen.add(fp)
                         out.append(fp)
         elif p.exists():
             if not p.is_file():
                 warns.append(f"{display_path(p)}: not a regular file (a FIFO or device); skipped")
+                if skipped is not None:
+                    skipped.append((display_path(p), "not a regular file (a FIFO or device)"))
                 continue
             if p not in seen:
                 seen.add(p)
@@ -402,12 +416,23 @@ def is_dashboard(data: Any) -> bool:
     return "panels" in data or "rows" in data or ("schemaVersion" in data and "title" in data)
 
 
+#: why a YAML/JSON file that was found was not linted
+NOT_RECOGNISED = "not recognised as a rule file, Alertmanager/Prometheus config or dashboard"
+
+
 class LoadResult:
     def __init__(self):
         self.targets: list[Target] = []
         self.syntax: list = []  # (display, line, col, message, kind)
         self.unknown: list[str] = []
         self.warnings: list[str] = []
+        #: (display, reason) of every file passed or found and not linted
+        self.skipped: list[tuple[str, str]] = []
+
+    def not_linted(self, display: str, reason: str = NOT_RECOGNISED) -> None:
+        if reason == NOT_RECOGNISED:
+            self.unknown.append(display)
+        self.skipped.append((display, reason))
 
 
 def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None:
@@ -429,8 +454,9 @@ def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None
     if path.suffix.lower() in JSON_SUFFIXES or (_JSON_START.match(text) and path.suffix.lower() not in YAML_SUFFIXES):
         _load_json(path, display, text, result)
         return
+    aliases: list = []
     try:
-        docs = load_documents(text)
+        docs = load_documents(text, aliases)
     except YAMLSyntaxError as exc:
         result.syntax.append((display, exc.line, exc.column, f"YAML: {exc.message}", "yaml"))
         return
@@ -438,7 +464,7 @@ def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None
         if explicit:
             result.syntax.append((display, 1, None, "empty file: no YAML document in it", "empty"))
         else:
-            result.unknown.append(display)
+            result.not_linted(display, "empty (no YAML document in it)")
         return
     found = False
     for index, doc in enumerate(docs):
@@ -446,6 +472,8 @@ def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None
         if kind is None:
             if isinstance(doc, dict) and is_dashboard(doc):
                 kind = "dashboard"
+            elif looks_like_rules(doc):
+                kind = "rules"
             elif not isinstance(doc, dict):
                 line = getattr(doc, "line", 1) or 1
                 result.syntax.append((display, line, 1, f"the document is {_kind_of_value(doc)}, not a mapping: not a rule file, "
@@ -455,14 +483,29 @@ def load_file(path: Path, result: LoadResult, *, explicit: bool = False) -> None
             else:
                 continue
         found = True
-        target = Target(path=path, display=display, kind=kind, data=doc, text=text, doc_index=index)
+        target = Target(path=path, display=display, kind=kind, data=doc, text=text, doc_index=index, aliases=aliases)
         if kind == "rules":
             _build_rules(target)
         elif kind == "dashboard" and isinstance(doc.get("dashboard"), dict):
             target.data = doc["dashboard"]
         result.targets.append(target)
     if not found:
-        result.unknown.append(display)
+        result.not_linted(display)
+
+
+def looks_like_rules(data: Any) -> bool:
+    """A rule file whose top-level key is misspelt (``group:``, ``Groups:``, ``grups:``): promtool rejects it, so it is
+    linted as a rule file (``syntax/rules-schema`` reports the key) instead of being skipped as an unknown file."""
+    if not isinstance(data, dict) or not data:
+        return False
+    import difflib
+
+    for k, v in data.items():
+        if isinstance(k, str) and k != "groups" and difflib.SequenceMatcher(None, k.lower(), "groups").ratio() >= 0.8:
+            return True
+        if isinstance(v, list) and v and all(isinstance(g, dict) and isinstance(g.get("rules"), list) for g in v):
+            return True  # groups under another key: [{name: ..., rules: [...]}]
+    return False
 
 
 def _kind_of_value(value) -> str:
@@ -487,14 +530,14 @@ def _load_json(path: Path, display: str, text: str, result: LoadResult) -> None:
         if isinstance(data.get("dashboard"), dict):
             data = data["dashboard"]
         result.targets.append(Target(path=path, display=display, kind="dashboard", data=data, text=text))
-    elif isinstance(data, dict) and detect_kind(data):
-        kind = detect_kind(data)
+    elif isinstance(data, dict) and (detect_kind(data) or looks_like_rules(data)):
+        kind = detect_kind(data) or "rules"
         target = Target(path=path, display=display, kind=kind, data=data, text=text)
         if kind == "rules":
             _build_rules(target)
         result.targets.append(target)
     else:
-        result.unknown.append(display)
+        result.not_linted(display)
 
 
 def _build_rules(target: Target) -> None:

@@ -119,7 +119,7 @@ def _loader():
     return _LOADER
 
 
-def load_documents(text: str) -> list:
+def load_documents(text: str, aliases: list | None = None) -> list:
     """Every document of ``text``, parsed by libyaml, as YMap/YSeq/scalars with positions.
 
     Built straight from libyaml's event stream: no node graph is kept (it took 14 bytes of memory per byte of YAML),
@@ -127,12 +127,19 @@ def load_documents(text: str) -> list:
     arrive: aliases may add at most ``len(text) + MAX_ALIAS_EXPANSION`` values, nesting (through aliases too) at most
     ``MAX_DEPTH`` levels, and a recursive alias is refused. Raises :class:`YAMLSyntaxError` (line and column) for
     invalid YAML, a bomb, too deep nesting or a value that cannot be constructed.
+
+    ``aliases``: when given, gets one ``(anchor, first_line, last_line, use_line)`` per alias (``*name``, ``<<: *name``)
+    used, so that what is found inside anchored text can be told apart from what is found at each use.
     """
     import yaml
 
     loader = _loader()(text)
     try:
-        return _Builder(text, _loader()("")).run(loader)
+        builder = _Builder(text, _loader()(""))
+        docs = builder.run(loader)
+        if aliases is not None:
+            aliases.extend(builder.uses)
+        return docs
     except yaml.MarkedYAMLError as exc:
         if isinstance(exc, yaml.constructor.ConstructorError):
             mark = exc.problem_mark
@@ -158,6 +165,9 @@ class _Builder:
         #: one object per distinct short string, line number and position: a big rule file repeats its keys, label
         #: values and annotation templates thousands of times, and this keeps memory near the file's size
         self.shared: dict = {}
+        #: (anchor, first line, last line, line of the alias) for each alias used
+        self.uses: list = []
+        self.spans: dict = {}
 
     def run(self, loader) -> list:
         import yaml
@@ -189,6 +199,7 @@ class _Builder:
                 size, height = 1, 0
                 if event.anchor is not None:
                     anchors[event.anchor] = (value, 1, 0, where, tag)
+                    self.spans[event.anchor] = (where[0], m.line + 1 + value.count("\n") if isinstance(value, str) else where[0])
                 is_merge_key = tag == merge_tag
             elif cls is map_start or cls is seq_start:
                 if len(stack) >= MAX_DEPTH:
@@ -211,6 +222,7 @@ class _Builder:
                 where = (line, col, None)
                 if frame[4] is not None:
                     anchors[frame[4]] = (value, size, height, where, None)
+                    self.spans[frame[4]] = (line, max(line, value.end))
                 m = None
                 is_merge_key = False
             elif cls is alias_event:
@@ -220,6 +232,9 @@ class _Builder:
                     what = "recursive alias" if event.anchor in anchors else "undefined alias"
                     raise InputError(f"{what} '*{event.anchor}'", m.line + 1, m.column + 1)
                 value, size, height, where, _tag = anchored
+                span = self.spans.get(event.anchor)
+                if span is not None:
+                    self.uses.append((event.anchor, span[0], span[1], m.line + 1))
                 self.total += size - 1
                 if self.total > self.budget:
                     raise InputError(f"aliases expand to more than {self.budget:,} values (a YAML 'billion laughs' bomb?); "

@@ -81,7 +81,7 @@ class Outcome:
     (A plain class, not a dataclass: this module is on the hot path of a 0.2 s command.)
     """
 
-    __slots__ = ("action", "silence", "previous_id", "dry_run", "request", "notes", "warnings")
+    __slots__ = ("action", "silence", "previous_id", "dry_run", "request", "notes", "warnings", "peers")
 
     def __init__(self, action: str, silence: dict[str, Any], previous_id: str | None = None, dry_run: bool = False,
                  request: dict[str, Any] | None = None, notes: list[str] | None = None, warnings: list[str] | None = None):
@@ -92,6 +92,7 @@ class Outcome:
         self.request = request
         self.notes = notes or []
         self.warnings = warnings or []
+        self.peers: list[dict[str, Any]] = []  # an HA cluster: where the silence is visible (wait_on_peers)
 
     def as_dict(self) -> dict[str, Any]:
         s = self.silence
@@ -109,6 +110,8 @@ class Outcome:
         }
         if self.request is not None:
             data["request"] = self.request
+        if self.peers:
+            data["peers"] = self.peers
         return data
 
 
@@ -363,7 +366,8 @@ def create_or_extend(am: AlertmanagerClient, matchers: list[dict], *, seconds: f
     start = now()
     end = start + dt.timedelta(seconds=seconds)
     if existing is not None:
-        return _extend_existing(am, existing, matchers, end, author, comment, default_comment, dry_run)
+        outcome = _extend_existing(am, existing, matchers, end, author, comment, default_comment, dry_run)
+        return outcome if dry_run else on_peers(am, outcome)
     body = new_silence_body(matchers, start, end, author, comment or default_comment)
     shown = {**body, "startsAt": fmt_time(start)}
     if dry_run:
@@ -376,7 +380,7 @@ def create_or_extend(am: AlertmanagerClient, matchers: list[dict], *, seconds: f
         return Outcome("created", {**shown, "id": exc.silence["id"], "endsAt": exc.silence.get("endsAt", shown["endsAt"])},
                        warnings=[warning])
     created = Outcome("created", {**shown, "id": new_id})
-    return settle(am, created, matchers, end, author, comment, default_comment)
+    return on_peers(am, settle(am, created, matchers, end, author, comment, default_comment))
 
 
 def _extend_existing(am: AlertmanagerClient, existing: dict, matchers: list[dict], end: dt.datetime, author: str,
@@ -425,6 +429,68 @@ def settle(am: AlertmanagerClient, created: Outcome, matchers: list[dict], end: 
     return outcome
 
 
+#: how long a new (or extended) silence may take to reach every peer of an HA cluster before we name the peer that lags
+PEER_WAIT_SECONDS = 10.0
+
+
+def wait_on_peers(am: AlertmanagerClient, silence_id: str, ends_at: str | None, *,
+                  timeout: float | None = None) -> list[dict[str, Any]]:
+    """Wait until silence ``silence_id`` (ending at ``ends_at``) is visible on every reachable peer of the
+    cluster (``alertmanager.urls``), at most ``timeout`` seconds. One row per peer: ``state`` is visible,
+    lagging (not there, or not with this end, when the time was up) or unreachable. ``[]`` for one Alertmanager."""
+    import time
+
+    peers = list(getattr(am, "peers", []))
+    if len(peers) < 2:
+        return []
+    timeout = PEER_WAIT_SECONDS if timeout is None else timeout
+    wanted = parse_time(ends_at) if ends_at else None
+    path = f"/api/v2/silence/{urlquote(str(silence_id), safe='')}"
+    rows = {peer.base_url: {"url": peer.base_url, "state": "lagging", "error": None} for peer in peers}
+    pending = list(peers)
+    deadline = time.monotonic() + timeout
+    while pending:
+        for peer in list(pending):
+            row = rows[peer.base_url]
+            try:
+                found = peer.get_json(path)
+            except ServiceError as exc:
+                if exc.status is None:  # down: nothing to wait for
+                    row.update(state="unreachable", error=exc.message)
+                    pending.remove(peer)
+                else:  # 404 (or 0.25's 500 "silence not found"): gossip has not brought it yet
+                    row["error"] = exc.message
+                continue
+            try:
+                same_end = wanted is None or abs((parse_time(found.get("endsAt")) - wanted).total_seconds()) < 1
+            except (AttributeError, TypeError, ValueError):
+                same_end = False
+            if same_end:
+                row.update(state="visible", error=None)
+                pending.remove(peer)
+        if not pending or time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+    return list(rows.values())
+
+
+def on_peers(am: AlertmanagerClient, outcome: Outcome, *, timeout: float | None = None) -> Outcome:
+    """:func:`wait_on_peers` for a created or extended silence: the rows in ``outcome.peers``, a warning naming
+    each peer that lags, a note for each peer that is down."""
+    silence_id = outcome.silence.get("id")
+    if not silence_id:
+        return outcome
+    timeout = PEER_WAIT_SECONDS if timeout is None else timeout
+    outcome.peers = wait_on_peers(am, silence_id, outcome.silence.get("endsAt"), timeout=timeout)
+    for row in outcome.peers:
+        if row["state"] == "lagging":
+            outcome.warnings.append(f"silence {silence_id} is not visible on peer {row['url']} after {timeout:g}s "
+                                    "(gossip lags; alerts routed through that peer may still notify)")
+        elif row["state"] == "unreachable":
+            outcome.notes.append(f"peer {row['url']} is unreachable: the silence reaches it by gossip when it is back")
+    return outcome
+
+
 #: The shortest id prefix `end`/`extend` accept (docs/maintenance.md).
 MIN_PREFIX_CHARS = 4
 
@@ -470,7 +536,8 @@ def extend(am: AlertmanagerClient, silence_id: str, *, seconds: float, comment: 
     if dry_run:
         return Outcome("extend", body, dry_run=True, request=_request_info(am, "POST", "/api/v2/silences", body), notes=notes)
     new_id = post_silence(am, body)
-    return Outcome("extended", {**body, "id": new_id}, previous_id=existing["id"] if new_id != existing["id"] else None, notes=notes)
+    return on_peers(am, Outcome("extended", {**body, "id": new_id}, previous_id=existing["id"] if new_id != existing["id"] else None,
+                                notes=notes))
 
 
 def expire(am: AlertmanagerClient, silence: dict, *, dry_run: bool = False) -> Outcome:

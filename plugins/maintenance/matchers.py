@@ -21,7 +21,11 @@ from aetherops.errors import UsageError
 OPERATORS = ("=~", "!~", "!=", "=")
 # patterns as text: compiled on first use (and cached by re), so importing this module costs nothing
 _LABEL_NAME = r"[a-zA-Z_][a-zA-Z0-9_]*\Z"
-_SPLIT = r"(?s)\s*([^=!~\s]*)\s*(=~|!~|!=|=)\s*(.*?)\s*\Z"
+_CONFIG_LABEL_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z"
+#: Go's ``\s`` (ASCII only): the space Alertmanager's parser skips around names, operators and values. Python's ``\s``
+#: and ``str.strip()`` also take U+2000, U+00A0, U+001C..U+001F...: a value ending in one would lose it.
+_GO_SPACE = " \t\n\f\r"
+_SPLIT = r"(?s)[ \t\n\f\r]*([^=!~ \t\n\f\r]*)[ \t\n\f\r]*(=~|!~|!=|=)[ \t\n\f\r]*(.*?)[ \t\n\f\r]*\Z"
 #: regex features Python accepts but Alertmanager's Go (RE2) engine refuses
 _NOT_RE2 = (("(?=", "lookahead"), ("(?!", "negative lookahead"), ("(?<=", "lookbehind"), ("(?<!", "negative lookbehind"),
             ("(?>", "atomic groups"))
@@ -83,15 +87,16 @@ def _unescape(raw: str, text: str) -> str:
     return "".join(out)
 
 
-def parse_matcher(text: str) -> dict:
+def parse_matcher(text: str, *, colons: bool = False) -> dict:
     """``'service=~"crm-.*"'`` -> ``{"name": "service", "value": "crm-.*", "isRegex": True, "isEqual": True}``.
 
-    Raises :class:`MatcherError` (exit 2) naming the matcher when it is not valid.
+    Raises :class:`MatcherError` (exit 2) naming the matcher when it is not valid. ``colons``: label names may
+    hold ``:``, as in the ``matchers:`` of an Alertmanager config file (its parser allows them; the API does not).
     """
     if not isinstance(text, str) or not text.strip():
         raise MatcherError(f"bad matcher {shown(text)}: empty (expected NAME=VALUE, NAME!=VALUE, NAME=~REGEX or NAME!~REGEX)")
     _check_size(text)
-    body = text.strip()
+    body = text.strip(_GO_SPACE)
     if body.startswith("{") and body.endswith("}"):
         items = split_braces(body, text)
         if len(items) != 1:
@@ -103,7 +108,7 @@ def parse_matcher(text: str) -> dict:
     name, op, raw = match.groups()
     if not name:
         raise MatcherError(f"bad matcher {shown(text)}: missing label name before '{op}'")
-    if not re.match(_LABEL_NAME, name):
+    if not re.match(_CONFIG_LABEL_NAME if colons else _LABEL_NAME, name):
         raise MatcherError(f"bad matcher {shown(text)}: invalid label name {name!r} (letters, digits and _; not starting with a digit)")
     value = _unescape(raw, text)
     is_regex = op in ("=~", "!~")
@@ -114,27 +119,31 @@ def parse_matcher(text: str) -> dict:
 
 def split_braces(body: str, text: str) -> list[str]:
     """``{a="b", c=~"d"}`` -> ``['a="b"', 'c=~"d"']``: Alertmanager's (and amtool's) braces form, split at the
-    commas outside double quotes; a trailing comma is allowed."""
+    commas outside double quotes (Alertmanager 0.25's ``ParseMatchers`` tokenizer: a backslash escapes the next
+    quote anywhere; the last item alone is trimmed of any Unicode space); a trailing comma is allowed."""
     inner = body.strip()[1:-1]
     items: list[str] = []
     current: list[str] = []
     quoted = escaped = False
     for ch in inner:
-        if escaped:
-            escaped = False
-        elif ch == "\\" and quoted:
-            escaped = True
-        elif ch == '"':
-            quoted = not quoted
-        elif ch == "," and not quoted:
-            items.append("".join(current).strip())
+        if ch == "," and not quoted:
+            items.append("".join(current))
             current = []
             continue
+        if ch == '"':
+            if escaped:
+                escaped = False
+            else:
+                quoted = not quoted
+        elif ch == "\\":
+            escaped = not escaped
+        elif ch != ",":
+            escaped = False
         current.append(ch)
     last = "".join(current).strip()
     if last or not items:
         items.append(last)
-    if not items or any(not item for item in items):
+    if not items or any(not item.strip() for item in items):
         raise MatcherError(f"bad matcher {shown(text)}: empty matcher in braces (expected {{NAME=VALUE, ...}})")
     return items
 

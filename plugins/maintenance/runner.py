@@ -283,6 +283,12 @@ def run(am: AlertmanagerClient, body: dict[str, Any], command: Sequence[str], *,
             warn(f"{exc.message}; running the command without a silence (--run-anyway)")
             silence = None
         report.silence = silence
+        if silence is not None and not held:  # an HA cluster: the command starts once every reachable peer has it
+            for row in engine.wait_on_peers(am, silence["id"], silence.get("endsAt")):
+                if row["state"] == "lagging":
+                    warn(f"silence {silence['id']} is not visible on peer {row['url']} yet (gossip lags); running the command anyway")
+                elif row["state"] == "unreachable":
+                    note(f"aetherops: peer {row['url']} is unreachable; the silence reaches it by gossip when it is back")
         if held:
             report.interrupted = True
             report.exit_code = 130 if held[0] == signal.SIGINT else 128 + held[0]

@@ -408,6 +408,7 @@ _HELP = {
     "probe_http_status_code": "Response HTTP status code",
     "probe_ssl_earliest_cert_expiry": "Returns last SSL chain expiry in unixtime",
     "probe_http_duration_seconds": "Duration of http request by phase, summed over all redirects",
+    "probe_http_version": "Returns the version of HTTP of the probe response",
 }
 
 
@@ -423,6 +424,8 @@ def exposition(results: list[dict]) -> str:
         series["probe_duration_seconds"].append(f"probe_duration_seconds{{{base}}} {_num(r['duration_ms'] / 1000.0)}")
         if r["status_code"] is not None or r["http_version"] is not None:
             series["probe_http_status_code"].append(f"probe_http_status_code{{{base}}} {r['status_code'] or 0}")
+            if r["http_version"]:  # "HTTP/2.0" -> 2, "HTTP/1.1" -> 1.1, like the exporter
+                series["probe_http_version"].append(f"probe_http_version{{{base}}} {_num(float(r['http_version'].split('/')[-1]))}")
             for phase in PHASES:
                 series["probe_http_duration_seconds"].append(
                     f'probe_http_duration_seconds{{{base},phase="{phase}"}} {_num(r["phases_ms"][phase] / 1000.0)}')

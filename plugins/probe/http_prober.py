@@ -1,4 +1,4 @@
-"""The ``http`` prober: blackbox_exporter 0.23's http module on asyncio streams (HTTP/1.1, stdlib only).
+"""The ``http`` prober: blackbox_exporter 0.23's http module on asyncio streams (HTTP/1.1, and HTTP/2 over TLS).
 
 Faithful to blackbox_exporter: the target gets ``http://`` when it has no scheme;
 the address is resolved once with ``preferred_ip_protocol`` / ``ip_protocol_fallback``;
@@ -8,8 +8,12 @@ and ``fail_if_ssl`` / ``fail_if_not_ssl``; up to 10 redirects are followed unles
 ``follow_redirects: false`` (or the older ``no_follow_redirects: true``); phases are
 summed over redirects.
 
-Simplified: HTTP/1.1 only (no HTTP/2 over ALPN, so ``valid_http_versions: [HTTP/2.0]``
-cannot match), no cookie jar between redirects, no gzip (the request asks for the
+HTTP/2 as in the exporter (Go's net/http with ``enable_http2``, true by default): an
+``https`` probe offers ``h2`` and ``http/1.1`` by ALPN and speaks HTTP/2 when the server
+picks it (:mod:`.h2_client`), so the response's version is ``HTTP/2.0``; ``enable_http2:
+false`` offers ``http/1.1`` only. Plain ``http`` is always HTTP/1.1 (no h2c, like Go).
+
+Simplified: no cookie jar between redirects, no gzip (the request asks for the
 identity encoding, so regular expressions see the body as sent). Options it does
 not implement are listed in ``unimplemented_options`` and reported.
 """
@@ -44,7 +48,7 @@ IMPLEMENTED = frozenset({
 })
 UNIMPLEMENTED = frozenset({
     "skip_resolve_phase_with_proxy", "compression", "body_size_limit", "authorization", "oauth2", "proxy_url", "no_proxy",
-    "proxy_from_environment", "proxy_connect_header", "enable_http2",
+    "proxy_from_environment", "proxy_connect_header",
     "tls_config.ca", "tls_config.cert", "tls_config.key", "tls_config.min_version", "tls_config.max_version",
     "basic_auth.username_file",
 })
@@ -67,7 +71,7 @@ class HTTPProber:
         "fail_if_header_matches": [{"header": "X-Maintenance", "regexp": "on", "allow_missing": True}],
         "tls_config": {"insecure_skip_verify": False}, "preferred_ip_protocol": "ip4"}}
     known_options = IMPLEMENTED | frozenset(k for k in UNIMPLEMENTED if "." not in k)
-    unimplemented_options = UNIMPLEMENTED - {"enable_http2"}
+    unimplemented_options = UNIMPLEMENTED
 
     def prepare(self, options: dict) -> dict:
         opts: dict[str, Any] = {}
@@ -102,6 +106,7 @@ class HTTPProber:
         if options.get("no_follow_redirects") is not None:  # the pre-0.22 spelling wins, as in blackbox_exporter
             follow = not options["no_follow_redirects"]
         opts["follow_redirects"] = follow
+        opts["http2"] = options.get("enable_http2", True) is not False  # the exporter's default: offer h2 over TLS
         opts["fail_if_ssl"] = bool(options.get("fail_if_ssl"))
         opts["fail_if_not_ssl"] = bool(options.get("fail_if_not_ssl"))
         opts["body_match"] = _regexps(options, "fail_if_body_matches_regexp")
@@ -231,9 +236,18 @@ async def _roundtrip(url, ip: str, method: str, body: bytes, opts: dict, trace: 
         context = _context(opts)
     reader, writer = await connect(ip, port, trace, limit=MAX_HEAD, tls_context=context, server_hostname=server_name)
     try:
-        cert_expiry = earliest_cert_expiry(writer.get_extra_info("ssl_object")) if tls else None
+        ssl_object = writer.get_extra_info("ssl_object") if tls else None
+        cert_expiry = earliest_cert_expiry(ssl_object) if tls else None
+        path, headers = _request_head(url, method, body, opts)
+        if ssl_object is not None and ssl_object.selected_alpn_protocol() == "h2":
+            from aetherops_plugins.probe.h2_client import exchange
+
+            trace.start("processing")
+            answer = await exchange(reader, writer, headers["Host"], path, method, headers, body, trace,
+                                    keep=lambda status: bool(opts["body_match"] or opts["body_not_match"]) and status not in REDIRECTS)
+            return {**answer, "version": "HTTP/2.0", "tls": tls, "cert_expiry": cert_expiry}
         trace.start("processing")
-        writer.write(_request(url, method, body, opts))
+        writer.write(_request(path, headers, method, body))
         await writer.drain()
         status, version, headers = await _read_head(reader, method)
         trace.done()
@@ -250,11 +264,18 @@ async def _roundtrip(url, ip: str, method: str, body: bytes, opts: dict, trace: 
 def _context(opts: dict):
     contexts = opts["ssl_contexts"]
     if "ctx" not in contexts:
-        contexts["ctx"] = ssl_context(opts["tls"], alpn=["http/1.1"])
+        contexts["ctx"] = ssl_context(opts["tls"], alpn=["h2", "http/1.1"] if opts["http2"] else ["http/1.1"])
     return contexts["ctx"]
 
 
-def _request(url, method: str, body: bytes, opts: dict) -> bytes:
+def _request(path: str, headers: dict[str, str], method: str, body: bytes) -> bytes:
+    """The HTTP/1.1 request: line, headers (``Connection: close``: one request per connection), body."""
+    head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "Connection: close\r\n\r\n"
+    return head.encode("latin-1", "replace") + body
+
+
+def _request_head(url, method: str, body: bytes, opts: dict) -> tuple[str, dict[str, str]]:
+    """The request target (path and query) and headers, ``Host`` first: the same for HTTP/1.1 and HTTP/2."""
     # escaped like Go's URL.RequestURI: what is already valid stays, anything else is percent-encoded
     path = quote(url.path or "/", safe=_URL_SAFE)
     if url.query:
@@ -272,9 +293,7 @@ def _request(url, method: str, body: bytes, opts: dict) -> bytes:
         headers["Authorization"] = f"Basic {token}"
     if body or method in ("POST", "PUT", "PATCH"):
         headers["Content-Length"] = str(len(body))
-    headers["Connection"] = "close"
-    head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-    return head.encode("latin-1", "replace") + body
+    return path, headers
 
 
 async def _read_head(reader: asyncio.StreamReader, method: str) -> tuple[int, str, dict[str, list[str]]]:

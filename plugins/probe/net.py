@@ -139,22 +139,41 @@ def tls_failure(exc: BaseException) -> str:
 
 
 def earliest_cert_expiry(ssl_object: Any) -> float | None:
-    """Unix time when the earliest certificate the server presented expires (the whole chain where
-    Python exposes it, 3.13+; the leaf certificate before)."""
+    """Unix time when the earliest certificate the server presented expires: blackbox_exporter's
+    ``probe_ssl_earliest_cert_expiry`` (the minimum ``NotAfter`` over Go's ``PeerCertificates``: the chain as
+    sent, leaf and intermediates). Python 3.13 offers it as ``SSLObject.get_unverified_chain()``; 3.10 to 3.12
+    have the same method on the C-level object behind it (``_ssl._SSLSocket``, bpo-18233), used then."""
     if ssl_object is None:
         return None
-    ders: list[bytes] = []
-    chain = getattr(ssl_object, "get_unverified_chain", None)
-    if chain is not None:
-        try:
-            ders = [c if isinstance(c, bytes) else c.public_bytes(ssl.ENCODING_DER) for c in chain() or []]
-        except Exception:  # noqa: BLE001 - fall back to the leaf
-            ders = []
+    ders = [der for der in (_der(c) for c in _presented_chain(ssl_object)) if der]
     if not ders:
         leaf = ssl_object.getpeercert(binary_form=True)
         ders = [leaf] if leaf else []
     expiries = [t for t in (cert_not_after(der) for der in ders) if t is not None]
     return min(expiries) if expiries else None
+
+
+def _presented_chain(ssl_object: Any) -> list:
+    method = getattr(ssl_object, "get_unverified_chain", None)
+    if method is None:
+        method = getattr(getattr(ssl_object, "_sslobj", None), "get_unverified_chain", None)
+    try:
+        return list(method() or []) if method is not None else []
+    except (ssl.SSLError, ValueError, TypeError):
+        return []
+
+
+def _der(cert: Any) -> bytes | None:
+    if isinstance(cert, bytes):
+        return cert
+    try:
+        return cert.public_bytes(_ENCODING_DER)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+#: DER encoding for ``Certificate.public_bytes`` (``ssl.ENCODING_DER`` from 3.13 on, ``_ssl``'s before).
+_ENCODING_DER = getattr(ssl, "ENCODING_DER", None) or getattr(ssl._ssl, "ENCODING_DER", 2)  # noqa: SLF001
 
 
 def cert_not_after(der: bytes) -> float | None:

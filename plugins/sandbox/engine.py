@@ -2,8 +2,9 @@
 
 Every process is started detached (its own session / process group) so it
 outlives the ``aetherops sandbox up`` that started it, and recorded in
-``state.json`` with its pid and command line; ``down`` stops only processes
-whose pid still runs the recorded command, never a stranger that reused a pid.
+``state.json`` with its pid, its creation time and its command line; ``down``
+stops only a process whose pid still has the recorded creation time (psutil, on
+every OS), never a stranger that reused the pid after a reboot.
 """
 
 from __future__ import annotations
@@ -186,7 +187,8 @@ class Sandbox:
                 log = self.dir / f"{service.name}.log"
                 process = _spawn(service.command, log, cwd=self.dir)
                 state[service.name] = {"pid": process.pid, "port": service.port, "url": service.url, "command": service.command,
-                                       "log": str(log), "ready_path": service.ready_path, "started": time.time()}
+                                       "log": str(log), "ready_path": service.ready_path, "started": time.time(),
+                                       "create_time": _create_time(process.pid)}
                 started.append(service.name)
                 self._save_state(state)
                 self._wait_ready(service, process, log)
@@ -268,76 +270,62 @@ def _port_in_use(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _running(record: dict) -> bool:
-    """True when the recorded pid is alive and still runs the recorded program."""
-    pid = int(record["pid"])
-    if sys.platform == "win32":
-        return _win_alive(pid)
+#: seconds two readings of one process's creation time may differ (Linux derives it from boot time + clock ticks)
+CREATE_TIME_TOLERANCE = 1.0
+
+
+def _create_time(pid: int) -> float | None:
+    """The process's creation time (seconds since the epoch, as psutil reports it on every OS), None if gone."""
+    import psutil
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists():
-        try:
-            argv = cmdline.read_bytes().split(b"\0")
-        except OSError:
-            return False
-        if not argv or not argv[0]:
-            return False  # zombie
-        return os.path.basename(argv[0].decode(errors="replace")) == os.path.basename(record["command"][0])
-    return True
+        return psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
 
 
-def _win_alive(pid: int) -> bool:  # pragma: no cover - Windows only
-    import ctypes
+def _process(record: dict):
+    """The psutil.Process of the record, or None unless its pid still runs the process ``up`` started.
 
-    kernel32 = ctypes.windll.kernel32
-    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-    if not handle:
-        return False
-    code = ctypes.c_ulong()
-    ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
-    kernel32.CloseHandle(handle)
-    return bool(ok) and code.value == 259  # STILL_ACTIVE
+    The creation time recorded at ``up`` must match (a pid reused after a reboot or a crash has another one);
+    a record from an older aetherops without it falls back to comparing the program name."""
+    import psutil
+
+    try:
+        proc = psutil.Process(int(record["pid"]))
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        expected = record.get("create_time")
+        if expected is not None:
+            return proc if abs(proc.create_time() - float(expected)) <= CREATE_TIME_TOLERANCE else None
+        argv = proc.cmdline()
+        program = os.path.basename(str(record["command"][0]))
+        return proc if argv and os.path.basename(argv[0]) == program else None
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, ValueError, KeyError, IndexError):
+        return None
+
+
+def _running(record: dict) -> bool:
+    """True when the recorded pid is alive and is still the process that ``up`` started."""
+    return _process(record) is not None
 
 
 def _stop(record: dict, timeout: float = 10.0) -> bool:
     """Terminate the recorded process (then kill it after ``timeout``). False if it was not running."""
-    import signal
+    import psutil
 
-    if not _running(record):
+    proc = _process(record)
+    if proc is None:
         return False
-    pid = int(record["pid"])
     try:
-        os.kill(pid, signal.SIGTERM)
-    except OSError:
-        return False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _running(record):
-            _reap(pid)
-            return True
-        _reap(pid)
-        time.sleep(0.05)
-    if sys.platform != "win32":
+        proc.terminate()
         try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    _reap(pid)
+            proc.wait(timeout)  # also reaps it when up and down run in the same process (tests)
+        except psutil.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+    except psutil.NoSuchProcess:
+        pass
+    except (psutil.AccessDenied, psutil.TimeoutExpired):
+        return False
     return True
-
-
-def _reap(pid: int) -> None:
-    """Collect a child that exited (when up and down run in the same process, as in tests)."""
-    if sys.platform == "win32":
-        return
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-    except OSError:
-        pass

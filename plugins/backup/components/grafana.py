@@ -33,6 +33,7 @@ from aetherops.grafana_plan import (
 )
 from aetherops.redact import is_secret_key, redact_data
 from aetherops_plugins.backup.api import BackupJob, RestoreJob
+from aetherops_plugins.backup.paths import portable_name
 
 ROOT_DIR = "general"
 DATASOURCE_SECRET_KEYS = ("secureJsonData", "password", "basicAuthPassword")
@@ -196,7 +197,7 @@ class GrafanaComponent:
             record = self._fetch_dashboard(job, client, hit)
             if record is None:
                 return
-            job.write_json(rel, record, compact=True)  # one line: the C encoder keeps 1,000 dashboards fast
+            job.write_json(rel, record)  # indented, sorted keys: backups diff well in git
             entry = index_entry(hit, record, rel)
             with index_lock:
                 index.append(entry)
@@ -324,6 +325,8 @@ class GrafanaComponent:
     def _restore(self, job: RestoreJob, client) -> None:
         workers = job.options["concurrency"]
         backup = read_backup(job)
+        if job.options.get("dashboard_uids") or job.options.get("folder_uids"):
+            backup = select_backup(backup, job.options.get("dashboard_uids") or (), job.options.get("folder_uids") or ())
         state, current = fetch_target(client, backup, workers)
         items = plan_restore(job, backup, state, current)
         apply_plan(job, client, items, workers)
@@ -339,25 +342,31 @@ def _forbidden(job: BackupJob, label: str, exc: ServiceError) -> None:
     job.add_missing(label, label, exc.format_message())
 
 
+#: longest relative path of a dashboard file in a backup (``dashboards/...json``): with the backup's own name and an
+#: archive's temp folder under a long %TEMP% the full path stays below Windows' 260 characters (MAX_PATH)
+MAX_DASHBOARD_REL = 110
+
+
 def dashboard_files(hits: list[dict], dirs: dict[str, str]) -> list[tuple[dict, str]]:
-    """Each dashboard hit with the file it goes to: ``dashboards/<folder dirs>/<uid>.json`` (unique even on
-    case-insensitive filesystems)."""
+    """Each dashboard hit with the file it goes to: ``dashboards/<folder dirs>/<uid>.json``, every component a
+    :func:`~aetherops_plugins.backup.paths.portable_name` (no Windows reserved name, no trailing dot), unique even
+    on case-insensitive filesystems. Folders nested so deep that the path would pass ``MAX_DASHBOARD_REL``
+    characters go to ``dashboards/_deep/<hash of the folder path>/`` (the index keeps the real folder)."""
     used: set[str] = set()
     out: list[tuple[dict, str]] = []
     for hit in sorted((h for h in hits if h.get("type", "dash-db") == "dash-db"), key=lambda h: h["uid"]):
         folder_dir = dirs.get(hit.get("folderUid") or "", ROOT_DIR) if hit.get("folderUid") else ROOT_DIR
-        base = f"dashboards/{folder_dir}/{_safe(hit['uid'])}"
+        folder_dir = "/".join(portable_name(part) for part in folder_dir.split("/"))
+        name = portable_name(hit["uid"])
+        base = f"dashboards/{folder_dir}/{name}"
+        if len(base) + len("~12345678.json") > MAX_DASHBOARD_REL:
+            base = f"dashboards/_deep/{hashlib.sha256(folder_dir.encode()).hexdigest()[:12]}/{name}"
         rel = f"{base}.json"
         if rel.lower() in used:  # Windows, macOS
             rel = f"{base}~{hashlib.sha256(hit['uid'].encode()).hexdigest()[:8]}.json"
         used.add(rel.lower())
         out.append((hit, rel))
     return out
-
-
-def _safe(name: str) -> str:
-    keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(name))
-    return keep.strip(".") or "_"
 
 
 #: Labels the server assigns (a database id): never carried from one server to another.
@@ -394,6 +403,71 @@ def index_entry(hit: dict, record: dict, rel: str) -> dict:
     return {"uid": hit["uid"], "title": dashboard.get("title", hit.get("title")), "folderUid": meta.get("folderUid") or "",
             "folderTitle": meta.get("folderTitle") or "General", "version": dashboard.get("version", meta.get("version")),
             "file": rel}
+
+
+# ---------------------------------------------------------------------------------------- restore: selection
+def select_backup(backup: dict[str, Any], uids: tuple[str, ...] | list[str], folders: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """Only some dashboards of the backup (``restore --uid``, ``--folder``): the dashboards named, every dashboard
+    in the folders named (by uid or title, subfolders included), the folders on their path (so each lands where
+    it was) and the library panels they use; no datasources, alert rules or contact points. A uid or folder the
+    backup does not hold is a usage error (exit 2) naming what it holds."""
+    import click
+
+    by_uid = {f["uid"]: f for f in backup["folders"]}
+    chosen_folders: set[str] = set()
+    for wanted in folders:
+        matches = [wanted] if wanted in by_uid else [f["uid"] for f in backup["folders"]
+                                                      if wanted in (f.get("title"), f.get("path"))]
+        if len(matches) != 1:
+            known = ", ".join(f"{f['uid']} ({f.get('path') or f.get('title')})" for f in backup["folders"][:20]) or "none"
+            what = "names several folders; give its uid" if matches else "is not a folder of this backup"
+            raise click.BadParameter(f"{wanted!r} {what}; folders: {known}", param_hint="--folder")
+        chosen_folders.add(matches[0])
+    children: dict[str, list[str]] = {}
+    for f in backup["folders"]:
+        children.setdefault(f.get("parentUid") or "", []).append(f["uid"])
+    todo = list(chosen_folders)
+    while todo:  # subfolders too
+        for child in children.get(todo.pop(), []):
+            if child not in chosen_folders:
+                chosen_folders.add(child)
+                todo.append(child)
+    backed = {entry["uid"] for entry, _ in backup["dashboards"]}
+    unknown = [u for u in uids if u not in backed]
+    if unknown:
+        raise click.BadParameter(f"dashboard(s) {', '.join(map(repr, unknown))} not in this backup "
+                                 f"({len(backed)} dashboard(s) in it: aetherops backup list, or grafana/dashboards.json)",
+                                 param_hint="--uid")
+    dashboards = [(e, d) for e, d in backup["dashboards"] if e["uid"] in uids or (e.get("folderUid") or "") in chosen_folders]
+    needed: set[str] = set()
+    for entry, _ in dashboards:
+        cur, depth = entry.get("folderUid") or "", 0
+        while cur and cur in by_uid and cur not in needed and depth < 64:
+            needed.add(cur)
+            cur, depth = by_uid[cur].get("parentUid") or "", depth + 1
+    needed |= {u for u in chosen_folders}
+    panels = set()
+    for _, doc in dashboards:
+        panels |= _library_panel_uids(doc)
+    return {**backup, "folders": [f for f in backup["folders"] if f["uid"] in needed], "dashboards": dashboards,
+            "datasources": [], "alert_rules": [], "contact_points": [],
+            "library_panels": [p for p in backup["library_panels"] if p["uid"] in panels],
+            "has": {**backup["has"], "datasources": False, "alert_rules": False, "contact_points": False,
+                    "library_panels": bool(panels) and backup["has"].get("library_panels", False)}}
+
+
+def _library_panel_uids(value: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(value, dict):
+        ref = value.get("libraryPanel")
+        if isinstance(ref, dict) and isinstance(ref.get("uid"), str):
+            found.add(ref["uid"])
+        for item in value.values():
+            found |= _library_panel_uids(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _library_panel_uids(item)
+    return found
 
 
 # ---------------------------------------------------------------------------------------- restore: fetch
@@ -451,8 +525,6 @@ def read_backup(job: RestoreJob) -> dict[str, Any]:
 def fetch_target(client, backup: dict, workers: int) -> tuple[ServerState, dict[str, Any]]:
     """The target's state, read before anything is planned. ``current`` holds lists of the other objects
     (None where the server does not offer them, with the status)."""
-    from aetherops.clients.grafana import V2Dashboard
-
     health = client.health()
     min_refresh, version = None, health.get("version")
     try:
@@ -488,13 +560,10 @@ def fetch_target(client, backup: dict, workers: int) -> tuple[ServerState, dict[
         uid = (doc.get("resource") or {}).get("metadata", {}).get("name") if doc.get("schema") == "v2" else None
         uid = uid or (doc.get("dashboard") or {}).get("uid") or entry["uid"]
         try:
-            if doc.get("schema") == "v2":
-                return uid, _v2_current(client, uid, doc["resource"])
-            try:
-                return uid, client.dashboard(uid)
-            except V2Dashboard as v2:  # on the server in v2 now: compare what the legacy API cannot show
-                resource = client.dashboard_v2(uid, api_version=v2.api_version, namespace=v2.namespace)
-                return uid, {"dashboard": resource.get("spec") or {}, "meta": {"v2": True}}
+            # a v2 backup is read at its /apis version; a v1 one through the legacy API, or /apis when the
+            # server stores it in v2 now (the plan then skips it: the legacy API cannot replace it safely)
+            api_version = (str(doc["resource"].get("apiVersion") or "").rpartition("/")[2] or None) if doc.get("schema") == "v2" else None
+            return uid, client.dashboard_or_v2(uid, api_version=api_version)
         except ServiceError as exc:
             if exc.status != 404:
                 raise
@@ -505,15 +574,6 @@ def fetch_target(client, backup: dict, workers: int) -> tuple[ServerState, dict[
             if doc is not None:
                 state.dashboards[uid] = doc
     return state, current
-
-
-def _v2_current(client, uid: str, backed_resource: dict) -> dict | None:
-    api_version = str(backed_resource.get("apiVersion") or "").rpartition("/")[2] or None
-    resource = client.dashboard_v2(uid, api_version=api_version)
-    meta = resource.get("metadata") or {}
-    return {"dashboard": resource.get("spec") or {},
-            "meta": {"folderUid": (meta.get("annotations") or {}).get("grafana.app/folder") or "", "version": meta.get("generation"),
-                     "resourceVersion": meta.get("resourceVersion")}}
 
 
 # ---------------------------------------------------------------------------------------- restore: plan

@@ -127,7 +127,7 @@ class PrometheusComponent:
                 "Prometheus TSDB snapshot: stop Prometheus, replace its data directory with the snapshot, start it.\n"
                 f"  bash:\n    sudo systemctl stop prometheus\n    mv '{data_dir}' '{data_dir}.before-restore'\n"
                 f"    cp -a '{src.as_posix()}' '{data_dir}'\n    sudo systemctl start prometheus\n"
-                f"  PowerShell:\n    Stop-Service prometheus\n    Rename-Item '{data_dir}' '{data_dir}.before-restore'\n"
+                f"  PowerShell:\n    Stop-Service prometheus\n    Move-Item -LiteralPath '{data_dir}' -Destination '{data_dir}.before-restore'\n"
                 f"    Copy-Item -Recurse '{src}' '{data_dir}'\n    Start-Service prometheus"
             )
         rules = job.read_json("rules.json").get("rule_files", []) if job.exists("rules.json") else []

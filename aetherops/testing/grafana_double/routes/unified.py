@@ -44,6 +44,12 @@ def v1_to_v2_spec(data: dict) -> dict:
     return spec
 
 
+def _message(metadata: dict) -> str:
+    """The ``grafana.app/message`` annotation: Grafana keeps it as the version's message in the dashboard history."""
+    annotations = metadata.get("annotations") if isinstance(metadata.get("annotations"), dict) else {}
+    return str(annotations.get("grafana.app/message") or "")
+
+
 class UnifiedStorageRoutes:
     """The dashboard.grafana.app routes the tool uses: list, get, create, update."""
 
@@ -199,7 +205,7 @@ class UnifiedStorageRoutes:
             self._next_id += 1
             self._dashboards[rec["id"]] = rec
             self._dash_uids[name] = rec["id"]
-            self._k8s_store(rec, spec, folder_uid, req.groups[0].startswith("v2"))
+            self._k8s_store(rec, spec, folder_uid, req.groups[0].startswith("v2"), _message(metadata))
             return 201, self._k8s_object(rec)
 
     def _h_k8s_update(self, req: _Request):
@@ -214,5 +220,5 @@ class UnifiedStorageRoutes:
             if sent not in (None, "") and str(sent) != str(rec["version"]):
                 raise _status(409, "Conflict", f'Operation cannot be fulfilled on dashboards.{_GROUP} "{name}": the object has been '
                                                "modified; please apply your changes to the latest version and try again", name)
-            self._k8s_store(rec, spec, folder_uid, req.groups[0].startswith("v2"))
+            self._k8s_store(rec, spec, folder_uid, req.groups[0].startswith("v2"), _message(metadata))
             return 200, self._k8s_object(rec)
