@@ -16,7 +16,8 @@ from pathlib import Path
 import click
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILTIN_PLUGINS = ("alerts", "backup", "burnrate", "dashboards", "health", "lint", "maintenance", "probe", "sandbox", "stack")
+BUILTIN_PLUGINS = ("alerts", "anomaly", "backup", "burnrate", "dashboards", "health", "lint", "maintenance", "probe", "sandbox",
+                   "stack")
 
 
 def _builtin_pm():

@@ -19,7 +19,7 @@ The full reference with examples is docs/plugins/hooks.md.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -74,20 +74,6 @@ def aetherops_profile_sections() -> list[ProfileSection]:
         docs/profiles.md is generated from them. Results of all plugins are
         combined; two plugins declaring the same section is a warning and the
         second declaration is ignored.
-
-    Added in 0.1.
-    """
-
-
-@hookspec
-def aetherops_anomaly_detectors() -> list[Any]:
-    """Contribute anomaly detection engines for ``aetherops anomaly``.
-
-    :returns: a list of objects with a ``name`` and a
-        ``detect(timestamps, values, options) -> list[dict]`` method returning
-        one dict per point judged anomalous (``timestamp``, ``value``,
-        ``score``, ``expected``). Results of all plugins are combined; names
-        must be unique.
 
     Added in 0.1.
     """

@@ -131,6 +131,7 @@ def test_docs_json_md_names_every_command():
 
 COVERED = {
     "alerts list", "alerts routes", "alerts test",
+    "anomaly check", "anomaly engines",
     "backup", "backup list", "backup prune", "backup verify", "restore",
     "dashboards diff", "dashboards list", "dashboards open", "dashboards pull", "dashboards push",
     "health", "lint", "maintenance", "maintenance end", "maintenance extend", "maintenance list", "maintenance run",
@@ -209,6 +210,9 @@ def test_every_command_json_is_snake_case_and_yaml_is_the_same_data(stack_profil
     run("slo simulate", spec, "--scenario", "outage:ratio=1.0,for=10m", "--resolution", "1m")
     run("slo backtest", spec, "--since", "1h", "--step", "1m")
     run("slo status", spec)
+    run("anomaly engines")
+    run("anomaly check", "up", "--since", "1h")  # minutes of history on the test server: "not enough data"
+    run("anomaly check", "--csv", str(DATA / "anomaly" / "nab" / "data" / "artificialWithAnomaly" / "art_daily_jumpsup.csv"))
     # with --dry-run too: the request body is the one place keys stay as Alertmanager spells them
     dry = run("maintenance", "--minutes", "5", "--match", "team=dry", "--dry-run")
     assert "endsAt" in dry["request"]["body"] and "ends_at" in dry
