@@ -91,7 +91,7 @@ def bench(session: nox.Session) -> None:
     editable finder alone adds ~20 ms to every Python start and would be measured as ours."""
     install_servers(session)
     session.install("--force-reinstall", "--no-deps", ".")
-    session.install(".[dev]")
+    session.install(".[dev,prophet]")  # prophet: the anomaly benchmark compares against it in the same run
     scripts = sorted(ROOT.glob("benchmarks/*.py")) if not session.posargs else [Path(p) for p in session.posargs]
     for script in scripts:
         if script.name.startswith("_"):
