@@ -148,7 +148,7 @@ def list_cmd(ctx: Context, inhibited, silenced, config_file):
                     ctx.output.line(f"  - {hidden['alertname']} {engine.format_labels(hidden['labels'], skip='alertname')}{rule}{via}")
             if not silenced:
                 return
-        rows = [r for r in result["alerts"] if r["state"] == "silenced"] if silenced else result["alerts"]
+        rows = [r for r in result["alerts"] if r["silenced_by"]] if silenced else result["alerts"]
         if not rows:
             ctx.output.line("no silenced alerts" if silenced else "no firing alerts")
             return

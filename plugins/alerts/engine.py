@@ -203,7 +203,8 @@ def list_alerts(ctx: Context, *, inhibited: bool, silenced: bool, config_file: s
     warnings += more
     shown = rows
     if inhibited or silenced:
-        shown = [r for r in rows if (inhibited and r["state"] == "inhibited") or (silenced and r["state"] == "silenced")]
+        # a silenced alert that an inhibit rule also suppresses has state "inhibited": --silenced still lists it
+        shown = [r for r in rows if (inhibited and r["state"] == "inhibited") or (silenced and r["silenced_by"])]
     return {"alerts": shown, "inhibition": groups, "warnings": warnings}
 
 
