@@ -217,8 +217,14 @@ class Output:
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=self._console(sys.stderr), transient=True) as bar:
+        # the bar, the counts and the elapsed time must stay on the line: a long description is cut, not them
+        width = terminal_width(sys.stderr)
+        bar_width = 40 if width >= 120 else 20
+        room = max(10, width - bar_width - 25)
+        if len(description) > room:
+            description = description[:room - 1] + "…"
+        with Progress(TextColumn("{task.description}"), BarColumn(bar_width=bar_width), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=self._console(sys.stderr), transient=True) as bar:
             task = bar.add_task(description, total=total)
             yield lambda n=1: bar.advance(task, n)
 

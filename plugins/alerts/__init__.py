@@ -94,7 +94,11 @@ def test_cmd(ctx: Context, labels, annotations, resolve_after, wait, generator_u
     """
     from aetherops_plugins.alerts import engine
 
-    result = engine.test_alert(ctx, labels, annotations, resolve_after, wait=wait, generator_url=generator_url)
+    try:
+        result, interrupted = engine.test_alert(ctx, labels, annotations, resolve_after, wait=wait,
+                                                generator_url=generator_url), False
+    except engine.WaitInterrupted as exc:  # Ctrl-C ended --wait: the alert is resolved, show where it went
+        result, interrupted = exc.result, True
 
     def text() -> None:
         alert = result["alert"]
@@ -114,6 +118,10 @@ def test_cmd(ctx: Context, labels, annotations, resolve_after, wait, generator_u
         ctx.output.line(f"  resolved:  {result['resolution']}")
 
     ctx.output.result(result, text)
+    if interrupted:
+        from aetherops.errors import Exit, ExitCode
+
+        raise Exit(ExitCode.INTERRUPTED)
 
 
 @alerts.command("list")
@@ -148,7 +156,7 @@ def list_cmd(ctx: Context, inhibited, silenced, config_file):
                     ctx.output.line(f"  - {hidden['alertname']} {engine.format_labels(hidden['labels'], skip='alertname')}{rule}{via}")
             if not silenced:
                 return
-        rows = [r for r in result["alerts"] if r["state"] == "silenced"] if silenced else result["alerts"]
+        rows = [r for r in result["alerts"] if r["silenced_by"]] if silenced else result["alerts"]
         if not rows:
             ctx.output.line("no silenced alerts" if silenced else "no firing alerts")
             return

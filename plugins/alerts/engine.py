@@ -203,7 +203,8 @@ def list_alerts(ctx: Context, *, inhibited: bool, silenced: bool, config_file: s
     warnings += more
     shown = rows
     if inhibited or silenced:
-        shown = [r for r in rows if (inhibited and r["state"] == "inhibited") or (silenced and r["state"] == "silenced")]
+        # a silenced alert that an inhibit rule also suppresses has state "inhibited": --silenced still lists it
+        shown = [r for r in rows if (inhibited and r["state"] == "inhibited") or (silenced and r["silenced_by"])]
     return {"alerts": shown, "inhibition": groups, "warnings": warnings}
 
 
@@ -290,7 +291,13 @@ def test_alert(ctx: Context, labels: Iterable[str], annotations: Iterable[str], 
             result["resolution"] = "resolved now (--resolve-after 0)"
         elif wait:
             ctx.output.note(f"aetherops: waiting {resolve_after} before resolving the test alert (Ctrl-C resolves it now)")
-            time.sleep(max(0.0, (start + dt.timedelta(seconds=seconds) - now()).total_seconds()))
+            try:
+                time.sleep(max(0.0, (start + dt.timedelta(seconds=seconds) - now()).total_seconds()))
+            except KeyboardInterrupt:  # the documented way to end the wait: resolve now, and still show the result
+                _resolve(ctx, alert)
+                resolved = True
+                result.update(resolution=f"resolved at Ctrl-C (before --resolve-after {resolve_after})", resolved=True)
+                raise WaitInterrupted(result) from None
             _resolve(ctx, alert)
             resolved = True
             result["resolution"] = f"resolved after {resolve_after}"
@@ -305,6 +312,14 @@ def test_alert(ctx: Context, labels: Iterable[str], annotations: Iterable[str], 
             except ServiceError as exc:
                 ctx.output.warn(f"could not resolve the test alert: {exc.message}")
         raise
+
+
+class WaitInterrupted(KeyboardInterrupt):
+    """Ctrl-C during ``alerts test --wait``: the alert is resolved; ``result`` is what the command prints."""
+
+    def __init__(self, result: dict[str, Any]):
+        super().__init__()
+        self.result = result
 
 
 def _resolve(ctx: Context, alert: dict[str, Any]) -> None:

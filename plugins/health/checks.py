@@ -49,8 +49,11 @@ def check_one(ctx: Context, service: str) -> dict:
     started = time.perf_counter()
     result = {"service": service, "url": url, "ok": False, "reachable": False, "version": None, "latency_ms": None, "error": None}
     try:
-        result["version"] = CHECKS[service](ctx.client(service))
+        client = ctx.client(service)
+        result["version"] = CHECKS[service](client)
         result["ok"] = result["reachable"] = True
+        # an Alertmanager cluster (alertmanager.urls) fails over: name the peer that answered, not a dead first one
+        result["url"] = getattr(client, "active_url", None) or url
     except ServiceError as exc:
         result["error"] = exc.format_message()
         result["reachable"] = exc.status is not None

@@ -217,6 +217,8 @@ class Validation:
 
     def check_secrets(self) -> None:
         profile = self.ctx.profile
+        for problem in profile.unresolved:  # ${VAR} written in the profile and unset: a row like token_env's
+            self.add("secret", problem["key"], "fail", problem["text"])
         for label, keypath, base in _profile_secret_refs(profile.data):
             if base is None:  # a TLS file: it must be readable
                 self.add("secret", label, *_readable(state.resolve(str(_get(profile.data, keypath)))))
