@@ -80,8 +80,9 @@ def profiles_list(ctx: Context):
         rows.append({"name": name, "default": name == default, "path": str(path), "status": status, "error": error})
 
     def text() -> None:
-        ctx.output.table([{**r, "default": "*" if r["default"] else "", "status": r["error"] or r["status"]} for r in rows],
-                         [("default", ""), ("name", "NAME"), ("status", "STATUS"), ("path", "FILE")])
+        # NAME first and no empty cell before FILE, so `--no-headers | awk '{print $1}'` gives the names
+        ctx.output.table([{**r, "default": "yes" if r["default"] else "no", "status": r["error"] or r["status"]} for r in rows],
+                         [("name", "NAME"), ("default", "DEFAULT"), ("status", "STATUS"), ("path", "FILE")])
 
     ctx.output.result(rows, text)
     if failed:

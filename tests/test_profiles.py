@@ -381,3 +381,14 @@ def test_many_section_items_are_typed_and_checked(profile_factory):
     profile_factory("bad", text="probes:\n  - url: http://a\n    interval: 0.5\n")
     with pytest.raises(ConfigError, match=r"bad.yaml:3: probes.0.interval must be at least 1, not 0.5"):
         ProfileStore([probes]).load("bad")
+
+
+def test_piped_profiles_list_without_headers_gives_the_names_in_the_first_field(profile_factory, aetherops_cli):
+    """`profiles list --no-headers | awk '{print $1}'` lists profile names: no empty cell comes before the
+    name (the default profile used to be marked by a '*' in a first column that was blank on the other rows)."""
+    profile_factory("first", {"prometheus": {"url": "http://127.0.0.1:9"}})
+    profile_factory("second", {"prometheus": {"url": "http://127.0.0.1:9"}})
+    result = aetherops_cli("-p", "first", "profiles", "list", "--no-headers")
+    names = {line.split()[0] for line in result.stdout.splitlines() if line.strip()}
+    assert {"first", "second"} <= names
+    assert "*" not in names and "NAME" not in names
