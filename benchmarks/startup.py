@@ -36,6 +36,15 @@ def medians(cases: dict[str, list[str]], runs: int, env: dict) -> dict[str, floa
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def install_kind(env: dict) -> str:
+    """Which aetherops this interpreter runs: an editable install (setuptools' finder, imported by `site` on every
+    Python start, python -c pass included) or a regular one (what `nox -s bench` measures)."""
+    done = subprocess.run([sys.executable, "-c", "import aetherops; print(aetherops.__file__)"], capture_output=True,
+                          text=True, env=env, cwd=tempfile.gettempdir(), check=False)
+    where = done.stdout.strip()
+    return f"{'regular' if '-packages' in where else 'editable'} install ({where or 'not importable'}, {sys.executable})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=21)
@@ -55,11 +64,7 @@ def main() -> None:
     results = medians(cases, args.runs, env)
     base = results["python -c pass"]
     load = ", load average %.1f" % os.getloadavg()[0] if hasattr(os, "getloadavg") else ""
-    editable = any(Path(p).name.startswith("__editable__") for p in sys.path) or any(
-        f.name.startswith("__editable__") and "aetherops" in f.name for p in sys.path if p.endswith("-packages") and Path(p).is_dir()
-        for f in Path(p).iterdir())
-    print(f"startup benchmark, median of {args.runs} runs, {os.cpu_count()} CPUs{load}, "
-          f"{'editable' if editable else 'regular'} install, {sys.executable}")
+    print(f"startup benchmark, median of {args.runs} runs, {os.cpu_count()} CPUs{load}, {install_kind(env)}")
     for name, ms in results.items():
         print(f"  {name:<28} {ms:8.1f} ms   {ms / base:5.2f}x python -c pass")
     ratio = results["aetherops --help"] / base
