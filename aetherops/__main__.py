@@ -6,7 +6,8 @@ built from has changed, which skips importing click, pluggy and every plugin's
 hook module, most of the command's start-up time. The cache entry records
 
 - the command line, the ``AETHEROPS_*``, locale, colour and ``COLUMNS``/``LINES``
-  variables, the terminal size and the Python version (:func:`help_key`);
+  variables (their names and a SHA-256 of their values: one may hold a secret),
+  the terminal size and the Python version (:func:`help_key`);
 - every sys.path folder's mtime (installing or removing a package changes it,
   as for the entry-point cache in :mod:`aetherops.plugins`);
 - the path, mtime and size of every non-standard-library module file the CLI
@@ -77,7 +78,22 @@ def help_key(args: list[str], prog_name: str) -> list | None:
     except (AttributeError, ValueError, OSError):
         size = None
     variables = sorted([k, v] for k, v in env.items() if k.startswith("AETHEROPS_") or k in _HELP_ENV)
-    return [_FORMAT, sys.hexversion, prog_name, args, variables, size, site_key()]
+    # an AETHEROPS_* variable may hold a secret (a profile's token_env): the file keeps a digest of the values only
+    digest = _sha256(repr(variables).encode("utf-8", "surrogatepass"))
+    return [_FORMAT, sys.hexversion, prog_name, args, [k for k, _ in variables], digest, size, site_key()]
+
+
+def _sha256(data: bytes) -> str:
+    """hashlib.sha256, from the builtin module hashlib itself wraps when there is one: importing hashlib (OpenSSL)
+    costs ten times as much, a sixth of an `aetherops --help` answered from the cache."""
+    try:
+        from _sha2 import sha256  # Python 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256  # Python 3.11
+        except ImportError:
+            from hashlib import sha256
+    return sha256(data).hexdigest()
 
 
 def cached_help(key: list) -> str | None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -132,3 +133,15 @@ def test_the_environment_is_part_of_the_key(run_help):
     assert run_help().cached
     assert not run_help(COLUMNS="60").cached
     assert not run_help(AETHEROPS_DISABLE_PLUGIN_AUTOLOAD="1").cached
+
+
+def test_no_variable_value_lands_in_the_cache_file(run_help, aetherops_env):
+    """A profile's token_env may well be an AETHEROPS_* variable: the cache keeps a digest, never the value."""
+    secret = "s3cr3t-token-value-0123456789"
+    run_help(AETHEROPS_GRAFANA_TOKEN=secret)
+    assert run_help(AETHEROPS_GRAFANA_TOKEN=secret).cached
+    assert not run_help(AETHEROPS_GRAFANA_TOKEN=secret + "x").cached
+    files = [p for p in (Path(aetherops_env["AETHEROPS_CACHE_DIR"])).rglob("help-*")]
+    assert files
+    for path in files:
+        assert secret.encode() not in path.read_bytes()
