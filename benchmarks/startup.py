@@ -20,10 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
+#: every command runs from an empty dir: from the source tree, `python -m aetherops` would import ./aetherops, not
+#: the install being measured (the dir also holds the bytecode cache, see main)
+CWD = tempfile.mkdtemp(prefix="aetherops-bench-")
+
 
 def one_ms(argv: list[str], env: dict) -> float:
     started = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=CWD, check=False)
     return (time.perf_counter() - started) * 1000
 
 
@@ -40,7 +44,7 @@ def install_kind(env: dict) -> str:
     """Which aetherops this interpreter runs: an editable install (setuptools' finder, imported by `site` on every
     Python start, python -c pass included) or a regular one (what `nox -s bench` measures)."""
     done = subprocess.run([sys.executable, "-c", "import aetherops; print(aetherops.__file__)"], capture_output=True,
-                          text=True, env=env, cwd=tempfile.gettempdir(), check=False)
+                          text=True, env=env, cwd=CWD, check=False)
     where = done.stdout.strip()
     return f"{'regular' if '-packages' in where else 'editable'} install ({where or 'not importable'}, {sys.executable})"
 
@@ -49,7 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
-    env = {**os.environ, "NO_COLOR": "1", "PYTHONPYCACHEPREFIX": os.path.join(tempfile.mkdtemp(prefix="aetherops-bench-"), "pycache")}
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPYCACHEPREFIX": os.path.join(CWD, "pycache")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     script = shutil.which("aetherops", path=str(Path(sys.executable).parent)) or shutil.which("aetherops")
     cases = {
@@ -60,7 +64,7 @@ def main() -> None:
         "aetherops plugins --help": [script, "plugins", "--help"] if script else [sys.executable, "-m", "aetherops", "plugins", "--help"],
     }
     for argv in cases.values():  # warm the OS cache, .pyc files and the entry-point cache
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=CWD, check=False)
     results = medians(cases, args.runs, env)
     base = results["python -c pass"]
     load = ", load average %.1f" % os.getloadavg()[0] if hasattr(os, "getloadavg") else ""
@@ -85,7 +89,7 @@ def breakdown(argv: list[str], env: dict, runs: int = 7) -> None:
     for _ in range(runs):
         done = subprocess.run([sys.executable, "-X", "importtime", *argv[1:]] if argv[0] == sys.executable else
                               [sys.executable, "-X", "importtime", argv[0], *argv[1:]],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, check=False)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=CWD, check=False)
         for line in done.stderr.splitlines():
             parts = line.split("|")
             if len(parts) == 3 and parts[2].strip() in WATCHED:

@@ -145,3 +145,15 @@ def test_no_variable_value_lands_in_the_cache_file(run_help, aetherops_env):
     assert files
     for path in files:
         assert secret.encode() not in path.read_bytes()
+
+
+@pytest.mark.parametrize(("args", "code"), [(["plugins", "-o", "json"], 0), (["--no-such-option"], 2), (["no-such-command"], 2)])
+def test_the_console_entry_keeps_exit_codes_and_output(aetherops_env, args, code):
+    """`python -m aetherops` (and the console script) go through aetherops.__main__.main, which freezes the GC on the
+    way out: the exit code and the output are the CLI's own."""
+    done = subprocess.run([sys.executable, "-m", "aetherops", *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == code, done
+    if code == 0:
+        assert {p["name"] for p in json.loads(done.stdout)} >= {"maintenance", "lint", "health"}
+    else:
+        assert done.stderr.startswith("aetherops: error:") and "Traceback" not in done.stderr
