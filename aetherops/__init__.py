@@ -14,13 +14,7 @@ from __future__ import annotations
 
 import functools
 
-import pluggy
-
 __version__ = "0.1.0"
-
-hookimpl = pluggy.HookimplMarker("aetherops")
-#: For plugins that declare hooks of their own (see the ``aetherops_add_hookspecs`` hook).
-hookspec = pluggy.HookspecMarker("aetherops")
 
 
 def pass_context(f):
@@ -46,7 +40,16 @@ def pass_context(f):
 
 
 def __getattr__(name: str):
-    # Lazy so that ``import aetherops`` stays cheap for hook modules.
+    # Lazy so that ``import aetherops`` stays cheap: `aetherops --help` answered from the help cache
+    # (aetherops.__main__) imports this package but neither pluggy nor the context module.
+    if name in ("hookimpl", "hookspec"):
+        import pluggy
+
+        # ``hookimpl`` marks implementations; ``hookspec`` is for plugins that declare hooks of their own
+        # (see the ``aetherops_add_hookspecs`` hook). Created once, then plain module attributes.
+        globals()["hookimpl"] = pluggy.HookimplMarker("aetherops")
+        globals()["hookspec"] = pluggy.HookspecMarker("aetherops")
+        return globals()[name]
     if name == "Context":
         from aetherops.context import Context
 

@@ -267,8 +267,10 @@ def _prescan(argv: Sequence[str]) -> tuple[list[str], list[str], bool]:
     return extra, blocked, debug
 
 
-def main(argv: Sequence[str] | None = None, prog_name: str = "aetherops") -> None:
-    """Console-script entry point: load plugins, build the CLI, map errors to exit codes."""
+def main(argv: Sequence[str] | None = None, prog_name: str = "aetherops", help_cache: list | None = None) -> None:
+    """Load plugins, build the CLI, map errors to exit codes (the console script, :func:`aetherops.__main__.main`,
+    comes here unless its help cache answers; ``help_cache``: that cache's key for this command line, to store
+    the help it renders)."""
     from aetherops.plugins import make_plugin_manager
 
     _utf8_streams()
@@ -286,6 +288,8 @@ def main(argv: Sequence[str] | None = None, prog_name: str = "aetherops") -> Non
         warn(warning)
     pm.on_warning = warn
     cli = build_cli(pm)
+    if help_cache is not None and not pm.warnings and not pm.tracing:
+        _store_help(cli, prog_name, help_cache)
     try:
         rv = cli.main(args=args, prog_name=prog_name, standalone_mode=False)
     except click.exceptions.Abort:
@@ -325,6 +329,15 @@ def main(argv: Sequence[str] | None = None, prog_name: str = "aetherops") -> Non
                    + ("" if debug else " (run with --debug for a traceback)"), err=True)
         sys.exit(ExitCode.INTERNAL)
     sys.exit(rv if isinstance(rv, int) else ExitCode.OK)
+
+
+def _store_help(cli: click.Group, prog_name: str, key: list) -> None:
+    """Keep this `--help` text for :mod:`aetherops.__main__`'s help cache: what click's help option prints."""
+    from aetherops.__main__ import store_help
+
+    text = click.Context(cli, info_name=prog_name, **cli.context_settings).get_help() + "\n"
+    if text.isascii():  # printed as it is by any console encoding
+        store_help(key, text)
 
 
 def _owning_plugin(pm, exc: BaseException) -> str | None:

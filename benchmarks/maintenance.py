@@ -40,6 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from aetherops.testing.servers import MissingBinary, start_alertmanager
+    from benchmarks.startup import install_kind
 
     script = shutil.which("aetherops", path=str(Path(sys.executable).parent)) or shutil.which("aetherops")
     aetherops = [script] if script else [sys.executable, "-m", "aetherops"]
@@ -103,7 +104,7 @@ def main() -> None:
     medians = {name: statistics.median(values) * 1000 for name, values in results.items()}
     load = ", load average %.1f" % os.getloadavg()[0] if hasattr(os, "getloadavg") else ""
     print(f"maintenance benchmark, median of {args.runs} runs, {os.cpu_count()} CPUs{load}, Alertmanager {server.url} "
-          f"({created} silences created)")
+          f"({created} silences created), {install_kind(env)}")
     for name, ms in medians.items():
         print(f"  {name:<72} {ms:8.1f} ms")
     ours_ms = medians["aetherops maintenance --minutes 30"]
