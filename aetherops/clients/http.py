@@ -59,7 +59,8 @@ class KeepAliveTransport(httpx.BaseTransport):
     ``send`` calls (two wake-ups of the server); ``http.client`` sends them in one. With 16 worker threads on one
     GIL that CPU, not the network, separates a 1,000-dashboard push from its physical limit (benchmarks/
     dashboards.py). httpx still does everything above the wire: base URL, headers and credentials, redirects,
-    content decoding, environment proxies (a proxied URL goes through httpx's own proxy transport, never here).
+    content decoding. httpx ignores environment proxies for a custom transport: :class:`HTTPService` uses this
+    one only when no proxy is set for the URL's scheme.
 
     HTTP/1.1 only; TLS with the service's :func:`~aetherops.clients.connect.ssl_context`. Failures are raised
     as the httpx exceptions :class:`HTTPService` classifies (connect, timeout, TLS, dropped connection).
@@ -165,6 +166,16 @@ class _HTTPSConnection(_OneSend, http.client.HTTPSConnection):
     pass
 
 
+def _env_proxy(url: str) -> bool:
+    """Whether the environment names a proxy for ``url``'s scheme (``HTTP(S)_PROXY``, ``ALL_PROXY``). httpx applies
+    those only to its own transports, so then :class:`KeepAliveTransport` is not used at all (NO_PROXY or not)."""
+    import urllib.request
+
+    proxies = urllib.request.getproxies()
+    scheme = url.partition(":")[0].lower() or "http"
+    return bool(proxies.get(scheme) or proxies.get("all"))
+
+
 def _readable(sock: socket.socket) -> bool:
     """Whether an idle keep-alive socket has data or EOF waiting (the server closed it): then it is not reused.
     (``poll`` where there is one: ``select`` fails for descriptors past FD_SETSIZE.)"""
@@ -196,7 +207,7 @@ class HTTPService:
     """A small wrapper around ``httpx.Client`` for one service.
 
     ``keepalive``: send through :class:`KeepAliveTransport` (the standard library's ``http.client``, less CPU per
-    request) instead of httpcore; ignored when a ``transport`` is given."""
+    request) instead of httpcore; ignored when a ``transport`` is given or a proxy is set in the environment."""
 
     def __init__(self, config: ServiceConfig, *, transport: httpx.BaseTransport | None = None, policy: RetryPolicy | None = None,
                  keepalive: bool = False):
@@ -205,7 +216,7 @@ class HTTPService:
         self.base_url = config.url
         self.policy = policy or RetryPolicy.for_service(config)
         context = ssl_context(config)
-        if transport is None and keepalive:
+        if transport is None and keepalive and not _env_proxy(config.url):
             transport = KeepAliveTransport(context)
         self.client = httpx.Client(
             base_url=config.url,
