@@ -6,6 +6,7 @@ httpx's own transport (cannot connect, timed out), and environment proxies still
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import threading
@@ -56,28 +57,25 @@ class Echo:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.handle_error = lambda request, address: None  # a client that timed out: nobody to answer
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        server.handle_error = lambda request, address: None  # a client that timed out: nobody to answer
+        self.server, self.url = server, "http://%s:%d" % server.server_address[:2]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
 
 
 @pytest.fixture
 def echo():
-    servers = []
+    """``echo(**kw)`` starts an :class:`Echo` server; all are stopped after the test."""
+    with contextlib.ExitStack() as stack:
 
-    def make(**kw):
-        servers.append(Echo(**kw))
-        return servers[-1]
+        def make(**kw) -> Echo:
+            server = Echo(**kw)
+            stack.callback(server.server.server_close)
+            stack.callback(server.server.shutdown)
+            return server
 
-    yield make
-    for server in servers:
-        server.close()
+        yield make
 
 
 def grafana(url: str, **kw) -> GrafanaClient:
