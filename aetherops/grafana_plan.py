@@ -175,16 +175,18 @@ def library_panel_uids(dashboard: dict) -> set[str]:
     """The library panels a dashboard links to: every ``libraryPanel.uid`` in it (panels, rows' panels,
     and v2 ``LibraryPanel`` elements alike)."""
     found: set[str] = set()
-    stack: list[Any] = [dashboard]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            lib = value.get("libraryPanel")
-            if isinstance(lib, dict) and lib.get("uid"):
-                found.add(str(lib["uid"]))
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
+    level: list[Any] = [dashboard] if isinstance(dashboard, (dict, list)) else []
+    while level:  # one nesting level at a time, containers only (strings and numbers are never visited)
+        deeper: list[Any] = []
+        for value in level:
+            if isinstance(value, dict):
+                lib = value.get("libraryPanel")
+                if isinstance(lib, dict) and lib.get("uid"):
+                    found.add(str(lib["uid"]))
+                deeper.extend([v for v in value.values() if isinstance(v, (dict, list))])
+            else:
+                deeper.extend([v for v in value if isinstance(v, (dict, list))])
+        level = deeper
     return found
 
 

@@ -185,24 +185,31 @@ def load_json(text: str | bytes) -> Any:
         raise InputError(f"invalid JSON: nested deeper than {MAX_DEPTH} levels") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"invalid JSON: {exc}") from None
+    # every nesting level is an opening bracket in the text: with at most MAX_DEPTH of them (brackets in strings
+    # counted too, so an upper bound) the data cannot be too deep, and the walk is skipped (small documents)
+    if isinstance(text, (str, bytes, bytearray)) and _brackets(text) <= MAX_DEPTH:
+        return data
     check_depth(data)
     return data
 
 
+def _brackets(text: str | bytes | bytearray) -> int:
+    if isinstance(text, str):
+        return text.count("{") + text.count("[")
+    return text.count(b"{") + text.count(b"[")
+
+
 def check_depth(data: Any) -> None:
-    """Refuse plain data (dicts/lists, e.g. parsed JSON) nested deeper than MAX_DEPTH; iterative."""
-    stack = [(data, 1)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        value, depth = pop()
-        if isinstance(value, dict):
-            children = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
+    """Refuse plain data (dicts/lists, e.g. parsed JSON) nested deeper than MAX_DEPTH; iterative, one level at a
+    time (a list comprehension per container: no Python-level push/pop per child)."""
+    level = [data] if isinstance(data, (dict, list)) else []
+    depth = 0
+    while level:
+        depth += 1
         if depth > MAX_DEPTH:
             raise InputError(f"nested deeper than {MAX_DEPTH} levels")
-        for child in children:
-            if isinstance(child, (dict, list)):
-                push((child, depth + 1))
+        deeper: list = []
+        for value in level:
+            deeper.extend([child for child in (value.values() if isinstance(value, dict) else value)
+                           if isinstance(child, (dict, list))])
+        level = deeper

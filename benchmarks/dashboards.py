@@ -6,8 +6,9 @@ Run from the project root:  python benchmarks/dashboards.py  [--dashboards 1000]
 
 The double runs in a child process (so its CPU time is not the GIL's); the push is the engine the command
 calls, in this process, with its requests counted on the client. Prints the numbers; asserts nothing.
-Also printed: the client's CPU per dashboard (this process: reading files, planning, HTTP) and the load
-average, since on a shared 2-core machine other work stretches the wall time of the same CPU.
+Also printed: the client's CPU per dashboard (this process: reading files, planning, HTTP), the double's
+(where /proc tells) and the load average, since on a shared 2-core machine other work stretches the wall time
+of the same CPU.
 """
 
 from __future__ import annotations
@@ -24,6 +25,15 @@ import time
 from pathlib import Path
 
 TOKEN = "glsa_benchmark_token_0123456789"
+
+
+def child_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of a child process so far, where /proc tells (Linux); None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
 
 
 def write_tree(root: Path, n_dash: int, n_folders: int) -> None:
@@ -73,15 +83,19 @@ def main() -> None:
         try:
             for label in ("first push", "second push (no-op)"):
                 before = counted[0]
+                server_before = child_cpu(child.pid)
                 start, cpu = time.perf_counter(), time.process_time()
                 report = engine.push(client, root, folder=None, bindings={}, dry_run=False, diff=False, force=False,
                                      url=url)
                 wall = time.perf_counter() - start
                 cpu_ms = (time.process_time() - cpu) * 1000 / args.dashboards
                 requests = counted[0] - before
+                server_after = child_cpu(child.pid)
+                server = (f"  server cpu {(server_after - server_before) * 1000 / args.dashboards:.2f} ms/dashboard"
+                          if server_before is not None and server_after is not None else "")
                 limit = requests * args.latency_ms / 1000 / engine.WORKERS
                 print(f"{label:<20} {wall:6.2f} s  {requests:5d} requests  limit {limit:5.2f} s  "
-                      f"ratio {wall / limit:4.2f}x  client cpu {cpu_ms:.2f} ms/dashboard  {report.counts()}")
+                      f"ratio {wall / limit:4.2f}x  client cpu {cpu_ms:.2f} ms/dashboard{server}  {report.counts()}")
         finally:
             client.close()
             child.terminate()

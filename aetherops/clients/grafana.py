@@ -70,7 +70,7 @@ class GrafanaClient:
         (the backup's keep-alive fast path); every other method goes through httpx."""
         self.config = config
         self.url = config.url
-        self.http = HTTPService(config, transport=transport)
+        self.http = HTTPService(config, transport=transport, keepalive=True)
         self._get = get
         self.on_close = None  # called by close(): whoever supplied ``get`` closes its connections there
         org = (config.options or {}).get("org_id")

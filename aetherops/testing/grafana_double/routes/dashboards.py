@@ -15,6 +15,7 @@ from .._common import (
     VERSIONS_TO_KEEP,
     DoubleError,
     _as_int,
+    _copy_json,
     _duration_seconds,
     _first,
     _now,
@@ -101,7 +102,7 @@ class DashboardRoutes:
             meta["provisionedExternalId"] = rec["provisioned_external_id"]
             if self.rules.unified_storage:
                 meta["apiVersion"] = self.rules.v1_api_version
-            return 200, {"dashboard": copy.deepcopy(rec["data"]), "meta": meta}
+            return 200, {"dashboard": _copy_json(rec["data"]), "meta": meta}
 
     def _folder_as_dashboard(self, folder: dict) -> dict:
         """Grafana < 12 keeps folders in the dashboard table, so their uid resolves here too."""
@@ -130,7 +131,7 @@ class DashboardRoutes:
             dash = {}
         if not isinstance(dash, dict):
             raise DoubleError(400, _BAD_REQUEST)
-        dash = copy.deepcopy(dash)
+        dash = _copy_json(dash)
         overwrite = body.get("overwrite") is True
         message = body.get("message") or ""
         message = message if isinstance(message, str) else json.dumps(message)
@@ -175,7 +176,7 @@ class DashboardRoutes:
                 slug = _slugify(title)
                 clash = next(
                     (r for r in self._dashboards.values()
-                     if _slugify(r["title"]) == slug and r["folder_uid"] == folder_uid and r["id"] != own_id),
+                     if r["folder_uid"] == folder_uid and r["id"] != own_id and _slugify(r["title"]) == slug),
                     None,
                 )
                 if clash is None and any(_slugify(f["title"]) == slug for f in self._folders.values()):
@@ -227,7 +228,7 @@ class DashboardRoutes:
             rows.append({
                 "id": self._next_version_id, "dashboardId": rec["id"], "uid": uid, "parentVersion": parent_version,
                 "restoredFrom": restored_from, "version": new_version, "created": now, "createdBy": "admin",
-                "message": message, "data": copy.deepcopy(dash),
+                "message": message, "data": _copy_json(dash),
             })
             self._next_version_id += 1
             del rows[:-VERSIONS_TO_KEEP]
