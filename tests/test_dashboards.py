@@ -166,23 +166,42 @@ def test_list(aetherops_cli, grafana, tree):
     ('{"uid": "a", "title": "A", "__inputs": 5}', "__inputs"),
     ('{"uid": ["a"], "title": "A"}', "uid must be a string"),
 ])
-def test_bad_files_one_line_exit_4(aetherops_cli, grafana, tmp_path, content, expected):
+def test_a_bad_file_is_reported_per_dashboard_and_the_rest_still_pushed(aetherops_cli, grafana, tmp_path, content,
+                                                                         expected):
     root = tmp_path / "bad"
     root.mkdir()
     (root / "broken.json").write_text(content, encoding="utf-8")
+    (root / "good.json").write_text(json.dumps({"uid": "good-1", "title": "Good"}), encoding="utf-8")
     result = aetherops_cli("dashboards", "push", str(root))
-    assert result.exit_code == 4
-    assert "broken.json" in result.stderr and expected in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
-    assert writes(grafana) == []
+    assert result.exit_code == 1, result
+    assert "Traceback" not in result.stderr
+    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("error"))
+    assert "broken.json" in line and expected in line
+    assert "push: 1 created, 1 error" in result.stdout
+    assert [w for w in writes(grafana) if w[0] == "POST" and w[1] == "/api/dashboards/db"] and "good-1" in by_uid(grafana)
+    data = aetherops_cli("dashboards", "push", str(root), "-o", "json").json()
+    bad = [r for r in data["items"] if r["action"] == "error"]
+    assert len(bad) == 1 and bad[0]["name"] == "broken.json" and expected in bad[0]["reason"]
 
 
-def test_duplicate_uid_refused_before_any_write(aetherops_cli, grafana, tree):
+def test_a_bad_file_turns_prune_off(aetherops_cli, grafana, tree):
+    assert push(aetherops_cli, tree).exit_code == 0
+    (tree / "node-exporter" / "nodes.json").write_text("{", encoding="utf-8")
+    before = len(grafana.state["dashboards"])
+    result = aetherops_cli("dashboards", "push", str(tree), "--prune", "-o", "json")
+    assert result.exit_code == 1
+    assert len(grafana.state["dashboards"]) == before  # its dashboard is not pruned: the file still means it
+    assert any(r["kind"] == "prune" and r["action"] == "skipped" for r in result.json()["items"])
+
+
+def test_duplicate_uid_is_an_error_row_and_the_first_file_is_pushed(aetherops_cli, grafana, tree):
     shutil.copy(tree / "node-exporter" / "nodes.json", tree / "nodes-copy.json")
-    result = aetherops_cli("dashboards", "push", str(tree))
-    assert result.exit_code == 4
-    assert "duplicate uid 7d57716318ee0dddbac5a7f451fb7753" in result.stderr
-    assert writes(grafana) == []
+    result = aetherops_cli("dashboards", "push", str(tree), "-o", "json")
+    assert result.exit_code == 1
+    errors = [r for r in result.json()["items"] if r["action"] == "error"]
+    assert len(errors) == 1 and "duplicate uid 7d57716318ee0dddbac5a7f451fb7753" in errors[0]["reason"]
+    assert errors[0]["name"] == "nodes-copy.json"
+    assert "7d57716318ee0dddbac5a7f451fb7753" in by_uid(grafana)
 
 
 def test_grafana_down_exit_3(aetherops_cli, profile_factory, tree, monkeypatch):
@@ -219,7 +238,7 @@ def test_inputs_bound_from_set_input(aetherops_cli, grafana, tmp_path):
                 "panels": [{"type": "timeseries", "datasource": {"type": "prometheus", "uid": "${DS_PROM}"}}]}
     (root / "shared.json").write_text(json.dumps(exported), encoding="utf-8")
     unbound = aetherops_cli("dashboards", "push", str(root))
-    assert unbound.exit_code == 4 and "DS_PROM" in unbound.stderr
+    assert unbound.exit_code == 1 and "DS_PROM" in unbound.stdout and writes(grafana) == []
     bound = aetherops_cli("dashboards", "push", str(root), "--set-input", "DS_PROM=prom-uid")
     assert bound.exit_code == 0, bound.stderr
     stored = by_uid(grafana)["shared-1"]["data"]

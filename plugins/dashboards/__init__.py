@@ -116,7 +116,8 @@ def push_command(ctx: Context, directory, folder, dry_run, show_diff, force, pru
 
     Only changed dashboards are sent. A dashboard edited in Grafana since the last push is a conflict
     (not overwritten) unless --force. --prune deletes dashboards in the folders DIRECTORY manages (never
-    in General or other folders) that it does not have. Exit 1 on conflicts, 3 when Grafana refused a save.
+    in General or other folders) that it does not have. A bad file is an error row; the rest is still pushed.
+    Exit 1 on conflicts or bad files, 3 when Grafana refused a save.
     """
     report = _push(ctx, directory, folder, set_input, dry_run=dry_run, diff=show_diff, force=force, prune=prune,
                    message=message, write_uids=write_uids, no_lint=no_lint)

@@ -138,10 +138,11 @@ def bind_inputs(dashboard: dict, bindings: dict[str, str], path: Path) -> dict:
 
 
 def read_tree(root: Path, *, folder: str | None = None, bindings: dict[str, str] | None = None,
-              write_uids: bool = False) -> list[LocalDashboard]:
+              write_uids: bool = False, bad: list[ConfigError] | None = None) -> list[LocalDashboard]:
     """Every ``*.json`` under ``root`` (sorted), its sub-directory as folder path (``folder`` overrides it).
     A dashboard without a uid gets one derived from its path (``write_uids``: written back into the file).
-    Invalid JSON, a missing title, a duplicate uid: one :class:`ConfigError` naming the file (and line)."""
+    Invalid JSON, a missing title, a duplicate uid: a :class:`ConfigError` naming the file (and line), raised,
+    or, when a ``bad`` list is given, appended to it and the file left out (the others are still read)."""
     from aetherops.yamlsafe import InputError, load_json
 
     if not root.is_dir():
@@ -154,42 +155,48 @@ def read_tree(root: Path, *, folder: str | None = None, bindings: dict[str, str]
         if any(part.startswith(".") for part in rel.parts):
             continue
         try:
-            data = load_json(path.read_bytes())
-        except InputError as exc:
-            raise ConfigError(exc.message, path=path, line=exc.line) from None
-        if isinstance(data, dict) and isinstance(data.get("dashboard"), dict):
-            data = data["dashboard"]  # the {"dashboard", "meta"} envelope
-        if not isinstance(data, dict):
-            raise ConfigError("not a dashboard (a JSON object is expected)", path=path)
-        if "__inputs" in data:
-            data = bind_inputs(data, bindings or {}, path)
-        resource = None
-        if is_v2_resource(data):  # Grafana 12's v2 schema: the uid is metadata.name, the dashboard is the spec
-            resource = data
-            if not isinstance(resource.get("metadata") or {}, dict):
-                raise ConfigError("the v2 dashboard's metadata must be an object", path=path)
-            resource["metadata"] = meta = dict(resource.get("metadata") or {})
-            for part in ("annotations", "labels"):
-                if not isinstance(meta.get(part) or {}, dict):
-                    raise ConfigError(f"the v2 dashboard's metadata.{part} must be an object", path=path)
-            data = resource["spec"]
-            key, uid = "metadata.name", meta.get("name")
-        else:
-            key, uid = "uid", data.get("uid")
-        if not isinstance(data.get("title"), str) or not data["title"].strip():
-            raise ConfigError("the dashboard has no title", path=path)
-        if uid in (None, ""):
-            uid = uid_for_path(rel.with_suffix("").as_posix())
-            (meta if resource is not None else data)[key.rpartition(".")[2]] = uid
-            if write_uids:
+            try:
+                data = load_json(path.read_bytes())
+            except InputError as exc:
+                raise ConfigError(exc.message, path=path, line=exc.line) from None
+            if isinstance(data, dict) and isinstance(data.get("dashboard"), dict):
+                data = data["dashboard"]  # the {"dashboard", "meta"} envelope
+            if not isinstance(data, dict):
+                raise ConfigError("not a dashboard (a JSON object is expected)", path=path)
+            if "__inputs" in data:
+                data = bind_inputs(data, bindings or {}, path)
+            resource = None
+            if is_v2_resource(data):  # Grafana 12's v2 schema: the uid is metadata.name, the dashboard is the spec
+                resource = data
+                if not isinstance(resource.get("metadata") or {}, dict):
+                    raise ConfigError("the v2 dashboard's metadata must be an object", path=path)
+                resource["metadata"] = meta = dict(resource.get("metadata") or {})
+                for part in ("annotations", "labels"):
+                    if not isinstance(meta.get(part) or {}, dict):
+                        raise ConfigError(f"the v2 dashboard's metadata.{part} must be an object", path=path)
+                data = resource["spec"]
+                key, uid = "metadata.name", meta.get("name")
+            else:
+                key, uid = "uid", data.get("uid")
+            if not isinstance(data.get("title"), str) or not data["title"].strip():
+                raise ConfigError("the dashboard has no title", path=path)
+            derived = uid in (None, "")
+            if derived:
+                uid = uid_for_path(rel.with_suffix("").as_posix())
+                (meta if resource is not None else data)[key.rpartition(".")[2]] = uid
+            if not isinstance(uid, str):
+                raise ConfigError(f"the dashboard's {key} must be a string", path=path)
+            if uid in seen:
+                raise ConfigError(f"duplicate uid {uid} (also in {seen[uid]})", path=path)
+            seen[uid] = path
+            if derived and write_uids:  # only a file that was read whole gets its uid written back
                 pending.append((path, uid))
-        if not isinstance(uid, str):
-            raise ConfigError(f"the dashboard's {key} must be a string", path=path)
-        if uid in seen:
-            raise ConfigError(f"duplicate uid {uid} (also in {seen[uid]})", path=path)
-        seen[uid] = path
-        found.append(LocalDashboard(path, folder if folder is not None else "/".join(rel.parts[:-1]), data,
-                                    schema="v2" if resource is not None else "v1", resource=resource))
+            found.append(LocalDashboard(path, folder if folder is not None else "/".join(rel.parts[:-1]), data,
+                                        schema="v2" if resource is not None else "v1", resource=resource))
+        except ConfigError as exc:
+            if bad is None:
+                raise
+            bad.append(exc)
     for path, uid in pending:
         _write_uid(path, uid)
     return found
@@ -406,7 +413,15 @@ def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dr
     """Plan, then (unless ``dry_run``) send folders, then dashboards; record what landed.
     ``progress(total, description)``: a context manager yielding ``advance(n)`` (``Output.progress``).
     ``lint_checks``: the lint plugin's checks; a file with an error finding is reported and not pushed."""
-    local = read_tree(root, folder=folder, bindings=bindings, write_uids=write_uids and not dry_run)
+    bad: list[ConfigError] = []
+    local = read_tree(root, folder=folder, bindings=bindings, write_uids=write_uids and not dry_run, bad=bad)
+    bad_rows = [{"kind": "dashboard", "name": _rel_name(exc.path, root), "uid": None, "action": "error",
+                 "reason": exc.format_message()} for exc in bad]
+    if bad and prune:  # an unreadable file's dashboard is still meant to be there, but its uid is unknown
+        prune = False
+        bad_rows.append({"kind": "prune", "name": "prune", "uid": None, "action": "skipped",
+                         "reason": f"dashboards missing from the folder are neither deleted nor reported: {len(bad)} "
+                                   "file(s) could not be read and may hold them"})
     refused = lint_errors(lint_checks, root) if lint_checks else {}
     # Path.resolve costs a few stat calls per file: only when lint refused something
     held = [(d, refused[d.path.resolve()]) for d in local if d.path.resolve() in refused] if refused else []
@@ -425,7 +440,7 @@ def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dr
                 item.body["metadata"].setdefault("annotations", {})["grafana.app/message"] = _tag(message, fps[item.uid])
             else:
                 item.body["message"] = _tag(message, fps[item.uid])
-    report = Report(rows=list(lint_rows))
+    report = Report(rows=bad_rows + lint_rows)
     rows = {id(i): _row(i, diff) for i in items}
     if not dry_run:
         failed_folders: set[str] = set()
@@ -464,6 +479,13 @@ def push(client, root: Path, *, folder: str | None, bindings: dict[str, str], dr
             row["action"] = _action_name(item.action)
         report.rows.append(row)
     return report
+
+
+def _rel_name(path, root: Path) -> str:
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except (TypeError, ValueError):
+        return str(path)
 
 
 def _apply(client, item, row: dict, report: Report) -> bool:
