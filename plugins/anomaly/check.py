@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from aetherops.errors import ConfigError, FindingsError, UsageError
+from aetherops.files import write_atomically
 from aetherops_plugins.burnrate.api import format_duration, parse_duration
-from aetherops_plugins.burnrate.commands import write_atomically
 
 DAY = 86400
 COUNTER = re.compile(r"^\s*[A-Za-z_:][A-Za-z0-9_:]*_(total|count|sum|bucket)\s*(\{[^}]*\})?\s*$")
