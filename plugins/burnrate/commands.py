@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from aetherops.durations import format_duration, parse_duration
 from aetherops.errors import FindingsError, UsageError
 from aetherops.files import write_atomically
-from aetherops_plugins.burnrate.api import SLO, format_duration, parse_duration
+from aetherops_plugins.burnrate.api import SLO
 
 
 def load_slos(ctx, spec: str | None, slo_name: str | None = None) -> list[SLO]:
