@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from aetherops.durations import format_duration, parse_duration
 from aetherops.errors import ConfigError
 from aetherops.testing.servers import require_binary
-from aetherops_plugins.burnrate.api import DEFAULT_TIERS, format_duration, parse_duration
+from aetherops_plugins.burnrate.api import DEFAULT_TIERS
 from aetherops_plugins.burnrate.spec import load_file
 
 DATA = Path(__file__).parent / "data" / "slo"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from aetherops.durations import format_duration, parse_duration
 from aetherops.testing.servers import require_binary
-from aetherops_plugins.burnrate.api import format_duration, parse_duration
 from aetherops_plugins.burnrate.parity import promtool_test, simulation_slo
 from aetherops_plugins.burnrate.rules import render
 from aetherops_plugins.burnrate.simulate import Scenario, parse_scenario, run_scenario

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from aetherops.durations import format_duration, parse_duration
 from aetherops.errors import ConfigError, FindingsError, UsageError
-from aetherops_plugins.burnrate.api import format_duration, parse_duration
-from aetherops_plugins.burnrate.commands import write_atomically
+from aetherops.files import write_atomically
 
 DAY = 86400
 COUNTER = re.compile(r"^\s*[A-Za-z_:][A-Za-z0-9_:]*_(total|count|sum|bucket)\s*(\{[^}]*\})?\s*$")

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aetherops.durations import format_duration
+
 #: The period the Workbook's windows are written for; other periods scale the windows.
 REFERENCE_PERIOD = 30 * 86400
-
-UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 
 
 @dataclass(frozen=True)
@@ -136,31 +136,3 @@ class SLO:
 def budget_of(objective: float) -> float:
     """1 - objective (in percent) as a ratio, rounded so that 99.9 gives exactly 0.001."""
     return float(format(1 - objective / 100, ".12g"))
-
-
-def parse_duration(text: Any) -> int | None:
-    """``"1h30m"`` -> 5400 seconds (Prometheus duration syntax); None when it is not one."""
-    import re
-
-    if isinstance(text, bool) or text is None:
-        return None
-    if isinstance(text, (int, float)):
-        return int(text) if text >= 0 else None
-    value = str(text).strip()
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)", value)
-    if not parts or "".join(n + u for n, u in parts) != value:
-        return None
-    return int(round(sum(float(n) * UNITS[u] for n, u in parts)))
-
-
-def format_duration(seconds: float) -> str:
-    """5400 -> ``1h30m``; the Prometheus spelling, largest units first."""
-    seconds = int(round(seconds))
-    if seconds == 0:
-        return "0s"
-    out = ""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if seconds >= size:
-            out += f"{seconds // size}{unit}"
-            seconds %= size
-    return out

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from aetherops_plugins.burnrate.api import SLO, format_duration
+from aetherops.durations import format_duration
+from aetherops_plugins.burnrate.api import SLO
 from aetherops_plugins.burnrate.rules import window_query
 from aetherops_plugins.burnrate.simulate import Timeline, _series, evaluate, intervals
 

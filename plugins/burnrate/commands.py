@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
-from aetherops.errors import ConfigError, FindingsError, UsageError
-from aetherops_plugins.burnrate.api import SLO, format_duration, parse_duration
+from aetherops.durations import format_duration, parse_duration
+from aetherops.errors import FindingsError, UsageError
+from aetherops.files import write_atomically
+from aetherops_plugins.burnrate.api import SLO
 
 
 def load_slos(ctx, spec: str | None, slo_name: str | None = None) -> list[SLO]:
@@ -23,29 +21,6 @@ def load_slos(ctx, spec: str | None, slo_name: str | None = None) -> list[SLO]:
         for warning in slo.warnings:
             ctx.output.warn(warning)
     return slos
-
-
-def write_atomically(path: str | Path, text: str | bytes) -> Path:
-    """Write to a temp file beside ``path``, then rename over it: never a half-written file."""
-    path = Path(path)
-    if path.parent and not path.parent.exists():
-        raise ConfigError("the directory to write into does not exist", path=path.parent)
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    fd, tmp = tempfile.mkstemp(dir=str(path.parent), prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the result is an ordinary file
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise ConfigError(f"cannot write: {exc.strerror}", path=path) from None
-    return path
 
 
 def _duration_option(name: str, value: str) -> int:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from aetherops_plugins.burnrate.api import SLO, format_duration
+from aetherops.durations import format_duration
+from aetherops_plugins.burnrate.api import SLO
 from aetherops_plugins.burnrate.rules import BURN, OBJECTIVE, RATIO, REMAINING, selector
 
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aetherops_plugins.burnrate.api import SLO, format_duration
+from aetherops.durations import format_duration
+from aetherops_plugins.burnrate.api import SLO
 from aetherops_plugins.burnrate.simulate import Scenario, build_timeline, evaluate, intervals
 
 ERRORS_METRIC = "slo_sim_errors_total"

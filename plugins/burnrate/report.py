@@ -13,8 +13,8 @@ import math
 from html import escape
 from typing import Any
 
+from aetherops.durations import format_duration
 from aetherops.errors import UsageError
-from aetherops_plugins.burnrate.api import format_duration
 
 COLOURS = ("#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b")
 STYLE = """

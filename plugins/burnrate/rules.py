@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aetherops_plugins.burnrate.api import SLO, Tier, format_duration
+from aetherops.durations import format_duration
+from aetherops_plugins.burnrate.api import SLO, Tier
 
 RATIO = "slo:sli_error:ratio_rate{window}"
 REQUESTS = "slo:sli_requests:rate{window}"

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from aetherops.durations import format_duration, parse_duration
 from aetherops.errors import UsageError
-from aetherops_plugins.burnrate.api import SLO, Tier, format_duration, parse_duration
+from aetherops_plugins.burnrate.api import SLO, Tier
 
 KINDS = {
     "outage": {"ratio": 1.0},

@@ -13,8 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
+from aetherops.durations import format_duration, parse_duration
 from aetherops.errors import ConfigError
-from aetherops_plugins.burnrate.api import DEFAULT_TIERS, REFERENCE_PERIOD, SLO, PolicyStep, Tier, format_duration, parse_duration
+from aetherops_plugins.burnrate.api import DEFAULT_TIERS, REFERENCE_PERIOD, SLO, PolicyStep, Tier
 
 Where = Callable[[tuple], "tuple[Path | None, int | None]"]
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aetherops_plugins.burnrate.api import SLO, format_duration
+from aetherops.durations import format_duration
+from aetherops_plugins.burnrate.api import SLO
 from aetherops_plugins.burnrate.rules import ratio_expr
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aetherops.errors import ConfigError, ServiceError, UsageError
+from aetherops.files import write_atomically
 from aetherops.grafana_plan import (
     ServerState,
     WantedDashboard,
@@ -207,7 +206,7 @@ def _write_uid(path: Path, uid: str) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
     if is_v2_resource(data):
         data["metadata"] = {"name": uid, **{k: v for k, v in (data.get("metadata") or {}).items() if k != "name"}}
-        write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", make_parents=True)
         return
     target = data["dashboard"] if isinstance(data.get("dashboard"), dict) else data
     updated = {"uid": uid, **{k: v for k, v in target.items() if k != "uid"}}
@@ -215,19 +214,7 @@ def _write_uid(path: Path, uid: str) -> None:
         data = updated
     else:
         data["dashboard"] = updated
-    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", make_parents=True)
 
 
 # ---------------------------------------------------------------------------------------- pushed record
@@ -251,7 +238,7 @@ class Record:
             self.pushed = {}
 
     def save(self) -> None:
-        write_atomic(self.path, json.dumps({"url": self.url, "pushed": self.pushed}, indent=2, sort_keys=True) + "\n")
+        write_atomically(self.path, json.dumps({"url": self.url, "pushed": self.pushed}, indent=2, sort_keys=True) + "\n", make_parents=True)
 
 
 # ---------------------------------------------------------------------------------------- server
@@ -578,7 +565,7 @@ def pull(client, root: Path, *, folder: str | None, uids: tuple[str, ...], url: 
         except OSError:
             same = False
         if not same:
-            write_atomic(path, text)
+            write_atomically(path, text, make_parents=True)
         record.pushed[entry["uid"]] = fingerprint(dashboard)
         rows.append({"uid": entry["uid"], "title": entry["title"], "path": str(path), "action": "unchanged" if same else "written"})
     record.save()

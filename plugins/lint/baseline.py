@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from aetherops.errors import ConfigError
+from aetherops.files import write_atomically
 from aetherops.yamlsafe import InputError, load_json
 
 FORMAT = "aetherops-lint-baseline"
@@ -56,13 +56,5 @@ def write(path: str | os.PathLike, findings: list) -> int:
             unique[e["fingerprint"]] = e
     body = json.dumps({"format": FORMAT, "version": 2, "findings": list(unique.values())}, indent=2,
                       ensure_ascii=False) + "\n"
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".baseline-", dir=str(p.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(body)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(p, body, make_parents=True)
     return len(findings)
