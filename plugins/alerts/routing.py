@@ -116,7 +116,7 @@ class Matcher:
     @classmethod
     def from_api(cls, matcher: Mapping[str, Any]) -> Matcher:
         regex, equal = bool(matcher.get("isRegex")), matcher.get("isEqual", True) is not False
-        return cls(str(matcher["name"]), ("=~" if equal else "!~") if regex else ("=" if equal else "!="), str(matcher["value"]))
+        return cls(str(matcher["name"]), m.op_text(regex, equal), str(matcher["value"]))
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         value = labels.get(self.name, "")
@@ -153,11 +153,7 @@ def parse_config_matchers(text: str) -> list[Matcher]:
     body = body[:-1] if body.endswith("}") else body
     if not body.strip():
         return []
-    return [_from_dict(m.parse_matcher(item, colons=True)) for item in m.split_braces("{" + body + "}", str(text))]
-
-
-def _from_dict(d: Mapping[str, Any]) -> Matcher:
-    return Matcher.from_api(d)
+    return [Matcher.from_api(m.parse_matcher(item, colons=True)) for item in m.split_braces("{" + body + "}", str(text))]
 
 
 def parse_label(text: str, *, colons: bool = False) -> tuple[str, str]:

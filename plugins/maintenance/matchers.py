@@ -56,7 +56,8 @@ def _check_size(text: str) -> None:
         raise MatcherError(f"bad matcher {shown(text)}: not valid UTF-8 text")
 
 
-def _op(is_regex: bool, is_equal: bool) -> str:
+def op_text(is_regex: bool, is_equal: bool) -> str:
+    """The operator text (``=``, ``!=``, ``=~``, ``!~``) of a matcher's ``isRegex`` / ``isEqual``."""
     return ("=~" if is_equal else "!~") if is_regex else ("=" if is_equal else "!=")
 
 
@@ -221,7 +222,7 @@ def quote(value: str) -> str:
 
 def format_matcher(matcher: dict) -> str:
     """``{"name": "env", "value": "dev", "isRegex": False, "isEqual": False}`` -> ``env!="dev"``."""
-    return f"{matcher.get('name', '')}{_op(bool(matcher.get('isRegex')), matcher.get('isEqual', True) is not False)}{quote(matcher.get('value', ''))}"
+    return f"{matcher.get('name', '')}{op_text(bool(matcher.get('isRegex')), matcher.get('isEqual', True) is not False)}{quote(matcher.get('value', ''))}"
 
 
 def format_matchers(matchers: Iterable[dict]) -> str:
