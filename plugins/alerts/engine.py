@@ -21,23 +21,13 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from aetherops.errors import ConfigError, ServiceError, UsageError
 from aetherops_plugins.alerts import routing
+from aetherops_plugins.maintenance.engine import fmt_time, human_delta, now, parse_time
 
 if TYPE_CHECKING:  # pragma: no cover
     from aetherops.context import Context
 
-UTC = dt.timezone.utc
 #: how long `alerts test` waits for its alert to show up in GET /api/v2/alerts
 READ_BACK_SECONDS = 10.0
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(UTC)
-
-
-def fmt_time(when: dt.datetime) -> str:
-    from aetherops_plugins.maintenance.engine import fmt_time as fmt
-
-    return fmt(when)
 
 
 def format_labels(labels: Mapping[str, str], skip: str | None = None) -> str:
@@ -90,8 +80,6 @@ def _state(alert: Mapping[str, Any]) -> str:
 def _since(starts: str | None, at: dt.datetime) -> str:
     if not starts:
         return ""
-    from aetherops_plugins.maintenance.engine import human_delta, parse_time
-
     try:
         return human_delta((at - parse_time(starts)).total_seconds())
     except (TypeError, ValueError):
