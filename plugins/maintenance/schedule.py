@@ -105,9 +105,7 @@ def create_scheduled(am: AlertmanagerClient, matchers: list[dict], *, start: dt.
 def would_silence(am: AlertmanagerClient, matchers: list[dict]) -> list[dict[str, Any]]:
     """The firing alerts these matchers select, as Alertmanager itself matches them (``GET /api/v2/alerts``
     with the matchers as ``filter``; already silenced or inhibited ones included, their state says so)."""
-    params = [("filter", f) for f in engine.filters_for(matchers)]
-    params += [("active", "true"), ("silenced", "true"), ("inhibited", "true"), ("unprocessed", "true")]
-    alerts = am.get_json("/api/v2/alerts", params=params)
+    alerts = am.alerts(filters=engine.filters_for(matchers))  # active, silenced and inhibited (unprocessed by default)
     rows = []
     for alert in alerts if isinstance(alerts, list) else []:
         if not isinstance(alert, dict):
