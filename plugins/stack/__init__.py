@@ -78,11 +78,11 @@ def validate_command(ctx: Context, strict: bool):
     run = Validation(ctx, strict=strict)
     rows = run.run()
     failed = run.failed()
-    data = {"ok": not failed, "strict": strict, "summary": run.summary(), "checks": rows}
+    counts = run.summary()
+    data = {"ok": not failed, "strict": strict, "summary": counts, "checks": rows}
     ctx.output.result(data, lambda: ctx.output.table(
         rows, [("check", "CHECK"), ("target", "TARGET"), ("status", "STATUS"), ("detail", "DETAIL")],
         styles={"status": lambda s: {"ok": "green", "fail": "red", "warn": "yellow"}.get(s)}))
-    counts = run.summary()
     ctx.output.note(f"validate: {counts['ok']} ok, {counts['fail']} failed, {counts['warn']} warning(s), {counts['skip']} skipped")
     if run.health and not any(r["reachable"] for r in run.health.values()):
         raise Exit(ExitCode.SERVICE)
