@@ -93,17 +93,17 @@ def unwrap(n):
 def labels_of(n) -> tuple:
     """``(known, excluded)`` labels the sub-expression ``n`` can carry (known None: any but ``excluded``),
     from the same walk as the rule's facts."""
-    from aetherops_plugins.lint.promql.facts import Facts, _walk
+    from aetherops_plugins.lint.promql.facts import subexpression
 
-    known, excluded, *_ = _walk(n, Facts(""), None)
+    known, excluded, *_ = subexpression(n)
     return known, excluded
 
 
 def has_rate(n) -> bool:
     """Whether ``n`` is built from rate()/irate()/increase() (or a recorded rate such as ``job:x:rate5m``)."""
-    from aetherops_plugins.lint.promql.facts import Facts, _walk
+    from aetherops_plugins.lint.promql.facts import subexpression
 
-    return bool(_walk(n, Facts(""), None)[3])
+    return bool(subexpression(n)[3])
 
 
 def lacks(n, label: str) -> str | None:
