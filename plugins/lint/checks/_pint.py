@@ -219,6 +219,19 @@ def lookbacks(ast) -> Iterator[tuple]:
                 f"[{P.display_duration(node.range)}:...]" + (f" offset {P.display_duration(off)}" if off is not None else "")
 
 
+def lookbacks_and_retention(rule, project, token: str) -> tuple[Iterator[tuple], float] | None:
+    """The rule's :func:`lookbacks` and the live server's retention in seconds, or None: offline, ``token`` (``offset``,
+    ``[``) not in the expression, no parsed expression, or a retention the server does not tell."""
+    online = project.online
+    ast = rule_ast(rule) if online is not None and token in rule.expr else None
+    if ast is None:
+        return None
+    retention = server(online)["retention"]
+    if not retention:
+        return None
+    return lookbacks(ast), retention
+
+
 def external_labels(project) -> tuple[dict, str]:
     """External labels (name -> value) from the linted prometheus.yml and, with ``--online``, the server; and where from."""
     out: dict = {}
