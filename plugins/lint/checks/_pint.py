@@ -139,17 +139,22 @@ def matching(n) -> tuple:
     return kind, list(mod.matching.labels), list(getattr(mod, "group_labels", None) or []), mod.card
 
 
-def is_vector(n) -> bool:
+#: calls whose result is a scalar
+SCALAR_CALLS = frozenset({"scalar", "time", "pi"})
+
+
+def is_vector(n, scalar_calls: frozenset = SCALAR_CALLS) -> bool:
+    """Whether ``n`` is an instant vector: not a literal, nor one of ``scalar_calls``, nor built only from those."""
     n = unwrap(n)
     t = type(n)
     if t in (P.NumberLiteral, P.StringLiteral):
         return False
-    if t is P.Call and n.func.name in ("scalar", "time", "pi"):
+    if t is P.Call and n.func.name in scalar_calls:
         return False
     if t is P.UnaryExpr:
-        return is_vector(n.expr)
+        return is_vector(n.expr, scalar_calls)
     if t is P.BinaryExpr:
-        return is_vector(n.lhs) or is_vector(n.rhs)
+        return is_vector(n.lhs, scalar_calls) or is_vector(n.rhs, scalar_calls)
     return True
 
 
