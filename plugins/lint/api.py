@@ -38,7 +38,6 @@ itself (every target, recorded names, scrape jobs...), for cross-file checks.
 from __future__ import annotations
 
 import hashlib
-import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Protocol, runtime_checkable
 
@@ -46,7 +45,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from aetherops_plugins.lint.loader import Project, Rule, Target
 
 SEVERITIES = ("info", "warning", "error")
-_RUN_LOCK = threading.Lock()
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 #: File kinds a check can apply to. ``project`` = called once with the Project (cross-file checks).
 KINDS = ("rules", "alertmanager", "prometheus", "dashboard", "project")
@@ -211,9 +209,9 @@ def lint_files(context: Any, paths: Iterable[Any]) -> Any:
     from aetherops_plugins.lint.loader import ReadError
 
     settings = dict(context.section("lint") or {})
-    try:
-        with _RUN_LOCK:  # the engine keeps per-run state in module globals: one run at a time (fleet fan-out runs threads)
-            return run(make_options(settings, list(paths)), collect_checks(context))
+    try:  # safe from threads (fleet fan-out): each call gets its own check instances, Project and Report; what
+        # lives at module level are caches keyed by expression text, and the engine forks no workers while threads run
+        return run(make_options(settings, list(paths)), collect_checks(context))
     except ReadError as exc:
         raise ConfigError(str(exc)) from None
 

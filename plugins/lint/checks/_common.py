@@ -4,6 +4,8 @@ from __future__ import annotations
 
 #: the head of every rules example: one group whose rules follow
 RULES = "groups:\n  - name: example\n    rules:\n"
+#: the prometheus.yml linted beside the examples of the external-label checks (``cluster: prod-eu``)
+PROM_EXTERNAL_LABELS = "global:\n  scrape_interval: 30s\n  external_labels:\n    cluster: prod-eu\nscrape_configs: []\n"
 
 
 def rules_file(body: str) -> str:

@@ -93,17 +93,17 @@ def unwrap(n):
 def labels_of(n) -> tuple:
     """``(known, excluded)`` labels the sub-expression ``n`` can carry (known None: any but ``excluded``),
     from the same walk as the rule's facts."""
-    from aetherops_plugins.lint.promql.facts import Facts, _walk
+    from aetherops_plugins.lint.promql.facts import subexpression
 
-    known, excluded, *_ = _walk(n, Facts(""), None)
+    known, excluded, *_ = subexpression(n)
     return known, excluded
 
 
 def has_rate(n) -> bool:
     """Whether ``n`` is built from rate()/irate()/increase() (or a recorded rate such as ``job:x:rate5m``)."""
-    from aetherops_plugins.lint.promql.facts import Facts, _walk
+    from aetherops_plugins.lint.promql.facts import subexpression
 
-    return bool(_walk(n, Facts(""), None)[3])
+    return bool(subexpression(n)[3])
 
 
 def lacks(n, label: str) -> str | None:
@@ -139,17 +139,22 @@ def matching(n) -> tuple:
     return kind, list(mod.matching.labels), list(getattr(mod, "group_labels", None) or []), mod.card
 
 
-def is_vector(n) -> bool:
+#: calls whose result is a scalar
+SCALAR_CALLS = frozenset({"scalar", "time", "pi"})
+
+
+def is_vector(n, scalar_calls: frozenset = SCALAR_CALLS) -> bool:
+    """Whether ``n`` is an instant vector: not a literal, nor one of ``scalar_calls``, nor built only from those."""
     n = unwrap(n)
     t = type(n)
     if t in (P.NumberLiteral, P.StringLiteral):
         return False
-    if t is P.Call and n.func.name in ("scalar", "time", "pi"):
+    if t is P.Call and n.func.name in scalar_calls:
         return False
     if t is P.UnaryExpr:
-        return is_vector(n.expr)
+        return is_vector(n.expr, scalar_calls)
     if t is P.BinaryExpr:
-        return is_vector(n.lhs) or is_vector(n.rhs)
+        return is_vector(n.lhs, scalar_calls) or is_vector(n.rhs, scalar_calls)
     return True
 
 
@@ -217,6 +222,19 @@ def lookbacks(ast) -> Iterator[tuple]:
             off = node.offset
             yield (off.total_seconds() if off is not None else 0.0), node.range.total_seconds(), \
                 f"[{P.display_duration(node.range)}:...]" + (f" offset {P.display_duration(off)}" if off is not None else "")
+
+
+def lookbacks_and_retention(rule, project, token: str) -> tuple[Iterator[tuple], float] | None:
+    """The rule's :func:`lookbacks` and the live server's retention in seconds, or None: offline, ``token`` (``offset``,
+    ``[``) not in the expression, no parsed expression, or a retention the server does not tell."""
+    online = project.online
+    ast = rule_ast(rule) if online is not None and token in rule.expr else None
+    if ast is None:
+        return None
+    retention = server(online)["retention"]
+    if not retention:
+        return None
+    return lookbacks(ast), retention
 
 
 def external_labels(project) -> tuple[dict, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aetherops_plugins.lint.api import RuleCheck
-from aetherops_plugins.lint.checks._common import RULES
+from aetherops_plugins.lint.checks._common import RULES, pos_of
 
 
 class MissingRecordingRule(RuleCheck):
@@ -23,8 +23,7 @@ class MissingRecordingRule(RuleCheck):
         recorded = project.recorded
         for name in dict.fromkeys(s.name for s in facts.selectors if s.name and ":" in s.name):
             if name not in recorded:
-                k = rule.expr.find(name)
-                line, col = rule.expr_position(k) if k >= 0 else (rule.line, None)
+                line, col = pos_of(rule, name)
                 out.append(self.finding(rule.target, f"{name!r} looks like a recording rule but no linted file records it", rule=rule,
                                         line=line, column=col, hint="lint the file that records it alongside, or fix the name"))
         return out

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from aetherops_plugins.lint.api import RuleCheck
-from aetherops_plugins.lint.checks._common import kl, rules_file
-
-_PROM = "global:\n  scrape_interval: 30s\n  external_labels:\n    cluster: prod-eu\nscrape_configs: []\n"
+from aetherops_plugins.lint.checks._common import PROM_EXTERNAL_LABELS, kl, rules_file
 
 
 class LabelConflict(RuleCheck):
@@ -19,7 +17,7 @@ class LabelConflict(RuleCheck):
                              "          cluster: prod-us\n")
     example_good = rules_file("      - alert: InstanceDown\n        expr: up == 0\n        for: 5m\n        labels:\n"
                               "          severity: critical\n")
-    example_context = {"prometheus.yml": _PROM}
+    example_context = {"prometheus.yml": PROM_EXTERNAL_LABELS}
 
     def check_rule(self, rule, project):
         from aetherops_plugins.lint.checks._pint import external_labels

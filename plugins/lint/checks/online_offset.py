@@ -17,17 +17,14 @@ class OffsetBeyondRetention(RuleCheck):
     example_good = rules_file("      - record: job:up:sum_1d_ago\n        expr: sum by (job) (up offset 1d)\n")
 
     def check_rule(self, rule, project):
-        from aetherops_plugins.lint.checks._pint import lookbacks, rule_ast, server
+        from aetherops_plugins.lint.checks._pint import lookbacks_and_retention
         from aetherops_plugins.lint.loader import format_duration
 
-        online = project.online
-        ast = rule_ast(rule) if online is not None and "offset" in rule.expr else None
-        if ast is None:
+        found = lookbacks_and_retention(rule, project, "offset")
+        if found is None:
             return
-        retention = server(online)["retention"]
-        if not retention:
-            return
-        for offset, _range, text in lookbacks(ast):
+        looks, retention = found
+        for offset, _range, text in looks:
             if offset >= retention:
                 line, col = pos_of(rule, "offset")
                 yield self.finding(rule.target, f"{text} reaches past the server's {format_duration(retention)} retention: "

@@ -17,17 +17,14 @@ class RangeBeyondRetention(RuleCheck):
     example_good = rules_file("      - record: job:up:avg1d\n        expr: avg_over_time(job:up:sum[1d])\n")
 
     def check_rule(self, rule, project):
-        from aetherops_plugins.lint.checks._pint import lookbacks, rule_ast, server
+        from aetherops_plugins.lint.checks._pint import lookbacks_and_retention
         from aetherops_plugins.lint.loader import format_duration
 
-        online = project.online
-        ast = rule_ast(rule) if online is not None and "[" in rule.expr else None
-        if ast is None:
+        found = lookbacks_and_retention(rule, project, "[")
+        if found is None:
             return
-        retention = server(online)["retention"]
-        if not retention:
-            return
-        for offset, rng, text in lookbacks(ast):
+        looks, retention = found
+        for offset, rng, text in looks:
             if rng and offset < retention < offset + rng:
                 line, col = pos_of(rule, text.split(" ")[0].split(":")[0].rstrip("]") )
                 yield self.finding(rule.target, f"{text} looks back {format_duration(offset + rng)}, beyond the server's "

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from aetherops_plugins.lint.api import Check
-from aetherops_plugins.lint.checks._common import RULES
+from aetherops_plugins.lint.checks._common import RULES, pos_of
 from aetherops_plugins.lint.loader import format_duration
 from aetherops_plugins.lint.promql import escape
-
-
-def _selector_pos(rule, name):
-    k = rule.expr.find(name) if name else -1
-    return rule.expr_position(k) if k >= 0 else (rule.line, None)
 
 
 class SeriesExist(Check):
@@ -59,6 +54,6 @@ class SeriesExist(Check):
                 continue
             sel, rules, msg = res
             for rule in dict.fromkeys(rules):
-                line, col = _selector_pos(rule, sel.name)
+                line, col = pos_of(rule, sel.name)
                 yield self.finding(rule.target, msg, rule=rule, line=line, column=col,
                                    hint="check the metric name and label values against the server (or the exporter is not scraped)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aetherops_plugins.lint.api import Check
 from aetherops_plugins.lint.checks._common import RULES
+from aetherops_plugins.lint.checks._pint import SCALAR_CALLS, is_vector
 
 
 class VectorMatching(Check):
@@ -81,21 +82,12 @@ class VectorMatching(Check):
                                hint="match on labels both sides have: on(...)/ignoring(...), or aggregate both sides by the same labels")
 
 
-def _scalar(n) -> bool:
-    import promql_parser as P
+#: sides left alone: scalars, and vector(s) (no labels: it matches only a side without labels, by design)
+_LABELLESS = SCALAR_CALLS | {"vector"}
 
-    while type(n) is P.ParenExpr:
-        n = n.expr
-    t = type(n)
-    if t is P.NumberLiteral or t is P.StringLiteral:
-        return True
-    if t is P.Call and n.func.name in ("time", "scalar", "pi", "vector"):
-        return True
-    if t is P.UnaryExpr:
-        return _scalar(n.expr)
-    if t is P.BinaryExpr:
-        return _scalar(n.lhs) and _scalar(n.rhs)
-    return False
+
+def _scalar(n) -> bool:
+    return not is_vector(n, _LABELLESS)
 
 
 def _fmt(key) -> str:

@@ -6,10 +6,7 @@ import re
 
 from aetherops_plugins.lint.api import RuleCheck
 from aetherops_plugins.lint.checks._common import rules_file
-from aetherops_plugins.lint.loader import format_duration
-
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-
+from aetherops_plugins.lint.loader import format_duration, parse_duration
 
 _RECORD_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z_][a-zA-Z0-9_:]*:[a-zA-Z0-9_]+$")
 
@@ -41,7 +38,7 @@ class RecordName(RuleCheck):
         metric = name.split(":")[1]
         facts = rule.facts
         ops = name.split(":", 2)[2]
-        named = {int(n) * _UNIT[u] for n, u in _WINDOW_IN_NAME.findall(ops)} if "ate" in ops or "increase" in ops else ()
+        named = {int(parse_duration(n + u)) for n, u in _WINDOW_IN_NAME.findall(ops)} if "ate" in ops or "increase" in ops else ()
         if facts and named:
             used = {int(s.range) for s in facts.selectors if s.func in ("rate", "irate", "increase") and s.range}
             if used and not used & named:

@@ -111,6 +111,12 @@ def collect(expr: str, ast) -> Facts:
     return facts
 
 
+def subexpression(n) -> tuple:
+    """``(known, excluded, filters, has_rate, scalar)`` of the sub-expression node ``n``, from the same walk as
+    :func:`collect`: the labels it can carry (known None: any but ``excluded``), whether it is built from a rate."""
+    return _walk(n, Facts(""), None)
+
+
 _RECORDED_RATE = re.compile(r":[^:]*(?:^|_|:)(?:i?rate|increase)\d*[smhdwy]?(?:_|$)|:(?:i?rate|increase)\d")
 _EMPTY = frozenset()
 _NAME_ONLY = frozenset({"__name__"})
