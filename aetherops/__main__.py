@@ -42,26 +42,29 @@ def site_key() -> list:
     return key
 
 
-def cache_path(prefix: str) -> str:
-    """``<prefix>-<id>.marshal`` in the user cache dir, one per interpreter and sys.path. Worked out by hand
+def cache_dir() -> str:
+    """The user cache dir all three caches (help, entry points, parsed profiles) live in. Worked out by hand
     rather than with platformdirs (and built with os.path, not pathlib): importing those costs more than
     the caches save on every start."""
-    import zlib
-
-    home = os.path.expanduser("~")
     override = os.environ.get("AETHEROPS_CACHE_DIR")
     if override:
-        base = override
-    elif sys.platform == "win32":
-        base = os.path.join(os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local"), "aetherops", "Cache")
-    elif sys.platform == "darwin":
-        base = os.path.join(home, "Library", "Caches", "aetherops")
-    else:
-        base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"), "aetherops")
+        return override
+    home = os.path.expanduser("~")
+    if sys.platform == "win32":
+        return os.path.join(os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local"), "aetherops", "Cache")
+    if sys.platform == "darwin":
+        return os.path.join(home, "Library", "Caches", "aetherops")
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"), "aetherops")
+
+
+def cache_path(prefix: str) -> str:
+    """``<prefix>-<id>.marshal`` in :func:`cache_dir`, one per interpreter and sys.path."""
+    import zlib
+
     # one file per sys.path: `aetherops` (script dir first) and `python -m aetherops` (cwd first) differ, and
     # sharing one file made each invalidate the other's cache on every alternate run
     ident = "\0".join([sys.prefix, *sys.path]).encode("utf-8", "surrogatepass")
-    return os.path.join(base, f"{prefix}-{zlib.crc32(ident):08x}.marshal")
+    return os.path.join(cache_dir(), f"{prefix}-{zlib.crc32(ident):08x}.marshal")
 
 
 def help_key(args: list[str], prog_name: str) -> list | None:

@@ -314,7 +314,7 @@ def discover_entry_points() -> list[EntryPoint]:
 
     cache = None
     if os.environ.get("AETHEROPS_NO_PLUGIN_CACHE", "").lower() not in TRUTHY:
-        cache = _cache_file()
+        cache = cache_path("entry-points")
         key = site_key()
         try:
             with open(cache, "rb") as fh:
@@ -340,11 +340,6 @@ def discover_entry_points() -> list[EntryPoint]:
         except OSError:
             pass
     return found
-
-
-def _cache_file() -> str:
-    """entry-points-<id>.marshal in the user cache dir (see :func:`aetherops.__main__.cache_path`)."""
-    return cache_path("entry-points")
 
 
 def _version() -> str:

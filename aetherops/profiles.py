@@ -236,10 +236,10 @@ class _ParseCache:
         self.key = [self.VERSION, len(raw), zlib.crc32(raw)]
         self.file = None
         if os.environ.get("AETHEROPS_NO_PROFILE_CACHE", "").lower() not in ("1", "true", "yes"):
-            from aetherops.plugins import _cache_file  # the user cache dir the entry-point cache uses
+            from aetherops.__main__ import cache_dir  # the user cache dir the help and entry-point caches use
 
             ident = zlib.crc32(os.fsencode(os.path.abspath(path)))
-            self.file = os.path.join(os.path.dirname(_cache_file()), f"profile-{ident:08x}.marshal")
+            self.file = os.path.join(cache_dir(), f"profile-{ident:08x}.marshal")
 
     def load(self) -> tuple[Any, dict] | None:
         if self.file is None:
