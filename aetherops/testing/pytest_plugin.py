@@ -90,6 +90,21 @@ def _start(starter: Callable, workdir: Path, **kwargs):
         pytest.skip(str(exc))
 
 
+def _starting(starter: Callable, tmp_path_factory, name: str):
+    """The body of a ``*_factory`` fixture: yields ``make(**kwargs)``, which starts one more server in a
+    temp dir of its own; every server it started is stopped after the test."""
+    started = []
+
+    def make(**kwargs):
+        server = _start(starter, tmp_path_factory.mktemp(name), **kwargs)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def prometheus_server(tmp_path_factory):
     """A real Prometheus (admin API and lifecycle on) shared by the session."""
@@ -106,16 +121,7 @@ def prometheus_factory(tmp_path_factory):
     (the keyword arguments of :func:`aetherops.testing.servers.start_prometheus`); all stopped after the test."""
     from aetherops.testing.servers import start_prometheus
 
-    started = []
-
-    def make(**kwargs):
-        server = _start(start_prometheus, tmp_path_factory.mktemp("prometheus"), **kwargs)
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
+    yield from _starting(start_prometheus, tmp_path_factory, "prometheus")
 
 
 @pytest.fixture
@@ -134,16 +140,7 @@ def alertmanager_cluster_factory(tmp_path_factory):
     ``cluster.urls``, ``cluster.peers[i]``, ``cluster.kill(i)``. Every cluster is stopped after the test."""
     from aetherops.testing.servers import start_alertmanager_cluster
 
-    started = []
-
-    def make(**kwargs):
-        cluster = _start(start_alertmanager_cluster, tmp_path_factory.mktemp("alertmanager-cluster"), **kwargs)
-        started.append(cluster)
-        return cluster
-
-    yield make
-    for cluster in started:
-        cluster.stop()
+    yield from _starting(start_alertmanager_cluster, tmp_path_factory, "alertmanager-cluster")
 
 
 @pytest.fixture
