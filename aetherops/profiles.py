@@ -262,14 +262,14 @@ class _ParseCache:
     def load(self) -> tuple[Any, dict] | None:
         if self.file is None:
             return None
-        import marshal
+        from aetherops.__main__ import load_cache
 
+        cached = load_cache(self.file)
         try:
-            with open(self.file, "rb") as fh:
-                cached = marshal.load(fh)
-            if cached["key"] == self.key and isinstance(cached["data"], dict) and isinstance(cached["lines"], dict):
+            if cached is not None and cached["key"] == self.key and isinstance(cached["data"], dict) \
+                    and isinstance(cached["lines"], dict):
                 return cached["data"], cached["lines"]
-        except (OSError, ValueError, EOFError, KeyError, TypeError):
+        except (KeyError, TypeError):
             pass
         return None
 
@@ -282,20 +282,11 @@ class _ParseCache:
             _refuse_unsafe_urls(data, (), merged)
         except ConfigError:
             return
-        import marshal
+        from aetherops.__main__ import store_cache
 
         try:
-            blob = marshal.dumps({"key": self.key, "data": data, "lines": lines.by_path})
+            store_cache(self.file, {"key": self.key, "data": data, "lines": lines.by_path})
         except ValueError:  # a value marshal does not take (a YAML timestamp): parse this file each time
-            return
-        try:
-            os.makedirs(os.path.dirname(self.file), mode=0o700, exist_ok=True)
-            tmp = f"{self.file}.{os.getpid()}.tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(tmp, self.file)
-        except OSError:
             pass
 
 
