@@ -90,6 +90,13 @@ def _start(starter: Callable, workdir: Path, **kwargs):
         pytest.skip(str(exc))
 
 
+def _serving(starter: Callable, tmp_path_factory, name: str):
+    """The body of a server fixture: yields one server started in a temp dir of its own, stops it afterwards."""
+    server = _start(starter, tmp_path_factory.mktemp(name))
+    yield server
+    server.stop()
+
+
 def _starting(starter: Callable, tmp_path_factory, name: str):
     """The body of a ``*_factory`` fixture: yields ``make(**kwargs)``, which starts one more server in a
     temp dir of its own; every server it started is stopped after the test."""
@@ -110,9 +117,7 @@ def prometheus_server(tmp_path_factory):
     """A real Prometheus (admin API and lifecycle on) shared by the session."""
     from aetherops.testing.servers import start_prometheus
 
-    server = _start(start_prometheus, tmp_path_factory.mktemp("prometheus"))
-    yield server
-    server.stop()
+    yield from _serving(start_prometheus, tmp_path_factory, "prometheus")
 
 
 @pytest.fixture
@@ -129,9 +134,7 @@ def alertmanager_server(tmp_path_factory):
     """A real Alertmanager of its own for each test (silences do not leak between tests)."""
     from aetherops.testing.servers import start_alertmanager
 
-    server = _start(start_alertmanager, tmp_path_factory.mktemp("alertmanager"))
-    yield server
-    server.stop()
+    yield from _serving(start_alertmanager, tmp_path_factory, "alertmanager")
 
 
 @pytest.fixture
@@ -154,9 +157,7 @@ def blackbox_server(tmp_path_factory):
     """A real blackbox_exporter shared by the session."""
     from aetherops.testing.servers import start_blackbox
 
-    server = _start(start_blackbox, tmp_path_factory.mktemp("blackbox"))
-    yield server
-    server.stop()
+    yield from _serving(start_blackbox, tmp_path_factory, "blackbox")
 
 
 @pytest.fixture(scope="session")
@@ -169,9 +170,7 @@ def victoriametrics_server(tmp_path_factory):
     """
     from aetherops.testing.servers import start_victoriametrics
 
-    server = _start(start_victoriametrics, tmp_path_factory.mktemp("victoriametrics"))
-    yield server
-    server.stop()
+    yield from _serving(start_victoriametrics, tmp_path_factory, "victoriametrics")
 
 
 @pytest.fixture
