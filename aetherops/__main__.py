@@ -42,26 +42,58 @@ def site_key() -> list:
     return key
 
 
-def cache_path(prefix: str) -> str:
-    """``<prefix>-<id>.marshal`` in the user cache dir, one per interpreter and sys.path. Worked out by hand
+def cache_dir() -> str:
+    """The user cache dir all three caches (help, entry points, parsed profiles) live in. Worked out by hand
     rather than with platformdirs (and built with os.path, not pathlib): importing those costs more than
     the caches save on every start."""
-    import zlib
-
-    home = os.path.expanduser("~")
     override = os.environ.get("AETHEROPS_CACHE_DIR")
     if override:
-        base = override
-    elif sys.platform == "win32":
-        base = os.path.join(os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local"), "aetherops", "Cache")
-    elif sys.platform == "darwin":
-        base = os.path.join(home, "Library", "Caches", "aetherops")
-    else:
-        base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"), "aetherops")
+        return override
+    home = os.path.expanduser("~")
+    if sys.platform == "win32":
+        return os.path.join(os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local"), "aetherops", "Cache")
+    if sys.platform == "darwin":
+        return os.path.join(home, "Library", "Caches", "aetherops")
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"), "aetherops")
+
+
+def cache_path(prefix: str) -> str:
+    """``<prefix>-<id>.marshal`` in :func:`cache_dir`, one per interpreter and sys.path."""
+    import zlib
+
     # one file per sys.path: `aetherops` (script dir first) and `python -m aetherops` (cwd first) differ, and
     # sharing one file made each invalidate the other's cache on every alternate run
     ident = "\0".join([sys.prefix, *sys.path]).encode("utf-8", "surrogatepass")
-    return os.path.join(base, f"{prefix}-{zlib.crc32(ident):08x}.marshal")
+    return os.path.join(cache_dir(), f"{prefix}-{zlib.crc32(ident):08x}.marshal")
+
+
+def load_cache(path: str) -> dict | None:
+    """The dict a cache file holds, or None when there is none or it is unreadable (each cache checks its key)."""
+    import marshal
+
+    try:
+        with open(path, "rb") as fh:
+            entry = marshal.load(fh)
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def store_cache(path: str, entry: dict) -> None:
+    """Write a cache file atomically (temp file, then rename), readable by the user only (a profile's cache holds
+    its settings). ValueError when marshal does not take a value; a file that cannot be written is skipped."""
+    import marshal
+
+    blob = marshal.dumps(entry)
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def help_key(args: list[str], prog_name: str) -> list | None:
@@ -98,12 +130,9 @@ def _sha256(data: bytes) -> str:
 
 def cached_help(key: list) -> str | None:
     """The text `--help` printed last time under ``key``, if every file it was built from is unchanged."""
-    import marshal
-
+    entry = load_cache(cache_path("help"))
     try:
-        with open(cache_path("help"), "rb") as fh:
-            entry = marshal.load(fh)
-        if entry["key"] != key:
+        if entry is None or entry["key"] != key:
             return None
         for path, mtime, size in entry["files"]:
             st = os.stat(path)
@@ -117,8 +146,6 @@ def cached_help(key: list) -> str | None:
 
 def store_help(key: list, text: str) -> None:
     """Remember ``text`` as the output of the `--help` of ``key``, with the module files it was built from."""
-    import marshal
-
     stdlib = os.path.dirname(os.__file__)
     files = []
     for module in list(sys.modules.values()):
@@ -130,15 +157,7 @@ def store_help(key: list, text: str) -> None:
         except OSError:
             return  # built from something that is gone already: do not cache
         files.append([path, st.st_mtime_ns, st.st_size])
-    cache = cache_path("help")
-    try:
-        os.makedirs(os.path.dirname(cache), exist_ok=True)
-        tmp = f"{cache}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            marshal.dump({"key": key, "files": sorted(files), "text": text}, fh)
-        os.replace(tmp, cache)
-    except OSError:
-        pass
+    store_cache(cache_path("help"), {"key": key, "files": sorted(files), "text": text})
 
 
 def main(argv: list[str] | None = None, prog_name: str = "aetherops") -> None:

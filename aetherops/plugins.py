@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterable
 import pluggy
 
 from aetherops import hookspecs
-from aetherops.__main__ import cache_path, site_key
+from aetherops.__main__ import cache_path, load_cache, site_key, store_cache
 
 ENTRY_POINT_GROUP = "aetherops"
 TRUTHY = {"1", "true", "yes", "on"}
@@ -310,18 +310,15 @@ def discover_entry_points() -> list[EntryPoint]:
     file and its path is built with os.path: json and pathlib are not otherwise
     imported by ``aetherops --help`` and would cost more than the rest of this.
     """
-    import marshal
-
     cache = None
     if os.environ.get("AETHEROPS_NO_PLUGIN_CACHE", "").lower() not in TRUTHY:
-        cache = _cache_file()
+        cache = cache_path("entry-points")
         key = site_key()
+        cached = load_cache(cache)
         try:
-            with open(cache, "rb") as fh:
-                cached = marshal.load(fh)
-            if cached.get("key") == key:
+            if cached is not None and cached.get("key") == key:
                 return [EntryPoint(*row) for row in cached["entry_points"]]
-        except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
+        except (KeyError, TypeError):
             pass
     from importlib.metadata import entry_points
 
@@ -331,20 +328,8 @@ def discover_entry_points() -> list[EntryPoint]:
         found.append(EntryPoint(ep.name, ep.value, getattr(dist, "name", None), getattr(dist, "version", None)))
     found.sort(key=lambda e: (e.name, e.distribution != "aetherops"))  # a built-in wins a name clash
     if cache is not None:
-        try:
-            os.makedirs(os.path.dirname(cache), exist_ok=True)
-            tmp = f"{cache}.{os.getpid()}.tmp"
-            with open(tmp, "wb") as fh:
-                marshal.dump({"key": key, "entry_points": [list(e) for e in found]}, fh)
-            os.replace(tmp, cache)
-        except OSError:
-            pass
+        store_cache(cache, {"key": key, "entry_points": [list(e) for e in found]})
     return found
-
-
-def _cache_file() -> str:
-    """entry-points-<id>.marshal in the user cache dir (see :func:`aetherops.__main__.cache_path`)."""
-    return cache_path("entry-points")
 
 
 def _version() -> str:

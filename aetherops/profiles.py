@@ -140,20 +140,38 @@ def _service_fields(**extra: Field) -> dict[str, Field]:
     return fields
 
 
-def _peer_urls(value: list) -> str | None:
-    """Each an http:// or https:// URL with a host and no credentials."""
+def _url_fault(url: Any) -> tuple[str, Any] | None:
+    """What is wrong with a service URL, if anything: ("invalid", error), ("scheme", None), ("password", parts)
+    or ("username", parts). A service URL is http(s)://host[:port][/prefix] and carries no credentials; one check
+    for `<service>.url` and `alertmanager.urls`, each wording its own message."""
     from urllib.parse import urlsplit
 
+    try:
+        parts = urlsplit(str(url))
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        return "invalid", exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "scheme", None
+    if parts.password is not None:
+        return "password", parts
+    if parts.username is not None:
+        return "username", parts
+    return None
+
+
+def _peer_urls(value: list) -> str | None:
+    """Each an http:// or https:// URL with a host and no credentials."""
     for item in value:
-        try:
-            parts = urlsplit(str(item))
-            parts.port  # noqa: B018 - raises ValueError for a bad port
-        except ValueError as exc:
-            return f"has an invalid URL {str(item)!r} ({exc})"
-        if not isinstance(item, str) or parts.scheme not in ("http", "https") or not parts.hostname:
+        fault = _url_fault(item)
+        if fault is None and isinstance(item, str):
+            continue
+        kind, detail = fault or ("scheme", None)
+        if kind == "invalid":
+            return f"has an invalid URL {str(item)!r} ({detail})"
+        if kind == "scheme" or not isinstance(item, str):
             return f"must list http:// or https:// URLs with a host, not {item!r}"
-        if parts.username is not None or parts.password is not None:
-            return f"has a URL with credentials in it ({parts.hostname}); use auth.username with auth.password_env"
+        return f"has a URL with credentials in it ({detail.hostname}); use auth.username with auth.password_env"
     return None
 
 
@@ -236,22 +254,22 @@ class _ParseCache:
         self.key = [self.VERSION, len(raw), zlib.crc32(raw)]
         self.file = None
         if os.environ.get("AETHEROPS_NO_PROFILE_CACHE", "").lower() not in ("1", "true", "yes"):
-            from aetherops.plugins import _cache_file  # the user cache dir the entry-point cache uses
+            from aetherops.__main__ import cache_dir  # the user cache dir the help and entry-point caches use
 
             ident = zlib.crc32(os.fsencode(os.path.abspath(path)))
-            self.file = os.path.join(os.path.dirname(_cache_file()), f"profile-{ident:08x}.marshal")
+            self.file = os.path.join(cache_dir(), f"profile-{ident:08x}.marshal")
 
     def load(self) -> tuple[Any, dict] | None:
         if self.file is None:
             return None
-        import marshal
+        from aetherops.__main__ import load_cache
 
+        cached = load_cache(self.file)
         try:
-            with open(self.file, "rb") as fh:
-                cached = marshal.load(fh)
-            if cached["key"] == self.key and isinstance(cached["data"], dict) and isinstance(cached["lines"], dict):
+            if cached is not None and cached["key"] == self.key and isinstance(cached["data"], dict) \
+                    and isinstance(cached["lines"], dict):
                 return cached["data"], cached["lines"]
-        except (OSError, ValueError, EOFError, KeyError, TypeError):
+        except (KeyError, TypeError):
             pass
         return None
 
@@ -264,20 +282,11 @@ class _ParseCache:
             _refuse_unsafe_urls(data, (), merged)
         except ConfigError:
             return
-        import marshal
+        from aetherops.__main__ import store_cache
 
         try:
-            blob = marshal.dumps({"key": self.key, "data": data, "lines": lines.by_path})
+            store_cache(self.file, {"key": self.key, "data": data, "lines": lines.by_path})
         except ValueError:  # a value marshal does not take (a YAML timestamp): parse this file each time
-            return
-        try:
-            os.makedirs(os.path.dirname(self.file), mode=0o700, exist_ok=True)
-            tmp = f"{self.file}.{os.getpid()}.tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(tmp, self.file)
-        except OSError:
             pass
 
 
@@ -1004,19 +1013,19 @@ def _check_service_url(url: Any, keypath: tuple, lines: _MergedLines) -> None:
     """A service URL is http(s)://host[:port][/prefix] and carries no password."""
     if not url:
         return
-    from urllib.parse import urlsplit
-
+    fault = _url_fault(url)
+    if fault is None:
+        return
+    kind, detail = fault
+    if kind == "username" and not detail.username:
+        return  # an empty user name ("http://@host") was always let through here
     dotted = ".".join(map(str, keypath + ("url",)))
     path, line = lines.where(keypath + ("url",))
-    try:
-        parts = urlsplit(str(url))
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError as exc:
-        raise ConfigError(f"'{dotted}' is not a valid URL ({exc})", path=path, line=line) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if kind == "invalid":
+        raise ConfigError(f"'{dotted}' is not a valid URL ({detail})", path=path, line=line) from None
+    if kind == "scheme":
         raise ConfigError(f"'{dotted}' must be an http:// or https:// URL with a host, not {str(url)!r}", path=path, line=line)
-    if parts.password is not None:
+    if kind == "password":
         raise ConfigError(f"inline secret in '{dotted}': a password in the URL; use auth.username with "
                           "auth.password_env or auth.password_file", path=path, line=line)
-    if parts.username:
-        raise ConfigError(f"'{dotted}' carries a user name; use auth.username", path=path, line=line)
+    raise ConfigError(f"'{dotted}' carries a user name; use auth.username", path=path, line=line)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import ROOT, aetherops_command
 
 
 def timed(run) -> float:
@@ -40,8 +39,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from aetherops.testing.servers import MissingBinary, start_alertmanager, start_prometheus
 
-    script = shutil.which("aetherops", path=str(Path(sys.executable).parent)) or shutil.which("aetherops")
-    aetherops = [script] if script else [sys.executable, "-m", "aetherops"]
+    aetherops = aetherops_command()
     names = [f"p{i}" for i in range(args.profiles)]
     with tempfile.TemporaryDirectory(prefix="aetherops-bench-fleet-") as tmp:
         tmp_path = Path(tmp)

@@ -16,22 +16,11 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def timed(argv: list[str], env: dict) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{argv[0]} failed ({done.returncode}): {done.stderr.strip()}")
-    return elapsed
+from _common import ROOT, aetherops_command, timed
 
 
 def main() -> None:
@@ -42,8 +31,7 @@ def main() -> None:
     from aetherops.testing.servers import MissingBinary, start_alertmanager
     from benchmarks.startup import install_kind
 
-    script = shutil.which("aetherops", path=str(Path(sys.executable).parent)) or shutil.which("aetherops")
-    aetherops = [script] if script else [sys.executable, "-m", "aetherops"]
+    aetherops = aetherops_command()
     amtool = shutil.which("amtool")
     with tempfile.TemporaryDirectory(prefix="aetherops-bench-") as tmp:
         tmp_path = Path(tmp)

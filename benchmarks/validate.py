@@ -19,9 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from maintenance import timed  # noqa: E402 - one way to time a command, the maintenance benchmark's
+from _common import ROOT, aetherops_command, timed
 
 
 def main() -> None:
@@ -31,8 +29,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from aetherops.testing.servers import MissingBinary, start_alertmanager, start_prometheus
 
-    script = shutil.which("aetherops", path=str(Path(sys.executable).parent)) or shutil.which("aetherops")
-    aetherops = [script] if script else [sys.executable, "-m", "aetherops"]
+    aetherops = aetherops_command()
     rules = "groups:\n" + "".join(
         f"- name: g{i}\n  rules:\n" + "".join(f"  - record: job:m{i}_{j}:sum\n    expr: sum by (job) (up)\n" for j in range(10))
         for i in range(20))

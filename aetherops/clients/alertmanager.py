@@ -22,6 +22,7 @@ import dataclasses
 from typing import Any
 
 from aetherops.clients.http import HTTPService
+from aetherops.clients.retry import RetryPolicy
 from aetherops.errors import ServiceError
 
 
@@ -85,7 +86,7 @@ class AlertmanagerClient(HTTPService):
                 try:
                     response = self.peers[index].request(method, path, ok=ok, retry=retry, **kwargs)
                 except ServiceError as exc:
-                    if not _fail_over(exc, repeatable):
+                    if not _fail_over(exc, repeatable, self.policy):
                         raise
                     failures[self.peers[index].base_url] = exc.message
                     continue
@@ -157,12 +158,12 @@ class AlertmanagerClient(HTTPService):
         return results
 
 
-def _fail_over(exc: ServiceError, repeatable: bool) -> bool:
+def _fail_over(exc: ServiceError, repeatable: bool, policy: RetryPolicy) -> bool:
     """Whether another peer may get the request: nothing was sent ("cannot connect"), or it may be repeated and
-    the failure is transient (timeout, dropped connection, 429/502/503/504)."""
+    the failure is transient (timeout, dropped connection, a status the retry policy retries: 429/502/503/504)."""
     if exc.status is None:
         return "cannot connect" in exc.message or (repeatable and "TLS error" not in exc.message)
-    return repeatable and exc.status in (429, 502, 503, 504)
+    return repeatable and policy.is_transient_status(exc.status)
 
 
 __all__ = ["AlertmanagerClient", "peer_urls"]

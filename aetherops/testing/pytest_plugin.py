@@ -90,26 +90,20 @@ def _start(starter: Callable, workdir: Path, **kwargs):
         pytest.skip(str(exc))
 
 
-@pytest.fixture(scope="session")
-def prometheus_server(tmp_path_factory):
-    """A real Prometheus (admin API and lifecycle on) shared by the session."""
-    from aetherops.testing.servers import start_prometheus
-
-    server = _start(start_prometheus, tmp_path_factory.mktemp("prometheus"))
+def _serving(starter: Callable, tmp_path_factory, name: str):
+    """The body of a server fixture: yields one server started in a temp dir of its own, stops it afterwards."""
+    server = _start(starter, tmp_path_factory.mktemp(name))
     yield server
     server.stop()
 
 
-@pytest.fixture
-def prometheus_factory(tmp_path_factory):
-    """Start Prometheus servers of your own: ``prom = prometheus_factory(rule_files={"rules/a.yml": TEXT}, lifecycle=False)``
-    (the keyword arguments of :func:`aetherops.testing.servers.start_prometheus`); all stopped after the test."""
-    from aetherops.testing.servers import start_prometheus
-
+def _starting(starter: Callable, tmp_path_factory, name: str):
+    """The body of a ``*_factory`` fixture: yields ``make(**kwargs)``, which starts one more server in a
+    temp dir of its own; every server it started is stopped after the test."""
     started = []
 
     def make(**kwargs):
-        server = _start(start_prometheus, tmp_path_factory.mktemp("prometheus"), **kwargs)
+        server = _start(starter, tmp_path_factory.mktemp(name), **kwargs)
         started.append(server)
         return server
 
@@ -118,14 +112,29 @@ def prometheus_factory(tmp_path_factory):
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def prometheus_server(tmp_path_factory):
+    """A real Prometheus (admin API and lifecycle on) shared by the session."""
+    from aetherops.testing.servers import start_prometheus
+
+    yield from _serving(start_prometheus, tmp_path_factory, "prometheus")
+
+
+@pytest.fixture
+def prometheus_factory(tmp_path_factory):
+    """Start Prometheus servers of your own: ``prom = prometheus_factory(rule_files={"rules/a.yml": TEXT}, lifecycle=False)``
+    (the keyword arguments of :func:`aetherops.testing.servers.start_prometheus`); all stopped after the test."""
+    from aetherops.testing.servers import start_prometheus
+
+    yield from _starting(start_prometheus, tmp_path_factory, "prometheus")
+
+
 @pytest.fixture
 def alertmanager_server(tmp_path_factory):
     """A real Alertmanager of its own for each test (silences do not leak between tests)."""
     from aetherops.testing.servers import start_alertmanager
 
-    server = _start(start_alertmanager, tmp_path_factory.mktemp("alertmanager"))
-    yield server
-    server.stop()
+    yield from _serving(start_alertmanager, tmp_path_factory, "alertmanager")
 
 
 @pytest.fixture
@@ -134,16 +143,7 @@ def alertmanager_cluster_factory(tmp_path_factory):
     ``cluster.urls``, ``cluster.peers[i]``, ``cluster.kill(i)``. Every cluster is stopped after the test."""
     from aetherops.testing.servers import start_alertmanager_cluster
 
-    started = []
-
-    def make(**kwargs):
-        cluster = _start(start_alertmanager_cluster, tmp_path_factory.mktemp("alertmanager-cluster"), **kwargs)
-        started.append(cluster)
-        return cluster
-
-    yield make
-    for cluster in started:
-        cluster.stop()
+    yield from _starting(start_alertmanager_cluster, tmp_path_factory, "alertmanager-cluster")
 
 
 @pytest.fixture
@@ -157,9 +157,7 @@ def blackbox_server(tmp_path_factory):
     """A real blackbox_exporter shared by the session."""
     from aetherops.testing.servers import start_blackbox
 
-    server = _start(start_blackbox, tmp_path_factory.mktemp("blackbox"))
-    yield server
-    server.stop()
+    yield from _serving(start_blackbox, tmp_path_factory, "blackbox")
 
 
 @pytest.fixture(scope="session")
@@ -172,9 +170,7 @@ def victoriametrics_server(tmp_path_factory):
     """
     from aetherops.testing.servers import start_victoriametrics
 
-    server = _start(start_victoriametrics, tmp_path_factory.mktemp("victoriametrics"))
-    yield server
-    server.stop()
+    yield from _serving(start_victoriametrics, tmp_path_factory, "victoriametrics")
 
 
 @pytest.fixture
