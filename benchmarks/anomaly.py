@@ -38,8 +38,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = [ROOT.parent.parent / "shared" / "corpus" / "anomaly" / "nab", ROOT / "tests" / "data" / "anomaly" / "nab",
-          Path("/work/shared/corpus/anomaly/nab")]
+# ../shared/corpus beside the checkout (the whole NAB set), else the two files copied into tests/data
+CORPUS = [ROOT.parent / "shared" / "corpus" / "anomaly" / "nab", ROOT / "tests" / "data" / "anomaly" / "nab"]
 DAY = 86400
 STEP = 300
 
